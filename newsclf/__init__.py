@@ -1,0 +1,73 @@
+"""newsclf: what each paragraph of an Arabic news article is about.
+
+>>> import newsclf
+>>> clf = newsclf.load()                       # the bundled model
+>>> clf.labels
+('boilerplate', 'diplomacy', 'humanitarian', 'military')
+>>> clf.classify("اشترك الآن واحصل على شهر مجاني").label
+'boilerplate'
+
+``import newsclf`` is cheap: scikit-learn and camel-tools are imported on
+first use of a name that needs them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import version as _version
+from typing import TYPE_CHECKING, Any
+
+from newsclf._errors import (
+    ArtifactError,
+    DataError,
+    InputTypeError,
+    NewsclfError,
+    VersionMismatchWarning,
+)
+from newsclf._paragraphs import split_paragraphs
+
+if TYPE_CHECKING:
+    from newsclf._features import ArabicFeaturizer
+    from newsclf._model import Classifier, Prediction, build_pipeline, load
+    from newsclf._normalize import normalize
+
+__version__: str = _version("newsclf")
+
+__all__ = [
+    "ArabicFeaturizer",
+    "ArtifactError",
+    "Classifier",
+    "DataError",
+    "InputTypeError",
+    "NewsclfError",
+    "Prediction",
+    "VersionMismatchWarning",
+    "__version__",
+    "build_pipeline",
+    "load",
+    "normalize",
+    "split_paragraphs",
+]
+
+# Public names served lazily (PEP 562), by the private module defining them.
+_LAZY = {
+    "ArabicFeaturizer": "newsclf._features",
+    "Classifier": "newsclf._model",
+    "Prediction": "newsclf._model",
+    "build_pipeline": "newsclf._model",
+    "load": "newsclf._model",
+    "normalize": "newsclf._normalize",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'newsclf' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,213 @@
+"""Labeled data in, records out; ANT corpus references resolved to text.
+
+A *record* is a dict with at least ``text`` and ``label`` (both ``str``);
+optional keys are ``group`` (the article a paragraph comes from: the split
+never puts one group on both sides), ``split`` (``"train"`` or ``"test"``,
+a fixed split that overrides the random one), ``source`` and
+``acceptable`` (other defensible labels, for evaluation).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from newsclf._errors import DataError
+
+__all__ = [
+    "data_sha256",
+    "iter_ant_articles",
+    "read_records",
+    "resolve_ant_references",
+    "short_hash",
+]
+
+_XML_FIELD_RE = {
+    tag: re.compile(f"<{tag}>(.*?)</{tag}>", re.DOTALL)
+    for tag in ("DOCNO", "URL", "SRC", "CAT", "TITLE", "TIME", "TEXT")
+}
+
+
+def short_hash(text: str) -> str:
+    """The 12-hex-digit SHA-256 prefix that identifies a paragraph's text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def data_sha256(records: Iterable[Mapping[str, Any]]) -> str:
+    """SHA-256 over the ``(text, label)`` pairs of ``records``, in order."""
+    digest = hashlib.sha256()
+    for r in records:
+        digest.update(json.dumps([r["text"], r["label"]], ensure_ascii=False).encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def read_records(
+    path: str | os.PathLike[str],
+    *,
+    text_field: str = "text",
+    label_field: str = "label",
+    group_field: str | None = None,
+) -> list[dict[str, Any]]:
+    """Read labeled records from JSONL, CSV or TSV -- or, for any other path
+    (Parquet, Arrow, a saved ``datasets`` folder), through Hugging Face
+    ``datasets``.  ``text_field`` / ``label_field`` name the columns;
+    ``group_field`` (default: ``group``, else ``doc_id``) names the article id.
+    Raises :class:`DataError` on a missing file or a record without a string
+    text and label, naming the line.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"{p}: expected a labeled data file, found no such file or folder")
+    name = p.name.lower().removesuffix(".gz")
+    if name.endswith((".jsonl", ".ndjson")):
+        rows: Iterable[tuple[int, Any]] = _read_jsonl(p)
+    elif name.endswith((".csv", ".tsv")):
+        rows = _read_csv(p, delimiter="\t" if name.endswith(".tsv") else ",")
+    else:
+        rows = _read_with_datasets(p)
+    out = []
+    for line, row in rows:
+        if not isinstance(row, dict):
+            raise DataError(f"{p}:{line}: expected an object, found {type(row).__name__}")
+        text, label = row.get(text_field), row.get(label_field)
+        if not isinstance(text, str) or not isinstance(label, str) or not label:
+            raise DataError(
+                f"{p}:{line}: expected string fields {text_field!r} and {label_field!r}, "
+                f"found {type(text).__name__} and {type(label).__name__}"
+            )
+        record = dict(row)
+        record["text"], record["label"] = text, label
+        group = row.get(group_field) if group_field else row.get("group", row.get("doc_id"))
+        if group is not None:
+            record["group"] = str(group)
+        out.append(record)
+    return out
+
+
+def _open_text(path: Path) -> Any:
+    if path.name.endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8", newline="")
+    return open(path, encoding="utf-8", newline="")
+
+
+def _read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
+    try:
+        with _open_text(path) as f:
+            for line_no, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    yield line_no, json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise DataError(f"{path}:{line_no}: invalid JSON: {e.msg}") from None
+    except UnicodeDecodeError as e:
+        raise DataError(f"{path}: not valid UTF-8 ({e.reason} at byte {e.start})") from None
+
+
+def _read_csv(path: Path, delimiter: str) -> Iterator[tuple[int, Any]]:
+    try:
+        with _open_text(path) as f:
+            for i, row in enumerate(csv.DictReader(f, delimiter=delimiter), 2):
+                yield i, row
+    except UnicodeDecodeError as e:
+        raise DataError(f"{path}: not valid UTF-8 ({e.reason} at byte {e.start})") from None
+
+
+def _read_with_datasets(path: Path) -> Iterator[tuple[int, Any]]:
+    import datasets  # heavy (~3 s): only for formats the plain readers do not cover
+
+    try:
+        if path.is_dir() and (path / "dataset_info.json").exists():
+            ds = datasets.load_from_disk(str(path))
+        else:
+            builder = {".parquet": "parquet", ".arrow": "arrow", ".json": "json"}.get(path.suffix)
+            if builder is None:
+                raise DataError(
+                    f"{path}: expected .jsonl, .csv, .tsv, .parquet, .arrow, .json or a saved "
+                    "datasets folder"
+                )
+            ds = datasets.load_dataset(builder, data_files=str(path), split="train")
+    except DataError:
+        raise
+    except Exception as e:
+        raise DataError(f"{path}: datasets could not read it: {type(e).__name__}: {e}") from e
+    if isinstance(ds, datasets.DatasetDict):
+        raise DataError(f"{path}: holds several splits {list(ds)}; save or pass one split")
+    for i, row in enumerate(ds, 1):
+        yield i, row
+
+
+def iter_ant_articles(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
+    """Articles of the ANT corpus as ``{doc_id, outlet, category, title,
+    paragraphs}``, from the multi-source JSONL(.gz) file or from the
+    original repository's XML layout (``OUTLET/SECTION/DOCNO.txt``).  Both
+    give the same paragraphs with the same indices: one per non-empty line
+    of ``<TEXT>``, white space collapsed."""
+    p = Path(path)
+    if not p.exists():
+        raise DataError(
+            f"{p}: expected the ANT corpus (ant-v2.1.jsonl.gz, or a checkout of "
+            "antcorpus/antcorpus.multisource.data), found nothing there"
+        )
+    if p.is_dir():
+        for file in sorted(p.rglob("*.txt")):
+            yield _parse_ant_xml(file)
+        return
+    for _, doc in _read_jsonl(p):
+        yield doc
+
+
+def _parse_ant_xml(file: Path) -> dict[str, Any]:
+    raw = file.read_text(encoding="utf-8")
+    fields = {}
+    for tag, rx in _XML_FIELD_RE.items():
+        m = rx.search(raw)
+        fields[tag] = m.group(1) if m else ""
+    if not fields["DOCNO"].strip():
+        raise DataError(f"{file}: expected a <DOCNO> tag, found none")
+    paragraphs = [" ".join(line.split()) for line in fields["TEXT"].splitlines()]
+    return {
+        "doc_id": fields["DOCNO"].strip(),
+        "outlet": file.parent.parent.name,
+        "category": fields["CAT"].strip() or file.parent.name,
+        "title": fields["TITLE"].strip(),
+        "paragraphs": [para for para in paragraphs if para],
+    }
+
+
+def resolve_ant_references(
+    refs: Iterable[Mapping[str, Any]], corpus: str | os.PathLike[str]
+) -> list[dict[str, Any]]:
+    """Turn label rows ``{doc_id, para, sha, label, ...}`` into records with
+    the paragraph's ``text`` from the corpus, ``group`` = ``doc_id`` and
+    ``outlet``.  Raises :class:`DataError` when a document or paragraph is
+    missing or its text hash differs from ``sha``."""
+    refs = list(refs)
+    wanted = {r["doc_id"] for r in refs}
+    docs = {d["doc_id"]: d for d in iter_ant_articles(corpus) if d["doc_id"] in wanted}
+    out = []
+    for r in refs:
+        doc = docs.get(r["doc_id"])
+        if doc is None:
+            raise DataError(f"{corpus}: expected document {r['doc_id']!r}, found none")
+        paras = doc["paragraphs"]
+        if not 0 <= r["para"] < len(paras):
+            raise DataError(
+                f"{r['doc_id']}: expected paragraph {r['para']}, the article has {len(paras)}"
+            )
+        text = paras[r["para"]]
+        if short_hash(text) != r["sha"]:
+            raise DataError(
+                f"{r['doc_id']}#{r['para']}: text hash {short_hash(text)} differs from the "
+                f"recorded {r['sha']}; the corpus copy is not the one we labeled"
+            )
+        out.append({**r, "text": text, "group": r["doc_id"], "outlet": doc["outlet"]})
+    return out

@@ -1,0 +1,68 @@
+"""The one exception hierarchy of newsclf.
+
+Every error the library raises on purpose is a :class:`NewsclfError`.  Each
+subclass also derives from the built-in exception it refines, so code that
+already catches ``TypeError`` or ``ValueError`` keeps working, and each
+message says what was expected and what was found.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ArtifactError",
+    "DataError",
+    "InputTypeError",
+    "NewsclfError",
+    "VersionMismatchWarning",
+]
+
+
+class NewsclfError(Exception):
+    """Base class of every error newsclf raises on purpose."""
+
+
+class InputTypeError(NewsclfError, TypeError):
+    """Text input of the wrong type: a bare ``str`` where a batch is expected,
+    ``None``, numbers, ``bytes``, or a batch holding a non-``str`` item.
+
+    ``index`` is the position of the offending item in the batch, or ``None``
+    when the argument itself is wrong.
+    """
+
+    def __init__(self, message: str, *, index: int | None = None) -> None:
+        super().__init__(message)
+        self.index = index
+
+
+class ArtifactError(NewsclfError, ValueError):
+    """A model artifact that cannot be trusted or read: missing or malformed
+    ``metadata.json``, a ``model.joblib`` whose SHA-256 differs from the one
+    recorded, labels that disagree with the model, or an unsupported format.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message if path is None else f"{path}: {message}")
+        self.path = path
+
+
+class DataError(NewsclfError, ValueError):
+    """Labeled data that cannot be used: a missing file, a record without
+    ``text`` or ``label``, an unknown format, a corpus reference whose text
+    hash does not match.
+    """
+
+
+class VersionMismatchWarning(UserWarning):
+    """The artifact was written by other library versions than the running
+    ones; predictions may differ.  Retrain or pin the versions in
+    ``metadata.json`` to silence it.
+    """
+
+
+def describe(value: object) -> str:
+    """A short description of ``value`` for error messages: type and a
+    truncated repr."""
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{type(value).__name__} {text}"

@@ -1,0 +1,259 @@
+"""The classifier: a scikit-learn Pipeline behind a small, typed API."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+from newsclf._artifact import read_artifact, write_artifact
+from newsclf._errors import ArtifactError, InputTypeError, describe
+from newsclf._features import ArabicFeaturizer, check_texts
+from newsclf._paragraphs import split_paragraphs
+
+__all__ = [
+    "BUNDLED_MODEL",
+    "DEFAULT_THRESHOLD",
+    "Classifier",
+    "Prediction",
+    "build_pipeline",
+    "bundled_model_path",
+    "load",
+]
+
+#: Name of the model that ships with the package.
+BUNDLED_MODEL = "newsclf-ar"
+#: Uncertainty threshold used when an artifact does not record one: a
+#: prediction whose top probability is below it is flagged ``uncertain``.
+DEFAULT_THRESHOLD = 0.5
+#: Texts go through the model this many at a time, so memory stays bounded
+#: whatever the length of the input.
+BATCH_SIZE = 4096
+
+
+def build_pipeline(
+    *, C: float = 10.0, ngram_range: tuple[int, int] = (1, 2), min_df: int = 2, seed: int = 0
+) -> Pipeline:
+    """The untrained newsclf model: :class:`ArabicFeaturizer` then a
+    multinomial logistic regression."""
+    return Pipeline(
+        [
+            ("features", ArabicFeaturizer(ngram_range=ngram_range, min_df=min_df)),
+            ("clf", LogisticRegression(C=C, max_iter=2000, random_state=seed)),
+        ]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """The classification of one text.
+
+    ``label`` is the most probable label and ``score`` its probability;
+    ``scores`` maps every label to its probability (they sum to 1).
+    ``uncertain`` is true when ``score`` is below the threshold, or when the
+    text has no feature the model knows (empty text, or nothing but unseen
+    words): then ``scores`` are only the model's prior.  For paragraphs of an
+    article, ``index`` is the paragraph's position and ``text`` its text.
+    """
+
+    label: str
+    score: float
+    scores: Mapping[str, float] = field(repr=False)
+    uncertain: bool
+    index: int | None = None
+    text: str | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (``index`` and ``text`` only when set)."""
+        out: dict[str, Any] = {
+            "label": self.label,
+            "score": self.score,
+            "scores": dict(self.scores),
+            "uncertain": self.uncertain,
+        }
+        if self.index is not None:
+            out["index"] = self.index
+        if self.text is not None:
+            out["text"] = self.text
+        return out
+
+
+class Classifier:
+    """A trained newsclf model.  Get one with :func:`newsclf.load`.
+
+    ``predict`` and ``predict_proba`` take a batch (any iterable of ``str``);
+    ``classify`` takes one text; ``classify_article`` takes a whole article.
+    A bare ``str`` where a batch is expected, ``None``, ``bytes`` or any
+    non-``str`` item raises :class:`newsclf.InputTypeError`.
+    """
+
+    def __init__(self, pipeline: Pipeline, metadata: Mapping[str, Any]) -> None:
+        self._pipeline = pipeline
+        self._metadata = MappingProxyType(dict(metadata))
+        self._labels = tuple(str(c) for c in pipeline.classes_)
+
+    def __repr__(self) -> str:
+        return f"<newsclf.Classifier {self._metadata.get('name', '?')!r} labels={self._labels}>"
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The labels, in the column order of :meth:`predict_proba`."""
+        return self._labels
+
+    @property
+    def metadata(self) -> Mapping[str, Any]:
+        """The artifact's metadata (read-only)."""
+        return self._metadata
+
+    @property
+    def threshold(self) -> float:
+        """The artifact's uncertainty threshold."""
+        return float(self._metadata.get("uncertainty_threshold", DEFAULT_THRESHOLD))
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The underlying scikit-learn pipeline (featurizer, then classifier)."""
+        return self._pipeline
+
+    def _proba_and_support(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities and, per text, the number of known features."""
+        if not texts:
+            return np.zeros((0, len(self._labels))), np.zeros(0, dtype=np.int64)
+        X = self._pipeline[:-1].transform(texts)
+        proba = self._pipeline[-1].predict_proba(X)
+        return proba, np.diff(X.indptr)
+
+    def _batches(self, texts: object, what: str) -> Iterator[list[str]]:
+        if isinstance(texts, list | tuple):
+            items = check_texts(texts, what=what)
+            for start in range(0, len(items), BATCH_SIZE):
+                yield items[start : start + BATCH_SIZE]
+            return
+        check_texts([], what=what) if False else None
+        if isinstance(texts, str | bytes | bytearray) or not isinstance(texts, Iterable):
+            check_texts(texts, what=what)  # raises with the right message
+        batch: list[str] = []
+        offset = 0
+        for item in texts:  # type: ignore[union-attr]
+            batch.append(item)
+            if len(batch) == BATCH_SIZE:
+                yield self._checked(batch, offset, what)
+                offset += len(batch)
+                batch = []
+        if batch:
+            yield self._checked(batch, offset, what)
+
+    @staticmethod
+    def _checked(batch: list[str], offset: int, what: str) -> list[str]:
+        for i, t in enumerate(batch):
+            if not isinstance(t, str):
+                raise InputTypeError(f"{what}[{offset + i}] must be a str, got {describe(t)}", index=offset + i)
+        return batch
+
+    def predict_proba(self, texts: Iterable[str]) -> np.ndarray:
+        """Probabilities, ``len(texts) × len(labels)``, columns in :attr:`labels` order."""
+        parts = [self._proba_and_support(b)[0] for b in self._batches(texts, "texts")]
+        return np.vstack(parts) if parts else np.zeros((0, len(self._labels)))
+
+    def predict(self, texts: Iterable[str]) -> list[str]:
+        """The most probable label of each text."""
+        proba = self.predict_proba(texts)
+        return [self._labels[i] for i in proba.argmax(axis=1)]
+
+    def classify_many(
+        self, texts: Iterable[str], *, threshold: float | None = None
+    ) -> Iterator[Prediction]:
+        """Classify a stream of texts lazily, in batches; one
+        :class:`Prediction` per text, in order."""
+        cut = self._check_threshold(threshold)
+        for batch in self._batches(texts, "texts"):
+            proba, support = self._proba_and_support(batch)
+            yield from (self._prediction(p, n, cut) for p, n in zip(proba, support, strict=True))
+
+    def classify(self, text: str, *, threshold: float | None = None) -> Prediction:
+        """Classify one text.  Empty or blank text is answered, not refused:
+        its scores are the model's prior and it is always ``uncertain``."""
+        if not isinstance(text, str):
+            raise InputTypeError(f"classify() expected a str, got {describe(text)}")
+        return next(self.classify_many([text], threshold=threshold))
+
+    def classify_article(self, text: str, *, threshold: float | None = None) -> list[Prediction]:
+        """Split an article with :func:`newsclf.split_paragraphs` and classify
+        each paragraph; each result carries the paragraph's ``index`` and ``text``."""
+        if not isinstance(text, str):
+            raise InputTypeError(f"classify_article() expected a str, got {describe(text)}")
+        paragraphs = split_paragraphs(text)
+        preds = self.classify_many(paragraphs, threshold=threshold)
+        return [
+            _replace(p, index=i, text=para)
+            for i, (p, para) in enumerate(zip(preds, paragraphs, strict=True))
+        ]
+
+    def save(self, path: str | os.PathLike[str], *, name: str | None = None) -> Path:
+        """Write this model as an artifact directory (see :mod:`newsclf._artifact`)."""
+        meta = dict(self._metadata)
+        if name is not None:
+            meta["name"] = name
+        meta.pop("created", None)
+        return write_artifact(self._pipeline, path, metadata=meta)
+
+    def _check_threshold(self, threshold: float | None) -> float:
+        if threshold is None:
+            return self.threshold
+        if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+            raise InputTypeError(f"threshold must be a number in [0, 1], got {describe(threshold)}")
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"threshold must be within [0, 1], got {threshold}")
+        return float(threshold)
+
+    def _prediction(self, proba: np.ndarray, support: int, cut: float) -> Prediction:
+        best = int(proba.argmax())
+        score = float(proba[best])
+        return Prediction(
+            label=self._labels[best],
+            score=score,
+            scores=MappingProxyType({lab: float(p) for lab, p in zip(self._labels, proba, strict=True)}),
+            uncertain=bool(score < cut or support == 0),
+        )
+
+
+def _replace(p: Prediction, **changes: Any) -> Prediction:
+    from dataclasses import replace
+
+    return replace(p, **changes)
+
+
+def bundled_model_path() -> Path:
+    """Where the bundled model lives: inside the installed wheel, or in the
+    ``models/`` folder of a source checkout."""
+    packaged = resources.files("newsclf") / "_bundled" / BUNDLED_MODEL
+    if packaged.is_dir():
+        return Path(str(packaged))
+    checkout = Path(__file__).resolve().parent.parent / "models" / BUNDLED_MODEL
+    if (checkout / "metadata.json").is_file():
+        return checkout
+    raise ArtifactError(
+        f"expected the bundled model {BUNDLED_MODEL!r} in the package or in models/, found "
+        "neither; reinstall newsclf or pass the path of a trained model"
+    )
+
+
+def load(path: str | os.PathLike[str] | None = None) -> Classifier:
+    """Load a trained model; with no ``path``, the bundled one.
+
+    Raises :class:`newsclf.ArtifactError` when the artifact is missing,
+    malformed or tampered with.  Only load artifacts you trust: they are
+    pickles (see :mod:`newsclf._artifact`).
+    """
+    if path is not None and not isinstance(path, str | os.PathLike):
+        raise InputTypeError(f"load() expected a path, got {describe(path)}")
+    pipeline, metadata = read_artifact(bundled_model_path() if path is None else path)
+    return Classifier(pipeline, metadata)

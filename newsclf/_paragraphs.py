@@ -1,0 +1,37 @@
+"""Split an article into paragraphs."""
+
+from __future__ import annotations
+
+import re
+
+from newsclf._errors import InputTypeError, describe
+
+__all__ = ["split_paragraphs"]
+
+# Line breaks of every kind: CRLF, CR, LF, vertical tab, form feed, NEL and
+# the Unicode line / paragraph separators.
+_LINE_BREAK_RE = re.compile("\r\n|[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
+# A bullet at the start of a line: a bullet sign, or a dash or asterisk that
+# a space follows (so "-3" keeps its minus sign).
+_BULLET_RE = re.compile(r"^\s*(?:[•◦▪▫●○■□►▶‣⁃∙·]+|[*\-–—]+(?=\s))\s*")
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Split ``text`` into paragraphs: one per non-blank line.
+
+    Any line break ends a paragraph (news sites and scrapers use single and
+    double newlines alike); leading bullets and surrounding white space are
+    removed; blank lines yield nothing.  No non-blank text is lost and no
+    paragraph is empty.
+
+    >>> split_paragraphs("عنوان\\r\\n\\r\\n• أول\\n  ثانٍ  ")
+    ['عنوان', 'أول', 'ثانٍ']
+    """
+    if not isinstance(text, str):
+        raise InputTypeError(f"split_paragraphs() expected a str, got {describe(text)}")
+    out = []
+    for line in _LINE_BREAK_RE.split(text):
+        para = _BULLET_RE.sub("", line).strip()
+        if para:
+            out.append(para)
+    return out

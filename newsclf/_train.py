@@ -1,0 +1,261 @@
+"""Training: labeled records in, a validated artifact out.
+
+``newsclf train --data my.jsonl --out models/mine`` (or ``newsclf-train``)
+reads labeled records (see :mod:`newsclf._data`), splits them by article,
+fits :func:`newsclf.build_pipeline`, scores the held-out part and writes an
+artifact whose metadata carries the data hash, hyper-parameters and metrics.
+Same data and seed give the same model and the same predictions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from newsclf._data import data_sha256, read_records
+from newsclf._errors import DataError, NewsclfError
+
+__all__ = ["TrainResult", "main", "split_records", "train"]
+
+#: Records with these labels are left out of training by default: ``none``
+#: marks out-of-scope paragraphs, kept to measure how the model treats them.
+DEFAULT_EXCLUDE = ("none",)
+
+
+def _log(message: str) -> None:
+    print(f"[newsclf train] {message}", file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """A fitted pipeline and the metadata that goes with it."""
+
+    pipeline: Any
+    metadata: dict[str, Any]
+
+
+def split_records(
+    records: Sequence[Mapping[str, Any]], *, test_size: float, seed: int
+) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+    """Split into (train, test).  Records with a ``split`` field keep it;
+    the others are split by ``group`` (article) so no article lands on both
+    sides; a record without a group is its own group."""
+    fixed_train = [r for r in records if r.get("split") == "train"]
+    fixed_test = [r for r in records if r.get("split") == "test"]
+    free = [r for r in records if r.get("split") not in ("train", "test")]
+    if not free:
+        return fixed_train, fixed_test
+    groups = [str(r.get("group", f"#record-{i}")) for i, r in enumerate(free)]
+    unique = sorted(set(groups))
+    rng = np.random.default_rng(seed)
+    n_test = max(1, round(len(unique) * test_size)) if test_size > 0 else 0
+    test_groups = set(rng.permutation(unique)[:n_test].tolist())
+    train = fixed_train + [r for r, g in zip(free, groups, strict=True) if g not in test_groups]
+    test = fixed_test + [r for r, g in zip(free, groups, strict=True) if g in test_groups]
+    return train, test
+
+
+def _timed(what: str, fn: Callable[[], Any], log: Callable[[str], None]) -> Any:
+    log(f"{what} ...")
+    start = time.perf_counter()
+    out = fn()
+    log(f"{what}: done in {time.perf_counter() - start:.1f} s")
+    return out
+
+
+def _scores_by(
+    key: str, records: Sequence[Mapping[str, Any]], labels: Sequence[str], proba: np.ndarray
+) -> dict[str, Any]:
+    from newsclf._evaluate import score
+
+    out = {}
+    values = sorted({str(r[key]) for r in records if key in r})
+    for value in values:
+        idx = [i for i, r in enumerate(records) if str(r.get(key)) == value]
+        out[value] = score(labels, [records[i]["label"] for i in idx], proba[idx])
+    return out
+
+
+def train(
+    records: Iterable[Mapping[str, Any]],
+    *,
+    seed: int = 0,
+    test_size: float = 0.15,
+    C: float = 10.0,
+    ngram_range: tuple[int, int] = (1, 2),
+    min_df: int = 2,
+    exclude_labels: Iterable[str] = DEFAULT_EXCLUDE,
+    threshold: float | None = None,
+    name: str = "newsclf-model",
+    description: str = "",
+    log: Callable[[str], None] = _log,
+) -> TrainResult:
+    """Fit a model on ``records`` and score it on a held-out split."""
+    from newsclf._evaluate import score
+    from newsclf._model import DEFAULT_THRESHOLD, build_pipeline
+
+    records = list(records)
+    excluded = set(exclude_labels)
+    in_scope = [r for r in records if r["label"] not in excluded]
+    out_scope = [r for r in records if r["label"] in excluded]
+    labels_seen = sorted({r["label"] for r in in_scope})
+    if len(labels_seen) < 2:
+        raise DataError(
+            f"expected records of at least 2 labels after excluding {sorted(excluded)}, "
+            f"found {labels_seen}"
+        )
+    train_rows, test_rows = split_records(in_scope, test_size=test_size, seed=seed)
+    _, oos_test = split_records(out_scope, test_size=test_size, seed=seed)
+    missing = sorted(set(labels_seen) - {r["label"] for r in train_rows})
+    if missing:
+        raise DataError(f"labels {missing} have no training records after the split")
+    log(
+        f"{len(records)} records: {len(train_rows)} train, {len(test_rows)} test, "
+        f"{len(out_scope)} excluded as {sorted(excluded)}; labels {labels_seen}"
+    )
+    pipeline = build_pipeline(C=C, ngram_range=ngram_range, min_df=min_df, seed=seed)
+    texts = [r["text"] for r in train_rows]
+    y = [r["label"] for r in train_rows]
+    _timed(f"fitting on {len(texts)} paragraphs", lambda: pipeline.fit(texts, y), log)
+    cut = DEFAULT_THRESHOLD if threshold is None else threshold
+    metrics: dict[str, Any] = {}
+    if test_rows:
+        labels = [str(c) for c in pipeline.classes_]
+        proba = _timed(
+            f"scoring {len(test_rows)} held-out paragraphs",
+            lambda: pipeline.predict_proba([r["text"] for r in test_rows]),
+            log,
+        )
+        metrics = score(
+            labels,
+            [r["label"] for r in test_rows],
+            proba,
+            acceptable=[r.get("acceptable") or [] for r in test_rows],
+        )
+        metrics["uncertain_share"] = float((proba.max(axis=1) < cut).mean())
+        for key in ("source", "outlet"):
+            if any(key in r for r in test_rows):
+                metrics[f"by_{key}"] = _scores_by(key, test_rows, labels, proba)
+        if oos_test:
+            oos = pipeline.predict_proba([r["text"] for r in oos_test])
+            metrics["out_of_scope"] = {
+                "n": len(oos_test),
+                "uncertain_share": float((oos.max(axis=1) < cut).mean()),
+            }
+        log(
+            f"held-out: macro-F1 {metrics['macro_f1']:.3f}, accuracy {metrics['accuracy']:.3f}, "
+            f"ECE {metrics['ece']:.3f}"
+        )
+    metadata = {
+        "name": name,
+        "uncertainty_threshold": cut,
+        "training_data": {
+            "sha256": data_sha256(train_rows),
+            "test_sha256": data_sha256(test_rows),
+            "n_train": len(train_rows),
+            "n_test": len(test_rows),
+            "label_counts": dict(sorted(Counter(y).items())),
+            "excluded_labels": sorted(excluded),
+            "description": description,
+        },
+        "hyperparameters": {
+            "C": C,
+            "ngram_range": list(ngram_range),
+            "min_df": min_df,
+            "seed": seed,
+            "test_size": test_size,
+            "featurizer": {k: _jsonable(v) for k, v in pipeline[0].get_params().items()},
+        },
+        "metrics": metrics,
+    }
+    return TrainResult(pipeline=pipeline, metadata=metadata)
+
+
+def _jsonable(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    """The ``newsclf train`` arguments (shared with ``newsclf-train``)."""
+    p = parser or argparse.ArgumentParser(
+        prog="newsclf-train", description="Train a newsclf model on labeled paragraphs."
+    )
+    p.add_argument(
+        "--data", nargs="+", required=True, metavar="FILE",
+        help="labeled data: JSONL, CSV, TSV, Parquet, Arrow or a saved datasets folder",
+    )
+    p.add_argument("--out", required=True, metavar="DIR", help="artifact directory to write")
+    p.add_argument("--name", default=None, help="model name (default: the --out folder name)")
+    p.add_argument("--text-field", default="text")
+    p.add_argument("--label-field", default="label")
+    p.add_argument("--group-field", default=None, help="article id column (default: group/doc_id)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--test-size", type=float, default=0.15, help="share of articles held out")
+    p.add_argument("--C", type=float, default=10.0, help="inverse regularization strength")
+    p.add_argument(
+        "--exclude-labels", nargs="*", default=list(DEFAULT_EXCLUDE), metavar="LABEL",
+        help="labels left out of training (default: none)",
+    )
+    p.epilog = "example: newsclf train --data labeled.jsonl --out models/mine"
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train from parsed arguments; print a summary."""
+    from newsclf._artifact import write_artifact
+
+    records: list[dict[str, Any]] = []
+    for path in args.data:
+        records.extend(
+            read_records(
+                path, text_field=args.text_field, label_field=args.label_field,
+                group_field=args.group_field,
+            )
+        )
+    result = train(
+        records,
+        seed=args.seed,
+        test_size=args.test_size,
+        C=args.C,
+        exclude_labels=args.exclude_labels,
+        name=args.name or Path(args.out).name,
+        description="files: " + ", ".join(Path(p).name for p in args.data),
+    )
+    out = write_artifact(result.pipeline, args.out, metadata=result.metadata)
+    print(summary(out, result.metadata))
+    return 0
+
+
+def summary(path: Path, metadata: Mapping[str, Any]) -> str:
+    """A short human-readable report of a trained artifact."""
+    m = metadata.get("metrics", {})
+    lines = [f"wrote {path}"]
+    td = metadata["training_data"]
+    lines.append(f"  trained on {td['n_train']} paragraphs, held out {td['n_test']}")
+    if m:
+        lines.append(
+            f"  held-out macro-F1 {m['macro_f1']:.3f}  accuracy {m['accuracy']:.3f}  "
+            f"ECE {m['ece']:.3f}"
+        )
+        for lab, s in m["per_label"].items():
+            lines.append(f"    {lab:14s} P {s['precision']:.3f}  R {s['recall']:.3f}  "
+                         f"F1 {s['f1']:.3f}  n={s['support']}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``newsclf-train``."""
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except NewsclfError as e:
+        print(f"newsclf-train: error: {e}", file=sys.stderr)
+        return 2
