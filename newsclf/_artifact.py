@@ -93,6 +93,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -118,6 +119,7 @@ def write_artifact(
     os.close(fd)
     try:
         joblib.dump(pipeline, tmp, compress=3)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, model_path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -83,7 +83,7 @@ _URL_RE = re.compile(
     rf"(?:https?://|www\.)\S+|(?<![\w@.])[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*{_TLD}(?:/\S*)?",
     re.IGNORECASE,
 )
-_HANDLE_RE = re.compile(r"(?<![\w@])@\w+")
+_HANDLE_RE = re.compile(r"(?<!@)@\w+")
 _PHONE_HINT_RE = re.compile(r"\d(?:[ -]?\d){7}")
 _PHONE_RE = re.compile(r"(?<![\w+])\+?\d(?:[ -]?\d){7,}(?!\w)")
 _ARABIC_LETTER = "\u0621-\u063a\u0641-\u064a"
@@ -95,6 +95,18 @@ _GLUED_ALEF_AL_RE = re.compile(f"(?<=[{_ARABIC_LETTER}])\u0627(?=\u0627\u0644[{_
 
 
 # --- rules ------------------------------------------------------------------
+
+
+def _replace(pattern: re.Pattern[str], kind: str, text: str) -> str:
+    """Replace every match of ``pattern`` by the placeholder for ``kind``,
+    again until nothing matches: a replacement puts spaces where a
+    neighbouring match's look-behind may have failed."""
+    placeholder = f" {PLACEHOLDERS[kind]} "
+    while True:
+        new = pattern.sub(placeholder, text)
+        if new == text:
+            return text
+        text = new
 
 
 def remove_invisible(text: str) -> str:
@@ -115,19 +127,19 @@ def _arclean_char(match: re.Match[str]) -> str:
 
 def replace_emails(text: str) -> str:
     """Map e-mail addresses to the ``xemailx`` placeholder."""
-    return _EMAIL_RE.sub(f" {PLACEHOLDERS['email']} ", text) if "@" in text else text
+    return _replace(_EMAIL_RE, "email", text) if "@" in text else text
 
 
 def replace_urls(text: str) -> str:
     """Map URLs and bare web addresses to the ``xurlx`` placeholder."""
     if _URL_HINT_RE.search(text) is None:
         return text
-    return _URL_RE.sub(f" {PLACEHOLDERS['url']} ", text)
+    return _replace(_URL_RE, "url", text)
 
 
 def replace_handles(text: str) -> str:
     """Map social-media @handles to the ``xhandlex`` placeholder."""
-    return _HANDLE_RE.sub(f" {PLACEHOLDERS['handle']} ", text) if "@" in text else text
+    return _replace(_HANDLE_RE, "handle", text) if "@" in text else text
 
 
 def replace_phones(text: str) -> str:
@@ -135,7 +147,7 @@ def replace_phones(text: str) -> str:
     ``xphonex`` placeholder."""
     if _PHONE_HINT_RE.search(text) is None:
         return text
-    return _PHONE_RE.sub(f" {PLACEHOLDERS['phone']} ", text)
+    return _replace(_PHONE_RE, "phone", text)
 
 
 def split_glued_words(text: str) -> str:

@@ -1,0 +1,45 @@
+"""Shared fixtures: a small model trained on the project's own paragraphs.
+
+The fixture model is trained by the same code users call, on the original
+paragraphs committed in ``training/data/original.jsonl`` (real data, written
+for the project), in a temporary folder; no test touches the network.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ORIGINAL = ROOT / "training" / "data" / "original.jsonl"
+CORPUS = ROOT.parent / "shared" / "corpora" / "ant-v2.1.jsonl.gz"
+
+
+def original_records() -> list[dict]:
+    with open(ORIGINAL, encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f]
+    return [{"text": r["text"], "label": r["label"], "group": r["batch"]} for r in rows]
+
+
+@pytest.fixture(scope="session")
+def records() -> list[dict]:
+    return original_records()
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory, records: list[dict]) -> Path:
+    from newsclf._artifact import write_artifact
+    from newsclf._train import train
+
+    result = train(records, seed=0, name="fixture", log=lambda message: None)
+    return write_artifact(result.pipeline, tmp_path_factory.mktemp("model") / "fixture",
+                          metadata=result.metadata)
+
+
+@pytest.fixture(scope="session")
+def clf(model_dir: Path):
+    import newsclf
+
+    return newsclf.load(model_dir)

@@ -1,0 +1,52 @@
+"""Hypothesis strategies for Arabic news text, shared by the test modules."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+ARABIC_LETTERS = "".join(chr(c) for c in range(0x0621, 0x064B) if c not in range(0x063B, 0x0641))
+DIACRITICS = "".join(chr(c) for c in range(0x064B, 0x0653)) + "\u0670"
+EXTRAS = (
+    "\u0640"  # tatweel
+    "٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹"  # Arabic-Indic and Persian digits
+    "،؛؟«»“”‘’–—…٪"  # Arabic and typographic punctuation
+    "\u200b\u200c\u200d\u200e\u200f\u202b\u202c\u2066\u2069\ufeff\u00a0"  # invisible
+    "ةىأإآ"  # letters the rules care about
+)
+LATIN = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,:;!?@#/-_'\"()"
+
+arabic_words = st.text(alphabet=ARABIC_LETTERS + DIACRITICS + "\u0640", min_size=1, max_size=12)
+latin_words = st.text(alphabet=LATIN, min_size=1, max_size=10)
+specials = st.sampled_from(
+    [
+        "https://www.example-news.com/ar/2026/ملف",
+        "www.example.org",
+        "info@example-news.com",
+        "@ExampleNewsAr",
+        "+971 4 555 1234",
+        "00962-6-5551234",
+        "قويةبما",
+        "أوكرانياالذي",
+        "The Telegraph",
+        "والجيش",
+        "بالصواريخ",
+        "للأمم",
+    ]
+)
+separators = st.sampled_from([" ", "  ", "\n", "\t", "\u00a0", "، ", ". ", "\u200c", ""])
+
+#: Text that looks like (noisy, machine-translated) Arabic news.
+news_text = st.lists(
+    st.one_of(arabic_words, arabic_words, latin_words, specials, st.text(EXTRAS, max_size=3)),
+    max_size=30,
+).flatmap(
+    lambda words: st.lists(separators, min_size=len(words), max_size=len(words)).map(
+        lambda seps: "".join(w + s for w, s in zip(words, seps, strict=True))
+    )
+)
+
+#: Any Unicode at all, including lone surrogates and control characters.
+any_text = st.text(alphabet=st.characters(exclude_categories=()), max_size=200)
+
+#: A batch of texts, empty strings included.
+text_batches = st.lists(st.one_of(news_text, any_text, st.just(""), st.just("   ")), max_size=8)

@@ -1,0 +1,141 @@
+"""The public Classifier API on a model trained by the fixture."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import newsclf
+from tests.strategies import text_batches
+
+LABELS = ("boilerplate", "diplomacy", "humanitarian", "military")
+
+
+def test_labels(clf) -> None:
+    assert clf.labels == LABELS
+
+
+@settings(max_examples=50, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text_batches)
+def test_predictions_are_labels_and_probabilities_sum_to_one(clf, texts: list[str]) -> None:
+    """Whatever the text, each prediction is one of the labels and each row sums to 1."""
+    proba = clf.predict_proba(texts)
+    assert proba.shape == (len(texts), len(LABELS))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    assert all(p in LABELS for p in clf.predict(texts))
+    assert [p.label for p in clf.classify_many(texts)] == clf.predict(texts)
+
+
+def test_sensible_labels_on_written_examples(clf) -> None:
+    """Plain cases of each label, from the labeling guide, come out right."""
+    examples = {
+        "وصلت إلى الميناء شحنة من قذائف المدفعية وصواريخ مضادة للدروع": "military",
+        "استقبل وزير الخارجية نظيره التركي وبحثا سبل تعزيز العلاقات الثنائية": "diplomacy",
+        "حذّر برنامج الأغذية العالمي من أن مليوني شخص يواجهون خطر المجاعة": "humanitarian",
+        "اشترك الآن واحصل على شهر مجاني من التغطية الحصرية": "boilerplate",
+    }
+    assert clf.predict(list(examples)) == list(examples.values())
+
+
+def test_classify_result_is_immutable_and_consistent(clf) -> None:
+    p = clf.classify("تابعونا على منصات التواصل الاجتماعي")
+    assert p.label == max(p.scores, key=p.scores.get)
+    assert p.score == p.scores[p.label]
+    assert p.uncertain == (p.score < clf.threshold)
+    with pytest.raises(AttributeError):
+        p.label = "military"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        p.scores["military"] = 1.0  # type: ignore[index]
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t ", "qqqq zzzz"])
+def test_text_without_known_features_is_uncertain(clf, text: str) -> None:
+    """Empty, blank or unknown-only text is answered with the prior and flagged uncertain."""
+    p = clf.classify(text)
+    assert p.uncertain
+    assert p.label in LABELS
+    assert p.scores == clf.classify("").scores
+
+
+def test_threshold_argument(clf) -> None:
+    text = "حذّر برنامج الأغذية العالمي من خطر المجاعة"
+    assert not clf.classify(text, threshold=0.0).uncertain
+    assert clf.classify(text, threshold=1.0).uncertain
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        clf.classify(text, threshold=1.5)
+
+
+def test_classify_article(clf) -> None:
+    """An article yields one result per paragraph, with its index and text."""
+    article = "استقبل وزير الخارجية نظيره\n\n• اشترك الآن في نشرتنا\r\n\r\n\n"
+    results = clf.classify_article(article)
+    assert [(r.index, r.text) for r in results] == [
+        (0, "استقبل وزير الخارجية نظيره"),
+        (1, "اشترك الآن في نشرتنا"),
+    ]
+    assert results[1].label == "boilerplate"
+    assert clf.classify_article("") == []
+
+
+def test_generators_and_large_batches(clf) -> None:
+    """Any iterable works, across several internal batches, order kept."""
+    texts = ["اشترك الآن", "قصفت المدفعية مواقع"] * 3000
+    assert clf.predict(t for t in texts) == clf.predict(texts)
+
+
+def test_one_megabyte_paragraph(clf) -> None:
+    text = "قصفت المدفعية الثقيلة مواقع المسلحين قرب الحدود " * 22000
+    assert len(text.encode("utf-8")) > 1_000_000
+    assert clf.classify(text).label == "military"
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("نص واحد", "single str"),
+        (b"bytes", "single bytes"),
+        (None, "got NoneType"),
+        (42, "got int"),
+        (["نص", 3], r"texts\[1\] must be a str, got int"),
+        (["نص", b"\xd8"], "decode bytes first"),
+        (["نص", None], r"texts\[1\]"),
+    ],
+)
+def test_bad_batches_raise_input_type_error(clf, bad, message: str) -> None:
+    with pytest.raises(newsclf.InputTypeError, match=message):
+        clf.predict(bad)
+    with pytest.raises(TypeError):  # InputTypeError is a TypeError too
+        clf.predict_proba(bad)
+
+
+def test_bad_non_list_iterable_item_names_its_index(clf) -> None:
+    with pytest.raises(newsclf.InputTypeError) as info:
+        list(clf.classify_many(iter(["أ", "ب", 7])))
+    assert info.value.index == 2
+
+
+@pytest.mark.parametrize("bad", [None, 5, b"x", ["x"]])
+def test_classify_refuses_non_str(clf, bad) -> None:
+    with pytest.raises(newsclf.InputTypeError, match="expected a str"):
+        clf.classify(bad)
+    with pytest.raises(newsclf.InputTypeError, match="expected a str"):
+        clf.classify_article(bad)
+
+
+def test_save_load_identical_predictions(clf, tmp_path: Path, records: list[dict]) -> None:
+    texts = [r["text"] for r in records[:100]]
+    out = clf.save(tmp_path / "copy", name="copy")
+    again = newsclf.load(out)
+    assert again.labels == clf.labels
+    assert again.metadata["name"] == "copy"
+    np.testing.assert_array_equal(again.predict_proba(texts), clf.predict_proba(texts))
+
+
+def test_bundled_model_loads_and_is_sensible() -> None:
+    bundled = newsclf.load()
+    assert bundled.labels == LABELS
+    assert bundled.classify("تابعونا على منصات التواصل الاجتماعي").label == "boilerplate"
+    assert bundled.metadata["training_data"]["sha256"]

@@ -1,0 +1,115 @@
+"""Normalization: each rule, the whole chain, and its equivalence with camel-tools."""
+
+from __future__ import annotations
+
+import pytest
+from camel_tools.tokenizers.word import simple_word_tokenize
+from camel_tools.utils.charmap import CharMapper
+from hypothesis import given
+
+import newsclf
+from newsclf._features import strip_proclitics, tokenize
+from newsclf._normalize import arclean, split_glued_words
+from tests.strategies import any_text, news_text
+
+CAMEL_ARCLEAN = CharMapper.builtin_mapper("arclean")
+
+
+@given(any_text)
+def test_arclean_equals_camel_tools(text: str) -> None:
+    """The fast arclean gives exactly what camel-tools' CharMapper gives."""
+    assert arclean(text) == CAMEL_ARCLEAN(text)
+
+
+@given(news_text)
+def test_arclean_equals_camel_tools_on_news(text: str) -> None:
+    """... also on text dense in Arabic, digits, punctuation and invisibles."""
+    assert arclean(text) == CAMEL_ARCLEAN(text)
+
+
+@given(news_text)
+def test_normalize_is_idempotent_on_news(text: str) -> None:
+    """Normalizing twice changes nothing more."""
+    once = newsclf.normalize(text)
+    assert newsclf.normalize(once) == once
+
+
+@given(any_text)
+def test_normalize_never_crashes_and_is_idempotent(text: str) -> None:
+    """Arbitrary Unicode (surrogates, controls) is normalized without error."""
+    once = newsclf.normalize(text)
+    assert isinstance(once, str)
+    assert newsclf.normalize(once) == once
+
+
+@given(news_text)
+def test_tokenize_equals_camel_tools_on_normalized_text(text: str) -> None:
+    """On normalized text the regex tokenizer splits as simple_word_tokenize does."""
+    norm = strip_proclitics(newsclf.normalize(text))
+    assert tokenize(norm) == simple_word_tokenize(norm)
+
+
+@given(any_text)
+def test_tokenize_equals_camel_tools_on_any_normalized_text(text: str) -> None:
+    norm = newsclf.normalize(text)
+    assert tokenize(norm) == simple_word_tokenize(norm)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("الأُمَمُ المُتَّحِدَة", "الامم المتحده"),  # diacritics, alef, teh marbuta
+        ("مصطفى", "مصطفي"),  # alef maksura
+        ("الحـــرب", "الحرب"),  # tatweel
+        ("عام ٢٠٢٦ و۱۴۰۳", "عام 2026 و1403"),  # Arabic-Indic and Persian digits
+        ("The TELEGRAPH", "the telegraph"),  # Latin case
+        ("كل\u200cمة \u202bنص\u202c", "كلمة نص".replace("ة", "ه")),  # zero-width, bidi
+        ("«قال» “نعم” – حسناً…", '"قال" "نعم" - حسنا...'),  # quotes and punctuation
+        ("  سطر \n\t آخر  ", "سطر اخر"),  # white space
+    ],
+)
+def test_normalize_examples(raw: str, expected: str) -> None:
+    """Each normalization rule does what its name says."""
+    assert newsclf.normalize(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("زوروا https://example-news.com/ar/مقال?id=3 الآن", "زوروا xurlx الان"),
+        ("الموقع www.example.org", "الموقع xurlx"),
+        ("example-news.co.uk/path", "xurlx"),
+        ("راسلونا info@example-news.com", "راسلونا xemailx"),
+        ("تابعونا @ExampleNewsAr و@قناة_الخبر", "تابعونا xhandlex و xhandlex"),
+        ("اتصل +971 4 555 1234", "اتصل xphonex"),
+        ("عام 2026 وقتل 150", "عام 2026 وقتل 150"),  # numbers are not phones
+    ],
+)
+def test_placeholders(raw: str, expected: str) -> None:
+    """URLs, e-mails, @handles and phone numbers become placeholder words."""
+    assert newsclf.normalize(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("قويةبما", "قوية بما"),
+        ("أوكرانياالذي", "أوكرانيا الذي"),
+        ("حتىالآن", "حتى الآن"),
+        ("مدرسة", "مدرسة"),
+        ("الاتفاق", "الاتفاق"),
+    ],
+)
+def test_split_glued_words(raw: str, expected: str) -> None:
+    """Words glued by machine translation are split only where spelling proves it."""
+    assert split_glued_words(raw) == expected
+
+
+def test_strip_proclitics() -> None:
+    """Article and attached particles are stripped so one word counts once."""
+    assert strip_proclitics("والجيش بالجيش الجيش للامم وقال") == "جيش جيش جيش امم وقال"
+
+
+def test_normalize_refuses_non_str() -> None:
+    with pytest.raises(newsclf.InputTypeError, match="expected a str, got bytes"):
+        newsclf.normalize(b"\xd8\xa7")  # type: ignore[arg-type]

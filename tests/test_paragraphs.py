@@ -1,0 +1,42 @@
+"""Splitting articles into paragraphs."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from hypothesis import given
+
+import newsclf
+from tests.strategies import any_text, news_text
+
+
+def test_split_rules() -> None:
+    """Blank lines, single newlines, CRLF, bullets and stray spaces each end or trim a paragraph."""
+    text = "عنوان\r\n\r\n• أول\n  ثانٍ  \r\r- ثالث\n\u2029* رابع\n-3 درجات\n\n\n"
+    assert newsclf.split_paragraphs(text) == ["عنوان", "أول", "ثانٍ", "ثالث", "رابع", "-3 درجات"]
+
+
+BULLET_SIGNS = set("•◦▪▫●○■□►▶‣⁃∙·*-–—")
+
+
+@given(news_text)
+def test_no_text_lost_none_empty(text: str) -> None:
+    """No paragraph is empty, each is a piece of the input, and the only
+    non-space characters that disappear are leading bullet signs."""
+    paras = newsclf.split_paragraphs(text)
+    assert all(p and p == p.strip() and p in text for p in paras)
+    kept = Counter(c for c in "".join(paras) if not c.isspace())
+    given_chars = Counter(c for c in text if not c.isspace())
+    assert not kept - given_chars
+    assert set(given_chars - kept) <= BULLET_SIGNS
+
+
+@given(any_text)
+def test_never_crashes(text: str) -> None:
+    assert all(isinstance(p, str) and p for p in newsclf.split_paragraphs(text))
+
+
+def test_refuses_non_str() -> None:
+    with pytest.raises(newsclf.InputTypeError):
+        newsclf.split_paragraphs(None)  # type: ignore[arg-type]
