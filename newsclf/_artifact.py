@@ -180,14 +180,21 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
         )
     if not 0.0 <= float(meta["uncertainty_threshold"]) <= 1.0:
         raise ArtifactError(
-            f"'uncertainty_threshold' should be within [0, 1], found {meta['uncertainty_threshold']}",
+            "'uncertainty_threshold' should be within [0, 1], "
+            f"found {meta['uncertainty_threshold']}",
             path=where,
         )
     return meta
 
 
 def _type_name(kind: type | tuple[type, ...]) -> str:
-    names = {int: "an integer", float: "a number", str: "a string", list: "a list", dict: "an object"}
+    names = {
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "an object",
+    }
     return names[kind] if isinstance(kind, type) else "a number"
 
 

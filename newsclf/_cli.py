@@ -92,7 +92,9 @@ def _read_text(f: IO[str], source: str) -> Iterator[Record]:
     index = 0
     for line_no, line in enumerate(f, 1):
         if _invalid_utf8(line):
-            yield Record(line_no, {"index": index}, error="invalid UTF-8 byte sequence", source=source)
+            yield Record(
+                line_no, {"index": index}, error="invalid UTF-8 byte sequence", source=source
+            )
             index += 1
             continue
         for para in split_paragraphs(line):
@@ -113,8 +115,9 @@ def _read_jsonl(f: IO[str], text_field: str, source: str) -> Iterator[Record]:
             yield Record(line_no, error=f"invalid JSON: {e.msg} at column {e.colno}", source=source)
             continue
         if not isinstance(obj, dict):
-            yield Record(line_no, error=f"expected a JSON object, found {type(obj).__name__}",
-                         source=source)
+            yield Record(
+                line_no, error=f"expected a JSON object, found {type(obj).__name__}", source=source
+            )
             continue
         yield _with_text(Record(line_no, obj, source=source), text_field)
 
@@ -180,11 +183,14 @@ class _Writer:
         if self.fmt == "jsonl":
             self.out.write(json.dumps(row, ensure_ascii=False) + "\n")
         elif self.fmt == "csv":
-            flat = {k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
-                    for k, v in row.items()}
+            flat = {
+                k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
+                for k, v in row.items()
+            }
             if self._csv is None:
-                self._csv = csv.DictWriter(self.out, fieldnames=list(flat), extrasaction="ignore",
-                                           restval="")
+                self._csv = csv.DictWriter(
+                    self.out, fieldnames=list(flat), extrasaction="ignore", restval=""
+                )
                 self._csv.writeheader()
             self._csv.writerow(flat)
         else:
@@ -280,11 +286,15 @@ def cmd_classify(args: argparse.Namespace) -> int:
     if bar is not None:
         bar.close()
     if collisions:
-        print(f"newsclf: input already had fields {sorted(collisions)}; results are in "
-              f"{sorted('newsclf_' + k for k in collisions)}", file=sys.stderr)
+        print(
+            f"newsclf: input already had fields {sorted(collisions)}; results are in "
+            f"{sorted('newsclf_' + k for k in collisions)}",
+            file=sys.stderr,
+        )
     if failed:
-        print(f"newsclf: {failed} of {total} records failed (first: {first_error})",
-              file=sys.stderr)
+        print(
+            f"newsclf: {failed} of {total} records failed (first: {first_error})", file=sys.stderr
+        )
         return 1
     return 0
 
@@ -337,7 +347,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
         return 0
     from newsclf._normalize import normalize
 
-    print(f"label: {pred.label}  score: {pred.score:.3f}{'  (uncertain)' if pred.uncertain else ''}")
+    print(
+        f"label: {pred.label}  score: {pred.score:.3f}{'  (uncertain)' if pred.uncertain else ''}"
+    )
     print("scores: " + "  ".join(f"{lab} {p:.3f}" for lab, p in pred.scores.items()))
     print(f"normalized: {normalize(text)}")
     print(f"n-grams pushing towards {pred.label}:")
@@ -355,14 +367,20 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(json.dumps(meta, ensure_ascii=False, indent=2))
         return 0
     m, td = meta["metrics"], meta["training_data"]
-    print(f"model:      {meta['name']} (format {meta['format_version']}, created {meta['created']})")
+    print(
+        f"model:      {meta['name']} (format {meta['format_version']}, created {meta['created']})"
+    )
     print(f"labels:     {', '.join(meta['labels'])}")
     print(f"threshold:  {meta['uncertainty_threshold']}")
-    print(f"data:       {td.get('n_train')} train / {td.get('n_test')} held out, "
-          f"sha256 {td.get('sha256', '')[:16]}…")
+    print(
+        f"data:       {td.get('n_train')} train / {td.get('n_test')} held out, "
+        f"sha256 {td.get('sha256', '')[:16]}…"
+    )
     if m:
-        print(f"held-out:   macro-F1 {m['macro_f1']:.3f}, accuracy {m['accuracy']:.3f}, "
-              f"ECE {m['ece']:.3f}")
+        print(
+            f"held-out:   macro-F1 {m['macro_f1']:.3f}, accuracy {m['accuracy']:.3f}, "
+            f"ECE {m['ece']:.3f}"
+        )
         for source, s in m.get("by_source", {}).items():
             print(f"  {source:10s} macro-F1 {s['macro_f1']:.3f}, n={s['n']}")
     print("versions:   " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()))
@@ -380,24 +398,36 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from newsclf._evaluate import score
 
     clf = _load_model(args.model)
-    records = [r for path in args.data
-               for r in read_records(path, text_field=args.text_field,
-                                     label_field=args.label_field)]
+    records = [
+        r
+        for path in args.data
+        for r in read_records(path, text_field=args.text_field, label_field=args.label_field)
+    ]
     known = [r for r in records if r["label"] in clf.labels]
     proba = clf.predict_proba([r["text"] for r in known])
-    report = score(clf.labels, [r["label"] for r in known], proba,
-                   acceptable=[r.get("acceptable") or [] for r in known])
+    report = score(
+        clf.labels,
+        [r["label"] for r in known],
+        proba,
+        acceptable=[r.get("acceptable") or [] for r in known],
+    )
     report["skipped_unknown_labels"] = len(records) - len(known)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
-    print(f"{report['n']} paragraphs ({report['skipped_unknown_labels']} with labels the model "
-          f"does not know left out)")
-    print(f"accuracy {report['accuracy']:.3f}  macro-F1 {report['macro_f1']:.3f}  "
-          f"ECE {report['ece']:.3f}")
+    print(
+        f"{report['n']} paragraphs ({report['skipped_unknown_labels']} with labels the model "
+        f"does not know left out)"
+    )
+    print(
+        f"accuracy {report['accuracy']:.3f}  macro-F1 {report['macro_f1']:.3f}  "
+        f"ECE {report['ece']:.3f}"
+    )
     for lab, s in report["per_label"].items():
-        print(f"  {lab:14s} P {s['precision']:.3f}  R {s['recall']:.3f}  F1 {s['f1']:.3f}  "
-              f"n={s['support']}")
+        print(
+            f"  {lab:14s} P {s['precision']:.3f}  R {s['recall']:.3f}  F1 {s['f1']:.3f}  "
+            f"n={s['support']}"
+        )
     labels = report["confusion"]["labels"]
     print("confusion (rows: true, columns: predicted):")
     print(" " * 16 + " ".join(f"{lab[:10]:>10}" for lab in labels))
@@ -430,32 +460,50 @@ def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
 
     def add(name: str, help_: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=help_, description=help_, formatter_class=fmt,
-                              epilog=_EXAMPLES.get(name))
+        return sub.add_parser(
+            name, help=help_, description=help_, formatter_class=fmt, epilog=_EXAMPLES.get(name)
+        )
 
     def model_opts(p: argparse.ArgumentParser, threshold: bool = True) -> None:
         p.add_argument("--model", metavar="PATH", help="trained artifact (default: bundled)")
         if threshold:
-            p.add_argument("--threshold", type=_threshold, default=None,
-                           help="uncertainty cut (default: the model's own)")
+            p.add_argument(
+                "--threshold",
+                type=_threshold,
+                default=None,
+                help="uncertainty cut (default: the model's own)",
+            )
 
     p = add("classify", "Classify paragraphs of articles (text) or records (JSONL/CSV/TSV).")
     p.add_argument("files", nargs="*", metavar="FILE", help="input files; '-' or none: stdin")
-    p.add_argument("--input-format", choices=["text", "jsonl", "csv", "tsv"],
-                   help="default: from the extension; stdin is text")
+    p.add_argument(
+        "--input-format",
+        choices=["text", "jsonl", "csv", "tsv"],
+        help="default: from the extension; stdin is text",
+    )
     p.add_argument("--text-field", default="text", help="field holding the text (records)")
-    p.add_argument("--format", choices=["jsonl", "csv", "table"],
-                   help="default: table on a terminal, jsonl otherwise")
+    p.add_argument(
+        "--format",
+        choices=["jsonl", "csv", "table"],
+        help="default: table on a terminal, jsonl otherwise",
+    )
     p.add_argument("--batch-size", type=int, default=BATCH, help=argparse.SUPPRESS)
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="progress bar on stderr (default: when stderr is a terminal)")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar on stderr (default: when stderr is a terminal)",
+    )
     model_opts(p)
     p.set_defaults(func=cmd_classify)
 
     p = add("strip", "Print an article without its boilerplate paragraphs.")
     p.add_argument("file", nargs="?", metavar="FILE", help="article text; '-' or none: stdin")
-    p.add_argument("--keep-uncertain", action="store_true",
-                   help="keep boilerplate paragraphs the model is unsure of")
+    p.add_argument(
+        "--keep-uncertain",
+        action="store_true",
+        help="keep boilerplate paragraphs the model is unsure of",
+    )
     model_opts(p)
     p.set_defaults(func=cmd_strip)
 

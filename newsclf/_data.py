@@ -115,8 +115,7 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
 def _read_csv(path: Path, delimiter: str) -> Iterator[tuple[int, Any]]:
     try:
         with _open_text(path) as f:
-            for i, row in enumerate(csv.DictReader(f, delimiter=delimiter), 2):
-                yield i, row
+            yield from enumerate(csv.DictReader(f, delimiter=delimiter), 2)
     except UnicodeDecodeError as e:
         raise DataError(f"{path}: not valid UTF-8 ({e.reason} at byte {e.start})") from None
 
@@ -141,8 +140,7 @@ def _read_with_datasets(path: Path) -> Iterator[tuple[int, Any]]:
         raise DataError(f"{path}: datasets could not read it: {type(e).__name__}: {e}") from e
     if isinstance(ds, datasets.DatasetDict):
         raise DataError(f"{path}: holds several splits {list(ds)}; save or pass one split")
-    for i, row in enumerate(ds, 1):
-        yield i, row
+    yield from enumerate(ds, 1)
 
 
 def iter_ant_articles(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:

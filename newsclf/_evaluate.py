@@ -47,9 +47,7 @@ def score(
     y_pred = [labels[i] for i in np.asarray(proba).argmax(axis=1)] if len(y_true) else []
     correct = np.array([t == p for t, p in zip(y_true, y_pred, strict=True)], dtype=bool)
     present = [lab for lab in labels if lab in set(y_true)]
-    p, r, f, s = precision_recall_fscore_support(
-        y_true, y_pred, labels=present, zero_division=0
-    )
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=present, zero_division=0)
     out: dict[str, Any] = {
         "n": len(y_true),
         "accuracy": float(correct.mean()) if len(y_true) else 0.0,

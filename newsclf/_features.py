@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 from newsclf._errors import InputTypeError, describe
 from newsclf._normalize import _ARCLEAN_MAP, _char_class, normalize
 
-__all__ = ["ArabicFeaturizer", "check_texts", "strip_proclitics", "tokenize"]
+__all__ = ["ArabicFeaturizer", "check_batch", "check_texts", "strip_proclitics", "tokenize"]
 
 _ARABIC_LETTER = "\u0621-\u063a\u0641-\u064a"
 # Optional conjunction (wa-, fa-), optional preposition (bi-, ka-, li-) and
@@ -52,27 +52,31 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN_RE.findall(text)
 
 
-def check_texts(texts: object, *, what: str = "texts") -> list[str]:
-    """Return ``texts`` as a list of ``str``, or raise :class:`InputTypeError`.
-
-    A bare ``str`` (or ``bytes``) is refused: it is one text, and iterating it
-    would classify each character.
-    """
+def check_batch(texts: object, *, what: str = "texts") -> Iterable[object]:
+    """Return ``texts`` if it is a batch (an iterable, not one text), or raise
+    :class:`InputTypeError`.  A bare ``str`` (or ``bytes``) is refused: it is
+    one text, and iterating it would classify each character."""
     if isinstance(texts, str | bytes | bytearray):
         raise InputTypeError(
             f"{what} must be an iterable of str (a batch), got a single "
             f"{type(texts).__name__}; wrap one text in a list: [text]"
         )
-    if texts is None or not isinstance(texts, Iterable):
+    if not isinstance(texts, Iterable):
         raise InputTypeError(f"{what} must be an iterable of str, got {describe(texts)}")
-    out = list(texts)
+    return texts
+
+
+def check_texts(texts: object, *, what: str = "texts", offset: int = 0) -> list[str]:
+    """Return the batch ``texts`` as a list of ``str``, or raise
+    :class:`InputTypeError` naming the first bad item (its position counted
+    from ``offset``)."""
+    out = list(check_batch(texts, what=what))
     for i, t in enumerate(out):
         if not isinstance(t, str):
             hint = "; decode bytes first" if isinstance(t, bytes | bytearray) else ""
-            raise InputTypeError(
-                f"{what}[{i}] must be a str, got {describe(t)}{hint}", index=i
-            )
-    return out
+            at = offset + i
+            raise InputTypeError(f"{what}[{at}] must be a str, got {describe(t)}{hint}", index=at)
+    return out  # type: ignore[return-value]
 
 
 def _prepare(text: str) -> str:

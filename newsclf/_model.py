@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
+from itertools import islice
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -16,7 +17,7 @@ from sklearn.pipeline import Pipeline
 
 from newsclf._artifact import read_artifact, write_artifact
 from newsclf._errors import ArtifactError, InputTypeError, describe
-from newsclf._features import ArabicFeaturizer, check_texts
+from newsclf._features import ArabicFeaturizer, check_batch, check_texts
 from newsclf._paragraphs import split_paragraphs
 
 __all__ = [
@@ -132,31 +133,12 @@ class Classifier:
         return proba, np.diff(X.indptr)
 
     def _batches(self, texts: object, what: str) -> Iterator[list[str]]:
-        if isinstance(texts, list | tuple):
-            items = check_texts(texts, what=what)
-            for start in range(0, len(items), BATCH_SIZE):
-                yield items[start : start + BATCH_SIZE]
-            return
-        check_texts([], what=what) if False else None
-        if isinstance(texts, str | bytes | bytearray) or not isinstance(texts, Iterable):
-            check_texts(texts, what=what)  # raises with the right message
-        batch: list[str] = []
+        """Checked batches of at most BATCH_SIZE texts, from any iterable."""
+        items = iter(check_batch(texts, what=what))
         offset = 0
-        for item in texts:  # type: ignore[union-attr]
-            batch.append(item)
-            if len(batch) == BATCH_SIZE:
-                yield self._checked(batch, offset, what)
-                offset += len(batch)
-                batch = []
-        if batch:
-            yield self._checked(batch, offset, what)
-
-    @staticmethod
-    def _checked(batch: list[str], offset: int, what: str) -> list[str]:
-        for i, t in enumerate(batch):
-            if not isinstance(t, str):
-                raise InputTypeError(f"{what}[{offset + i}] must be a str, got {describe(t)}", index=offset + i)
-        return batch
+        while batch := list(islice(items, BATCH_SIZE)):
+            yield check_texts(batch, what=what, offset=offset)
+            offset += len(batch)
 
     def predict_proba(self, texts: Iterable[str]) -> np.ndarray:
         """Probabilities, ``len(texts) × len(labels)``, columns in :attr:`labels` order."""
@@ -220,7 +202,9 @@ class Classifier:
         return Prediction(
             label=self._labels[best],
             score=score,
-            scores=MappingProxyType({lab: float(p) for lab, p in zip(self._labels, proba, strict=True)}),
+            scores=MappingProxyType(
+                {lab: float(p) for lab, p in zip(self._labels, proba, strict=True)}
+            ),
             uncertain=bool(score < cut or support == 0),
         )
 

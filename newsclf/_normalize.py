@@ -122,7 +122,7 @@ def arclean(text: str) -> str:
 
 
 def _arclean_char(match: re.Match[str]) -> str:
-    return _ARCLEAN_CHANGES[match.group()]  # type: ignore[return-value]
+    return _ARCLEAN_CHANGES[match.group()]
 
 
 def replace_emails(text: str) -> str:

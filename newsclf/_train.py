@@ -189,7 +189,10 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
         prog="newsclf-train", description="Train a newsclf model on labeled paragraphs."
     )
     p.add_argument(
-        "--data", nargs="+", required=True, metavar="FILE",
+        "--data",
+        nargs="+",
+        required=True,
+        metavar="FILE",
         help="labeled data: JSONL, CSV, TSV, Parquet, Arrow or a saved datasets folder",
     )
     p.add_argument("--out", required=True, metavar="DIR", help="artifact directory to write")
@@ -201,7 +204,10 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     p.add_argument("--test-size", type=float, default=0.15, help="share of articles held out")
     p.add_argument("--C", type=float, default=10.0, help="inverse regularization strength")
     p.add_argument(
-        "--exclude-labels", nargs="*", default=list(DEFAULT_EXCLUDE), metavar="LABEL",
+        "--exclude-labels",
+        nargs="*",
+        default=list(DEFAULT_EXCLUDE),
+        metavar="LABEL",
         help="labels left out of training (default: none)",
     )
     p.epilog = "example: newsclf train --data labeled.jsonl --out models/mine"
@@ -216,7 +222,9 @@ def run(args: argparse.Namespace) -> int:
     for path in args.data:
         records.extend(
             read_records(
-                path, text_field=args.text_field, label_field=args.label_field,
+                path,
+                text_field=args.text_field,
+                label_field=args.label_field,
                 group_field=args.group_field,
             )
         )
@@ -246,8 +254,10 @@ def summary(path: Path, metadata: Mapping[str, Any]) -> str:
             f"ECE {m['ece']:.3f}"
         )
         for lab, s in m["per_label"].items():
-            lines.append(f"    {lab:14s} P {s['precision']:.3f}  R {s['recall']:.3f}  "
-                         f"F1 {s['f1']:.3f}  n={s['support']}")
+            lines.append(
+                f"    {lab:14s} P {s['precision']:.3f}  R {s['recall']:.3f}  "
+                f"F1 {s['f1']:.3f}  n={s['support']}"
+            )
     return "\n".join(lines)
 
 

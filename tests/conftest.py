@@ -11,10 +11,9 @@ import json
 from pathlib import Path
 
 import pytest
+from strategies import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 ORIGINAL = ROOT / "training" / "data" / "original.jsonl"
-CORPUS = ROOT.parent / "shared" / "corpora" / "ant-v2.1.jsonl.gz"
 
 
 def original_records() -> list[dict]:
@@ -34,8 +33,9 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory, records: list[dict]) -> 
     from newsclf._train import train
 
     result = train(records, seed=0, name="fixture", log=lambda message: None)
-    return write_artifact(result.pipeline, tmp_path_factory.mktemp("model") / "fixture",
-                          metadata=result.metadata)
+    return write_artifact(
+        result.pipeline, tmp_path_factory.mktemp("model") / "fixture", metadata=result.metadata
+    )
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hypothesis import strategies as st
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpora" / "ant-v2.1.jsonl.gz"
 
 ARABIC_LETTERS = "".join(chr(c) for c in range(0x0621, 0x064B) if c not in range(0x063B, 0x0641))
 DIACRITICS = "".join(chr(c) for c in range(0x064B, 0x0653)) + "\u0670"

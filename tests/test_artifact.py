@@ -29,8 +29,16 @@ def _edit_metadata(path: Path, **changes) -> None:
 
 def test_metadata_records_what_is_promised(model_dir: Path) -> None:
     meta = json.loads((model_dir / METADATA_FILE).read_text(encoding="utf-8"))
-    for key in ("format_version", "labels", "model_sha256", "created", "hyperparameters",
-                "metrics", "training_data", "uncertainty_threshold"):
+    for key in (
+        "format_version",
+        "labels",
+        "model_sha256",
+        "created",
+        "hyperparameters",
+        "metrics",
+        "training_data",
+        "uncertainty_threshold",
+    ):
         assert key in meta
     assert set(meta["versions"]) >= {"newsclf", "scikit-learn", "numpy", "camel-tools", "python"}
     assert len(meta["training_data"]["sha256"]) == 64
@@ -41,7 +49,7 @@ def test_tampered_model_refused_before_unpickling(copy: Path) -> None:
     """A model file that differs from its recorded hash is never unpickled."""
     with open(copy / MODEL_FILE, "ab") as f:
         f.write(b"\0")
-    with pytest.raises(newsclf.ArtifactError, match="SHA-256 .* expected"):
+    with pytest.raises(newsclf.ArtifactError, match=r"SHA-256 .* expected"):
         newsclf.load(copy)
 
 
@@ -116,7 +124,7 @@ def test_invalid_metadata_values(copy: Path, changes: dict, message: str) -> Non
 
 def test_missing_model_file_and_directory(copy: Path, tmp_path: Path) -> None:
     (copy / MODEL_FILE).unlink()
-    with pytest.raises(newsclf.ArtifactError, match="expected model.joblib"):
+    with pytest.raises(newsclf.ArtifactError, match=r"expected model\.joblib"):
         newsclf.load(copy)
     with pytest.raises(newsclf.ArtifactError, match="expected an artifact directory"):
         newsclf.load(tmp_path / "nowhere")

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from strategies import text_batches
 
 import newsclf
-from tests.strategies import text_batches
 
 LABELS = ("boilerplate", "diplomacy", "humanitarian", "military")
 

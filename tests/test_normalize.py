@@ -6,11 +6,11 @@ import pytest
 from camel_tools.tokenizers.word import simple_word_tokenize
 from camel_tools.utils.charmap import CharMapper
 from hypothesis import given
+from strategies import any_text, news_text
 
 import newsclf
 from newsclf._features import strip_proclitics, tokenize
 from newsclf._normalize import arclean, split_glued_words
-from tests.strategies import any_text, news_text
 
 CAMEL_ARCLEAN = CharMapper.builtin_mapper("arclean")
 

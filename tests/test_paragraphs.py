@@ -6,9 +6,9 @@ from collections import Counter
 
 import pytest
 from hypothesis import given
+from strategies import any_text, news_text
 
 import newsclf
-from tests.strategies import any_text, news_text
 
 
 def test_split_rules() -> None:

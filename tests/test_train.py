@@ -24,8 +24,10 @@ def test_split_never_puts_one_article_on_both_sides(records: list[dict]) -> None
 
 
 def test_fixed_split_field_wins() -> None:
-    rows = [{"text": "a", "label": "x", "group": "g", "split": "test"},
-            {"text": "b", "label": "x", "group": "g", "split": "train"}]
+    rows = [
+        {"text": "a", "label": "x", "group": "g", "split": "test"},
+        {"text": "b", "label": "x", "group": "g", "split": "train"},
+    ]
     assert split_records(rows, test_size=0.5, seed=0) == ([rows[1]], [rows[0]])
 
 
@@ -42,10 +44,16 @@ def test_any_label_set_works(tmp_path: Path) -> None:
     """A user's own labels (not ours) train, save and load."""
     rows = []
     for i in range(40):
-        rows.append({"text": f"مباراة كرة القدم انتهت بفوز الفريق {i}", "label": "sport",
-                     "group": f"s{i}"})
-        rows.append({"text": f"ارتفعت أسعار النفط في الأسواق العالمية {i}", "label": "economy",
-                     "group": f"e{i}"})
+        rows.append(
+            {"text": f"مباراة كرة القدم انتهت بفوز الفريق {i}", "label": "sport", "group": f"s{i}"}
+        )
+        rows.append(
+            {
+                "text": f"ارتفعت أسعار النفط في الأسواق العالمية {i}",
+                "label": "economy",
+                "group": f"e{i}",
+            }
+        )
     result = train(rows, seed=0, log=_quiet)
     from newsclf._artifact import write_artifact
 
@@ -62,8 +70,10 @@ def test_too_few_labels_is_a_data_error() -> None:
 
 def test_none_excluded_and_measured(records: list[dict]) -> None:
     """Out-of-scope 'none' records are left out of training and scored for uncertainty."""
-    extra = [{"text": f"سجل اللاعب هدفين في المباراة رقم {i}", "label": "none", "group": f"n{i}"}
-             for i in range(30)]
+    extra = [
+        {"text": f"سجل اللاعب هدفين في المباراة رقم {i}", "label": "none", "group": f"n{i}"}
+        for i in range(30)
+    ]
     result = train(records + extra, seed=0, log=_quiet)
     assert "none" not in result.pipeline.classes_
     assert result.metadata["metrics"]["out_of_scope"]["n"] > 0
@@ -71,12 +81,15 @@ def test_none_excluded_and_measured(records: list[dict]) -> None:
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".tsv", ".parquet"])
 def test_read_records_formats(tmp_path: Path, suffix: str) -> None:
-    rows = [{"text": "اشترك الآن", "label": "boilerplate", "doc_id": "d1"},
-            {"text": "قصف مدفعي", "label": "military", "doc_id": "d2"}]
+    rows = [
+        {"text": "اشترك الآن", "label": "boilerplate", "doc_id": "d1"},
+        {"text": "قصف مدفعي", "label": "military", "doc_id": "d2"},
+    ]
     path = tmp_path / f"data{suffix}"
     if suffix == ".jsonl":
-        path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n",
-                        encoding="utf-8")
+        path.write_text(
+            "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8"
+        )
     elif suffix in (".csv", ".tsv"):
         sep = "," if suffix == ".csv" else "\t"
         lines = [sep.join(rows[0])] + [sep.join(r.values()) for r in rows]
@@ -87,7 +100,9 @@ def test_read_records_formats(tmp_path: Path, suffix: str) -> None:
         datasets.Dataset.from_list(rows).to_parquet(str(path))
     got = read_records(path)
     assert [(r["text"], r["label"], r["group"]) for r in got] == [
-        ("اشترك الآن", "boilerplate", "d1"), ("قصف مدفعي", "military", "d2")]
+        ("اشترك الآن", "boilerplate", "d1"),
+        ("قصف مدفعي", "military", "d2"),
+    ]
 
 
 @pytest.mark.parametrize(

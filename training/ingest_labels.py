@@ -58,6 +58,23 @@ def clean_acceptable(label: str, acceptable: object) -> list[str]:
     return sorted({a for a in acceptable if a in LABELS and a != label})
 
 
+#: Two paragraphs at or above this cosine similarity (character 3-5-grams,
+#: TF-IDF) count once: the later one is dropped.
+NEAR_DUPLICATE = 0.9
+
+
+def near_duplicate_free(texts: list[str]) -> list[int]:
+    """Indices of ``texts`` to keep so that no two kept ones are near-duplicates."""
+    from training.similarity import similarity_matrix
+
+    sim = similarity_matrix(texts)
+    keep: list[int] = []
+    for i in range(len(texts)):
+        if all(sim[i, j] < NEAR_DUPLICATE for j in keep):
+            keep.append(i)
+    return keep
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work", type=Path, required=True)
@@ -145,10 +162,18 @@ def main() -> None:
                 }
             )
 
-    write_jsonl(ANT_ANNOTATIONS, sorted(annotations, key=lambda a: (a["doc_id"], a["para"], a["annotator"])))
+    kept = near_duplicate_free([r["text"] for r in originals])
+    print(f"dropped {len(originals) - len(kept)} near-duplicate originals")
+    originals = [originals[i] for i in kept]
+
+    write_jsonl(
+        ANT_ANNOTATIONS, sorted(annotations, key=lambda a: (a["doc_id"], a["para"], a["annotator"]))
+    )
     write_jsonl(ANT_LABELS, final)
     write_jsonl(ORIGINAL, originals)
-    print(f"{len(annotations)} annotations, {len(final)} ANT paragraphs, {len(originals)} originals")
+    print(
+        f"{len(annotations)} annotations, {len(final)} ANT paragraphs, {len(originals)} originals"
+    )
 
 
 if __name__ == "__main__":

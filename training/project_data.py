@@ -29,9 +29,7 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 def original_records() -> list[dict[str, Any]]:
     """Our own paragraphs: text, label, split, group = writing batch."""
-    return [
-        {**r, "group": r["batch"], "source": "original"} for r in read_jsonl(ORIGINAL)
-    ]
+    return [{**r, "group": r["batch"], "source": "original"} for r in read_jsonl(ORIGINAL)]
 
 
 def ant_records(corpus: Path = DEFAULT_CORPUS) -> list[dict[str, Any]]:

@@ -47,7 +47,8 @@ HINTS = {
 }
 # Short lines matching these are offered to the labelers whatever their article.
 FURNITURE = re.compile(
-    r"اقرأ أيضا|اقرأ أيضاً|للمزيد|إشعارات|^\*?نقلا عن|^\*?نقلاً عن|تابعونا|تابعوا|اشترك|بقلم|حقوق النشر|الحقوق محفوظة|"
+    r"اقرأ أيضا|اقرأ أيضاً|للمزيد|إشعارات|^\*?نقلا عن|^\*?نقلاً عن|تابعونا|تابعوا|اشترك|بقلم|"
+    r"حقوق النشر|الحقوق محفوظة|"
     r"تعبر عن رأي|لا تعكس|لمتابعة|اضغط هنا|^شاهد|أ ف ب|^الصورة|^المصدر|^فيديو"
 )
 # Sections where our topics live get most of the draw.
@@ -74,7 +75,8 @@ def main() -> None:
     args = ap.parse_args()
     rng = random.Random(SEED)
 
-    docs = [json.loads(line) for line in gzip.open(args.corpus, "rt", encoding="utf-8")]
+    with gzip.open(args.corpus, "rt", encoding="utf-8") as f:
+        docs = [json.loads(line) for line in f]
     # The corpus repeats articles across sections: keep the first copy only.
     seen_articles: set[str] = set()
     unique = []
@@ -170,7 +172,8 @@ def main() -> None:
 
 
 def top_up(unique: list[dict], args: argparse.Namespace, rng: random.Random) -> None:
-    prior = [json.loads(line) for line in open(args.top_up, encoding="utf-8")]
+    with open(args.top_up, encoding="utf-8") as f:
+        prior = [json.loads(line) for line in f]
     used_docs = {r["doc_id"] for r in prior}
     used_text = {r["text"] for r in prior}
     focus = (HINTS["military"], HINTS["humanitarian"], HINTS["military"], HINTS["diplomacy"])

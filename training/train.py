@@ -48,8 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     print(summary(out, result.metadata))
     by_source = result.metadata["metrics"].get("by_source", {})
     for source, m in by_source.items():
-        print(f"  {source:9s} held-out macro-F1 {m['macro_f1']:.3f}  accuracy {m['accuracy']:.3f}"
-              f"  n={m['n']}")
+        print(
+            f"  {source:9s} held-out macro-F1 {m['macro_f1']:.3f}  accuracy {m['accuracy']:.3f}"
+            f"  n={m['n']}"
+        )
     return 0
 
 

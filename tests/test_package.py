@@ -1,0 +1,59 @@
+"""The package as users install it: metadata, import cost, typing marker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import newsclf
+
+
+def test_version_matches_installed_metadata() -> None:
+    assert newsclf.__version__ == metadata.version("newsclf")
+
+
+def test_all_names_exist() -> None:
+    for name in newsclf.__all__:
+        assert getattr(newsclf, name) is not None
+
+
+def test_py_typed_ships() -> None:
+    assert (Path(newsclf.__file__).parent / "py.typed").is_file()
+
+
+def test_tests_run_against_the_installed_package() -> None:
+    """Under tox the package comes from the built wheel, with the bundled model inside."""
+    if os.environ.get("TOX_ENV_NAME"):
+        assert "site-packages" in newsclf.__file__
+        assert (
+            Path(newsclf.__file__).parent / "_bundled" / "newsclf-ar" / "model.joblib"
+        ).is_file()
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport sys; print(' '.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(out.stdout.split())
+
+
+def test_import_is_light() -> None:
+    """`import newsclf` pulls in neither torch nor scikit-learn, datasets, pandas or matplotlib."""
+    mods = _modules_after("import newsclf")
+    for heavy in ("torch", "transformers", "sklearn", "datasets", "pandas", "matplotlib"):
+        assert heavy not in mods, heavy
+
+
+def test_classifying_never_imports_torch_or_datasets() -> None:
+    mods = _modules_after(
+        "import newsclf; newsclf.load().classify_article('قصف مدفعي\\nاشترك الآن')"
+    )
+    assert "newsclf._model" in mods
+    for heavy in ("torch", "transformers", "datasets", "matplotlib"):
+        assert heavy not in mods, heavy
