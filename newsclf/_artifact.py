@@ -64,14 +64,17 @@ _REQUIRED: dict[str, type | tuple[type, ...]] = {
     "metrics": dict,
     "uncertainty_threshold": (int, float),
 }
-#: Distributions whose version is recorded; a different major.minor warns.
-_TRACKED = ("newsclf", "scikit-learn", "numpy", "scipy", "joblib", "camel-tools")
+#: Distributions whose version is recorded, and how many leading version
+#: parts must match before loading stays silent: scikit-learn pickles and
+#: camel-tools' maps change between minor releases, numpy, scipy and joblib
+#: only break compatibility across major ones.
+_TRACKED = {"scikit-learn": 2, "camel-tools": 2, "numpy": 1, "scipy": 1, "joblib": 1}
 
 
 def library_versions() -> dict[str, str]:
     """Versions of Python and of the libraries a model depends on."""
     versions = {"python": platform.python_version()}
-    for dist in _TRACKED:
+    for dist in ("newsclf", *_TRACKED):
         try:
             versions[dist] = _metadata.version(dist)
         except _metadata.PackageNotFoundError:
@@ -250,8 +253,8 @@ def _warn_on_version_drift(recorded: Mapping[str, Any], where: str) -> None:
     current = library_versions()
     drift = [
         f"{dist} {recorded.get(dist)} (running {current[dist]})"
-        for dist in _TRACKED
-        if dist != "newsclf" and _major_minor(recorded.get(dist)) != _major_minor(current[dist])
+        for dist, parts in _TRACKED.items()
+        if _leading(recorded.get(dist), parts) != _leading(current[dist], parts)
     ]
     if drift:
         warnings.warn(
@@ -262,5 +265,5 @@ def _warn_on_version_drift(recorded: Mapping[str, Any], where: str) -> None:
         )
 
 
-def _major_minor(version: object) -> tuple[str, ...]:
-    return tuple(str(version).split(".")[:2])
+def _leading(version: object, parts: int) -> tuple[str, ...]:
+    return tuple(str(version).split(".")[:parts])

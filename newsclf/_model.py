@@ -41,14 +41,25 @@ BATCH_SIZE = 4096
 
 
 def build_pipeline(
-    *, C: float = 10.0, ngram_range: tuple[int, int] = (1, 2), min_df: int = 2, seed: int = 0
+    *,
+    C: float = 10.0,
+    ngram_range: tuple[int, int] = (1, 2),
+    min_df: int = 2,
+    class_weight: str | None = "balanced",
+    seed: int = 0,
 ) -> Pipeline:
     """The untrained newsclf model: :class:`ArabicFeaturizer` then a
-    multinomial logistic regression."""
+    multinomial logistic regression (classes weighted by inverse frequency,
+    so a rare label is not drowned by a common one)."""
     return Pipeline(
         [
             ("features", ArabicFeaturizer(ngram_range=ngram_range, min_df=min_df)),
-            ("clf", LogisticRegression(C=C, max_iter=2000, random_state=seed)),
+            (
+                "clf",
+                LogisticRegression(
+                    C=C, class_weight=class_weight, max_iter=2000, random_state=seed
+                ),
+            ),
         ]
     )
 
@@ -197,7 +208,7 @@ class Classifier:
         return float(threshold)
 
     def _prediction(self, proba: np.ndarray, support: int, cut: float) -> Prediction:
-        best = int(proba.argmax())
+        best = int(np.argmax(proba))
         score = float(proba[best])
         return Prediction(
             label=self._labels[best],

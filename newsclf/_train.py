@@ -170,6 +170,7 @@ def train(
             "C": C,
             "ngram_range": list(ngram_range),
             "min_df": min_df,
+            "class_weight": pipeline[-1].class_weight,
             "seed": seed,
             "test_size": test_size,
             "featurizer": {k: _jsonable(v) for k, v in pipeline[0].get_params().items()},

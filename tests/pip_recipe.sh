@@ -9,7 +9,7 @@ rm -rf "$work/recipe" && mkdir -p "$work/recipe"
 recipe="$work/recipe/recipe.sh"
 awk '/<!-- pip-recipe:start -->/{on=1; next} /<!-- pip-recipe:end -->/{on=0} on && /^[^`]/' \
     "$root/README.md" > "$recipe"
-grep -q "pip install" "$recipe" || { echo "no pip recipe found in README.md" >&2; exit 1; }
+grep -q "pip\" install" "$recipe" || { echo "no pip recipe found in README.md" >&2; exit 1; }
 echo "--- recipe from README.md:"; cat "$recipe"
 cd "$root"
 VENV="$work/recipe/venv" bash -euo pipefail "$recipe"

@@ -77,8 +77,8 @@ def similarity(originals: list[dict], corpus: Path) -> None:
     upper = np.triu(sim)
     print("\nnear-duplicates among original paragraphs (char 3-5-gram TF-IDF cosine)")
     print(
-        f"  max {upper.max():.3f}; pairs >= {NEAR_DUPLICATE}: {int((upper >= NEAR_DUPLICATE).sum())}"
-        f"; >= 0.8: {int((upper >= 0.8).sum())}; >= 0.7: {int((upper >= 0.7).sum())}"
+        f"  max {upper.max():.3f}; pairs >= {NEAR_DUPLICATE}: "
+        f"{int((upper >= NEAR_DUPLICATE).sum())}; >= 0.8: {int((upper >= 0.8).sum())}; >= 0.7: {int((upper >= 0.7).sum())}"
     )
     if not corpus.exists():
         print(f"  (ANT corpus not at {corpus}: original-vs-ANT check skipped)")
@@ -116,10 +116,10 @@ def main() -> int:
     table(ant, "ANT paragraphs (our labels)")
     batches = {r["batch"] for r in originals}
     test_batches = {r["batch"] for r in originals if r["split"] == "test"}
+    test_share = sum(r["split"] == "test" for r in originals) / len(originals)
     print(
         f"\noriginal: {len(originals)} paragraphs in {len(batches)} batches; test split "
-        f"{len(test_batches)} batches ({sum(r['split'] == 'test' for r in originals) / len(originals):.1%} "
-        f"of paragraphs)"
+        f"{len(test_batches)} batches ({test_share:.1%} of paragraphs)"
     )
     table(originals, "original paragraphs")
     kinds = Counter(r["kind"].split(",")[0].strip().lower() for r in originals)
