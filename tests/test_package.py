@@ -57,3 +57,17 @@ def test_classifying_never_imports_torch_or_datasets() -> None:
     assert "newsclf._model" in mods
     for heavy in ("torch", "transformers", "datasets", "matplotlib"):
         assert heavy not in mods, heavy
+
+
+def test_readme_pip_recipe_lists_the_declared_dependencies() -> None:
+    """The plain-pip recipe installs exactly newsclf's dependencies, camel-tools aside."""
+    import re
+
+    from strategies import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    recipe = readme.split("<!-- pip-recipe:start -->")[1].split("<!-- pip-recipe:end -->")[0]
+    (line,) = [x for x in recipe.splitlines() if "scikit-learn" in x]
+    listed = set(re.findall(r'"([A-Za-z0-9_.-]+[<>=!~][^"]*)"', line))
+    declared = {r.replace(" ", "") for r in metadata.requires("newsclf") or [] if ";" not in r}
+    assert listed == {d for d in declared if not d.startswith("camel-tools")}

@@ -78,7 +78,8 @@ def similarity(originals: list[dict], corpus: Path) -> None:
     print("\nnear-duplicates among original paragraphs (char 3-5-gram TF-IDF cosine)")
     print(
         f"  max {upper.max():.3f}; pairs >= {NEAR_DUPLICATE}: "
-        f"{int((upper >= NEAR_DUPLICATE).sum())}; >= 0.8: {int((upper >= 0.8).sum())}; >= 0.7: {int((upper >= 0.7).sum())}"
+        f"{int((upper >= NEAR_DUPLICATE).sum())}; >= 0.8: {int((upper >= 0.8).sum())}; "
+        f">= 0.7: {int((upper >= 0.7).sum())}"
     )
     if not corpus.exists():
         print(f"  (ANT corpus not at {corpus}: original-vs-ANT check skipped)")
