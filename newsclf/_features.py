@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from itertools import repeat
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from camel_tools.tokenizers.word import _SYMBOLS_ALL
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize as normalize_rows
 from sklearn.utils.validation import check_is_fitted
 
 from newsclf._errors import InputTypeError, describe
-from newsclf._normalize import _ARCLEAN_MAP, _char_class, normalize
+from newsclf._normalize import _ARCLEAN_MAP, _LINE_BREAK_RE, _char_class, normalize_joined
 
 __all__ = ["ArabicFeaturizer", "check_batch", "check_texts", "strip_proclitics", "tokenize"]
 
@@ -37,6 +40,9 @@ _PROCLITIC_RE = re.compile(
 _ALPHABET = {out for k, v in _ARCLEAN_MAP.items() for out in (v if v is not None else k)}
 _SYMBOLS = _char_class(c for c in _ALPHABET if c in _SYMBOLS_ALL)
 _TOKEN_RE = re.compile(f"[{_SYMBOLS}]|[^\\s{_SYMBOLS}]+")
+# The same, plus a line break as a token of its own: in a batch joined by
+# line breaks it marks where one text ends and the next begins.
+_TOKEN_OR_BREAK_RE = re.compile(f"\\n|{_TOKEN_RE.pattern}")
 
 
 def strip_proclitics(text: str) -> str:
@@ -79,8 +85,14 @@ def check_texts(texts: object, *, what: str = "texts", offset: int = 0) -> list[
     return out  # type: ignore[return-value]
 
 
-def _prepare(text: str) -> str:
-    return strip_proclitics(normalize(text))
+def prepare_joined(texts: list[str], *, strip_clitics: bool = True) -> str:
+    """Normalize (and strip proclitics from) a batch, as one string with a
+    text per line: the form the featurizer tokenizes."""
+    joined = "\n".join(texts)
+    if joined.count("\n") != len(texts) - 1 or _LINE_BREAK_RE.search(joined.replace("\n", " ")):
+        joined = "\n".join([_LINE_BREAK_RE.sub(" ", t) for t in texts])
+    joined = normalize_joined(joined)
+    return strip_proclitics(joined) if strip_clitics else joined
 
 
 class ArabicFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
@@ -121,8 +133,9 @@ class ArabicFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self.strip_clitics = strip_clitics
 
     def _prepare_all(self, texts: list[str]) -> list[str]:
-        prep = _prepare if self.strip_clitics else normalize
-        return [prep(t) for t in texts]
+        if not texts:
+            return []
+        return prepare_joined(texts, strip_clitics=self.strip_clitics).split("\n")
 
     def fit(self, X: Iterable[str], y: Any = None) -> ArabicFeaturizer:
         """Learn the n-gram vocabulary and IDF weights of ``X``."""
@@ -142,12 +155,82 @@ class ArabicFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             sublinear_tf=self.sublinear_tf,
             dtype=np.float32,
         )
-        return self.vectorizer_.fit_transform(self._prepare_all(texts))
+        X = self.vectorizer_.fit_transform(self._prepare_all(texts))
+        self._fit_lookup()
+        return X
+
+    def _fit_lookup(self) -> None:
+        """Tables for :meth:`transform`: an id per token of the vocabulary,
+        and each unigram and bigram feature keyed by its token ids."""
+        grams = [(g.split(" "), i) for g, i in self.vectorizer_.vocabulary_.items()]
+        token_ids: dict[str, int] = {}
+        for parts, _ in grams:
+            for t in parts:
+                token_ids.setdefault(t, len(token_ids))
+        n_tokens = len(token_ids)
+        keys, ids = [], []
+        for parts, i in grams:
+            if len(parts) <= 2:
+                a = token_ids[parts[0]]
+                keys.append(a if len(parts) == 1 else n_tokens + a * n_tokens + token_ids[parts[1]])
+                ids.append(i)
+        order = np.argsort(keys)
+        self.token_ids_ = token_ids
+        self.gram_keys_ = np.asarray(keys, dtype=np.int64)[order]
+        self.gram_ids_ = np.asarray(ids, dtype=np.int64)[order]
 
     def transform(self, X: Iterable[str]) -> Any:
-        """Return the TF-IDF matrix (``n_texts × n_features``, sparse) of ``X``."""
-        check_is_fitted(self, "vectorizer_")
-        return self.vectorizer_.transform(self._prepare_all(check_texts(X, what="X")))
+        """Return the TF-IDF matrix (``n_texts × n_features``, sparse) of ``X``.
+
+        Equal to ``vectorizer_.transform`` of the prepared texts (tested), but
+        the whole batch is tokenized and looked up at once, without a Python
+        loop per document.
+        """
+        check_is_fitted(self, ("vectorizer_", "token_ids_"))
+        texts = check_texts(X, what="X")
+        vec = self.vectorizer_
+        n_features = len(vec.vocabulary_)
+        if not texts:
+            return sp.csr_matrix((0, n_features), dtype=np.float32)
+        tokens = _TOKEN_OR_BREAK_RE.findall(prepare_joined(texts, strip_clitics=self.strip_clitics))
+        # Text index of each token position (a break token starts the next text).
+        doc = np.cumsum(np.fromiter((t == "\n" for t in tokens), dtype=bool, count=len(tokens)))
+        rows, cols = [], []
+        lo, hi = self.ngram_range
+        tok = np.fromiter(map(self.token_ids_.get, tokens, repeat(-1)), np.int64, len(tokens))
+        n_tokens = len(self.token_ids_)
+        for n in range(lo, hi + 1):
+            count = len(tokens) - n + 1
+            if count <= 0:
+                continue
+            if n <= 2:
+                # Unigrams and bigrams: keys from token ids, found by binary search.
+                first = tok[:count]
+                keys = first if n == 1 else n_tokens + first * n_tokens + tok[1:]
+                valid = first >= 0 if n == 1 else (first >= 0) & (tok[1:] >= 0)
+                pos = np.searchsorted(self.gram_keys_, keys[valid])
+                pos[pos == len(self.gram_keys_)] = 0
+                hit = self.gram_keys_[pos] == keys[valid] if len(pos) else pos.astype(bool)
+                rows.append(doc[:count][valid][hit])
+                cols.append(self.gram_ids_[pos[hit]])
+                continue
+            grams = map(" ".join, zip(*(tokens[i:] for i in range(n)), strict=False))
+            # An n-gram across texts holds a line break: it is in no vocabulary.
+            ids = np.fromiter(map(vec.vocabulary_.get, grams, repeat(-1)), np.int64, count)
+            known = ids >= 0
+            rows.append(doc[:count][known])
+            cols.append(ids[known])
+        r = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+        c = np.concatenate(cols) if cols else np.zeros(0, np.int64)
+        counts = sp.csr_matrix(
+            (np.ones(len(r), dtype=np.float32), (r, c)), shape=(len(texts), n_features)
+        )
+        counts.sum_duplicates()
+        if vec.sublinear_tf:
+            np.log(counts.data, out=counts.data)
+            counts.data += 1
+        counts.data *= vec.idf_[counts.indices].astype(np.float32)
+        return normalize_rows(counts, norm="l2", copy=False)
 
     def get_feature_names_out(self, input_features: Any = None) -> Any:
         """The n-gram of each feature column, as the model sees it."""

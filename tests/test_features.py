@@ -5,9 +5,11 @@ from __future__ import annotations
 import joblib
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, GroupKFold
+from strategies import text_batches
 
 import newsclf
 from newsclf import ArabicFeaturizer
@@ -68,3 +70,24 @@ def test_grid_search_and_joblib(records: list[dict], tmp_path) -> None:
     np.testing.assert_array_equal(
         again.predict_proba(texts[:20]), search.best_estimator_.predict_proba(texts[:20])
     )
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text_batches)
+def test_fast_transform_equals_sklearn_vectorizer(records: list[dict], texts: list[str]) -> None:
+    """The batched transform gives exactly the fitted TfidfVectorizer's matrix."""
+    f = _fitted(records)
+    batch = texts + [r["text"] for r in records[:30]]
+    expected = f.vectorizer_.transform(f._prepare_all(batch))
+    got = f.transform(batch)
+    assert got.shape == expected.shape
+    assert abs(got - expected).max() == 0 if got.nnz or expected.nnz else True
+
+
+_FITTED: dict[int, ArabicFeaturizer] = {}
+
+
+def _fitted(records: list[dict]) -> ArabicFeaturizer:
+    if not _FITTED:
+        _FITTED[0] = ArabicFeaturizer(ngram_range=(1, 3)).fit([r["text"] for r in records])
+    return _FITTED[0]
