@@ -41,7 +41,7 @@ _EXAMPLES = {
     "strip": "example:\n  newsclf strip article.txt > article.clean.txt",
     "explain": 'example:\n  newsclf explain "اشترك الآن واحصل على شهر مجاني"',
     "info": "example:\n  newsclf info --model models/newsclf-ar",
-    "evaluate": "example:\n  newsclf evaluate --data test.jsonl",
+    "evaluate": "example:\n  newsclf evaluate --data test.jsonl --plots report/",
 }
 
 
@@ -395,7 +395,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from newsclf._data import read_records
-    from newsclf._evaluate import score
+    from newsclf._evaluate import evaluate, write_plots
 
     clf = _load_model(args.model)
     records = [
@@ -403,37 +403,64 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         for path in args.data
         for r in read_records(path, text_field=args.text_field, label_field=args.label_field)
     ]
-    known = [r for r in records if r["label"] in clf.labels]
-    proba = clf.predict_proba([r["text"] for r in known])
-    report = score(
-        clf.labels,
-        [r["label"] for r in known],
-        proba,
-        acceptable=[r.get("acceptable") or [] for r in known],
-    )
-    report["skipped_unknown_labels"] = len(records) - len(known)
+    report = evaluate(clf, records, threshold=args.threshold, n_errors=args.errors)
+    if args.plots:
+        report["plots"] = [str(p) for p in write_plots(report, args.plots)]
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
-    print(
-        f"{report['n']} paragraphs ({report['skipped_unknown_labels']} with labels the model "
-        f"does not know left out)"
-    )
-    print(
-        f"accuracy {report['accuracy']:.3f}  macro-F1 {report['macro_f1']:.3f}  "
-        f"ECE {report['ece']:.3f}"
-    )
+    print(_format_report(report))
+    return 0
+
+
+def _format_report(report: dict[str, Any]) -> str:
+    out = [f"{report['n']} paragraphs with the model's labels"]
+    line = f"accuracy {report['accuracy']:.3f}  macro-F1 {report['macro_f1']:.3f}  "
+    line += f"ECE {report['ece']:.3f}"
+    if "acceptable_accuracy" in report:
+        line += f"  acceptable accuracy {report['acceptable_accuracy']:.3f}"
+    out.append(line)
     for lab, s in report["per_label"].items():
-        print(
+        out.append(
             f"  {lab:14s} P {s['precision']:.3f}  R {s['recall']:.3f}  F1 {s['f1']:.3f}  "
             f"n={s['support']}"
         )
     labels = report["confusion"]["labels"]
-    print("confusion (rows: true, columns: predicted):")
-    print(" " * 16 + " ".join(f"{lab[:10]:>10}" for lab in labels))
+    out.append("confusion (rows: true, columns: predicted):")
+    out.append(" " * 16 + " ".join(f"{lab[:10]:>10}" for lab in labels))
     for lab, row in zip(labels, report["confusion"]["matrix"], strict=True):
-        print(f"  {lab:14s}" + " ".join(f"{v:>10}" for v in row))
-    return 0
+        out.append(f"  {lab:14s}" + " ".join(f"{v:>10}" for v in row))
+    for key in ("by_source", "by_outlet"):
+        for name, s in report.get(key, {}).items():
+            out.append(
+                f"  {key[3:]} {name:12s} macro-F1 {s['macro_f1']:.3f}  "
+                f"accuracy {s['accuracy']:.3f}  n={s['n']}"
+            )
+    oos = report["out_of_scope"]
+    out.append(
+        f"threshold {report['threshold']}: {report['uncertain_share']:.1%} of in-scope "
+        f"paragraphs uncertain"
+        + (
+            f"; {oos['uncertain_share']:.1%} of {oos['n']} out-of-scope {oos['labels']} flagged"
+            if oos["n"]
+            else ""
+        )
+    )
+    out.append("  threshold  coverage  accuracy-covered  out-of-scope-flagged")
+    for c in report["coverage_curve"]:
+        out.append(
+            f"  {c['threshold']:9.2f}  {c['coverage']:8.3f}  {c['accuracy_covered']:16.3f}  "
+            f"{c['out_of_scope_flagged']:20.3f}"
+        )
+    if report["errors"]:
+        out.append("most confident errors (true -> predicted, score, n-grams behind it):")
+        for e in report["errors"]:
+            feats = ", ".join(f"{n} {v:+.2f}" for n, v in e["features"])
+            out.append(f"  {e['label']} -> {e['predicted']} {e['score']:.2f}  [{feats}]")
+            out.append(f"      {e['text'][:150]}")
+    for p in report.get("plots", []):
+        out.append(f"wrote {p}")
+    return "\n".join(out)
 
 
 # --- parser ---------------------------------------------------------------
@@ -527,11 +554,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train)
 
     p = add("evaluate", "Score a model on labeled paragraphs.")
-    p.add_argument("--data", nargs="+", required=True, metavar="FILE")
+    p.add_argument(
+        "--data",
+        nargs="+",
+        required=True,
+        metavar="FILE",
+        help="labeled JSONL/CSV/TSV/Parquet; labels the model lacks (e.g. none) "
+        "measure out-of-scope behaviour",
+    )
     p.add_argument("--text-field", default="text")
     p.add_argument("--label-field", default="label")
+    p.add_argument(
+        "--plots", metavar="DIR", help="write confusion.png, reliability.png and coverage.png there"
+    )
+    p.add_argument("--errors", type=int, default=15, help="how many worst errors to list")
     p.add_argument("--json", action="store_true")
-    model_opts(p, threshold=False)
+    model_opts(p)
     p.set_defaults(func=cmd_evaluate)
     return parser
 

@@ -4,12 +4,22 @@ calibration error)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["expected_calibration_error", "score"]
+__all__ = [
+    "coverage_curve",
+    "evaluate",
+    "expected_calibration_error",
+    "pick_threshold",
+    "score",
+    "write_plots",
+]
 
 
 def expected_calibration_error(
@@ -73,3 +83,213 @@ def score(
         ]
         out["acceptable_accuracy"] = float(np.mean(ok)) if ok else 0.0
     return out
+
+
+#: Thresholds on the top probability scanned for the coverage curve.
+THRESHOLD_GRID = tuple(round(0.25 + 0.05 * i, 2) for i in range(15))
+
+
+def calibration_bins(
+    confidence: np.ndarray, correct: np.ndarray, *, n_bins: int = 15
+) -> list[dict[str, float]]:
+    """Per confidence bin: mean confidence, accuracy and count (reliability diagram)."""
+    bins = np.minimum((np.asarray(confidence) * n_bins).astype(int), n_bins - 1)
+    out = []
+    for b in range(n_bins):
+        mask = bins == b
+        if mask.any():
+            out.append(
+                {
+                    "low": b / n_bins,
+                    "high": (b + 1) / n_bins,
+                    "confidence": float(confidence[mask].mean()),
+                    "accuracy": float(correct[mask].mean()),
+                    "count": int(mask.sum()),
+                }
+            )
+    return out
+
+
+def coverage_curve(
+    in_scope_conf: np.ndarray, in_scope_correct: np.ndarray, out_scope_conf: np.ndarray
+) -> list[dict[str, float]]:
+    """For each threshold: share of in-scope paragraphs kept (not uncertain),
+    accuracy on those, and share of out-of-scope paragraphs flagged uncertain."""
+    rows = []
+    for t in THRESHOLD_GRID:
+        kept = in_scope_conf >= t
+        rows.append(
+            {
+                "threshold": t,
+                "coverage": float(kept.mean()) if kept.size else 0.0,
+                "accuracy_covered": float(in_scope_correct[kept].mean()) if kept.any() else 0.0,
+                "out_of_scope_flagged": float((out_scope_conf < t).mean())
+                if out_scope_conf.size
+                else 0.0,
+            }
+        )
+    return rows
+
+
+def pick_threshold(curve: Sequence[dict[str, float]], *, min_coverage: float = 0.85) -> float:
+    """The shipped rule: among thresholds keeping at least ``min_coverage`` of
+    in-scope paragraphs, the one that best separates in-scope from
+    out-of-scope text (largest flagged-out-of-scope minus flagged-in-scope
+    share)."""
+    ok = [r for r in curve if r["coverage"] >= min_coverage] or [curve[0]]
+    best = max(ok, key=lambda r: (r["out_of_scope_flagged"] - (1 - r["coverage"]), -r["threshold"]))
+    return float(best["threshold"])
+
+
+def top_features(
+    clf: Any, texts: Sequence[str], label_index: Sequence[int], k: int = 5
+) -> list[list[tuple[str, float]]]:
+    """For each text, the ``k`` n-grams that pushed hardest towards the given label."""
+    features, model = clf.pipeline[:-1], clf.pipeline[-1]
+    X = features.transform(list(texts)).tocsr()
+    names = features.get_feature_names_out()
+    out = []
+    for row, li in zip(range(X.shape[0]), label_index, strict=True):
+        start, end = X.indptr[row], X.indptr[row + 1]
+        idx, val = X.indices[start:end], X.data[start:end]
+        coef = model.coef_[li] if model.coef_.shape[0] > 1 else model.coef_[0] * (1 if li else -1)
+        contrib = val * coef[idx]
+        order = np.argsort(-contrib)[:k]
+        out.append(
+            [(str(names[idx[i]]), round(float(contrib[i]), 4)) for i in order if contrib[i] > 0]
+        )
+    return out
+
+
+def evaluate(
+    clf: Any,
+    records: Sequence[Mapping[str, Any]],
+    *,
+    threshold: float | None = None,
+    n_errors: int = 20,
+) -> dict[str, Any]:
+    """Score a :class:`newsclf.Classifier` on labeled records.
+
+    Records whose label the model knows are scored (overall, by ``source``
+    and by ``outlet`` when present); the others (e.g. ``none``) measure
+    out-of-scope behaviour: how many the model flags uncertain.  Returns
+    metrics, calibration bins, the coverage curve and the worst errors with
+    the n-grams behind them.
+    """
+    labels = list(clf.labels)
+    cut = clf.threshold if threshold is None else threshold
+    known = [r for r in records if r["label"] in labels]
+    unknown = [r for r in records if r["label"] not in labels]
+    proba = clf.predict_proba([r["text"] for r in known])
+    y = [r["label"] for r in known]
+    report = score(labels, y, proba, acceptable=[r.get("acceptable") or [] for r in known])
+    conf = proba.max(axis=1) if len(known) else np.zeros(0)
+    pred_idx = proba.argmax(axis=1) if len(known) else np.zeros(0, dtype=int)
+    correct = np.array([labels[p] == t for p, t in zip(pred_idx, y, strict=True)], dtype=bool)
+    report["threshold"] = cut
+    report["calibration"] = calibration_bins(conf, correct)
+    report["uncertain_share"] = float((conf < cut).mean()) if len(known) else 0.0
+    for key in ("source", "outlet"):
+        values = sorted({str(r[key]) for r in known if key in r})
+        if values:
+            report[f"by_{key}"] = {
+                v: score(
+                    labels,
+                    [y[i] for i, r in enumerate(known) if str(r.get(key)) == v],
+                    proba[[i for i, r in enumerate(known) if str(r.get(key)) == v]],
+                )
+                for v in values
+            }
+    oos_conf = (
+        clf.predict_proba([r["text"] for r in unknown]).max(axis=1) if unknown else np.zeros(0)
+    )
+    report["out_of_scope"] = {
+        "n": len(unknown),
+        "labels": dict(sorted(Counter(r["label"] for r in unknown).items())),
+        "uncertain_share": float((oos_conf < cut).mean()) if len(unknown) else 0.0,
+    }
+    report["coverage_curve"] = coverage_curve(conf, correct, oos_conf)
+    wrong = np.flatnonzero(~correct)
+    worst = wrong[np.argsort(-conf[wrong])][:n_errors]
+    feats = top_features(clf, [known[i]["text"] for i in worst], [int(pred_idx[i]) for i in worst])
+    report["errors"] = [
+        {
+            "text": known[i]["text"],
+            "label": y[i],
+            "predicted": labels[int(pred_idx[i])],
+            "score": float(conf[i]),
+            "features": f,
+            **{k: known[i][k] for k in ("doc_id", "para", "id", "source") if k in known[i]},
+        }
+        for i, f in zip(worst, feats, strict=True)
+    ]
+    return report
+
+
+def write_plots(report: dict[str, Any], out_dir: str | os.PathLike[str]) -> list[Path]:
+    """Confusion matrix, reliability diagram and coverage curve as PNG files."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+
+    labels = report["confusion"]["labels"]
+    matrix = np.array(report["confusion"]["matrix"]) if report["confusion"]["matrix"] else None
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    if matrix is not None:
+        ax.imshow(matrix, cmap="Blues")
+        for (i, j), v in np.ndenumerate(matrix):
+            colour = "white" if v > matrix.max() / 2 else "black"
+            ax.text(j, i, str(v), ha="center", va="center", color=colour)
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(f"confusion (n={report['n']}, macro-F1 {report['macro_f1']:.3f})")
+    fig.tight_layout()
+    paths.append(out / "confusion.png")
+    fig.savefig(paths[-1], dpi=110)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    bins = report["calibration"]
+    ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect calibration")
+    ax.bar(
+        [b["low"] for b in bins],
+        [b["accuracy"] for b in bins],
+        width=[b["high"] - b["low"] for b in bins],
+        align="edge",
+        alpha=0.6,
+        edgecolor="black",
+        label="accuracy per confidence bin",
+    )
+    ax.set_xlabel("confidence (top probability)")
+    ax.set_ylabel("accuracy")
+    ax.set_title(f"reliability (ECE {report['ece']:.3f})")
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    paths.append(out / "reliability.png")
+    fig.savefig(paths[-1], dpi=110)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    curve = report["coverage_curve"]
+    ts = [c["threshold"] for c in curve]
+    ax.plot(ts, [c["coverage"] for c in curve], "o-", label="in-scope coverage")
+    ax.plot(ts, [c["accuracy_covered"] for c in curve], "s-", label="accuracy on covered")
+    if report["out_of_scope"]["n"]:
+        ax.plot(ts, [c["out_of_scope_flagged"] for c in curve], "^-", label="out-of-scope flagged")
+    ax.axvline(report["threshold"], color="grey", linestyle=":", label="threshold")
+    ax.set_xlabel("uncertainty threshold")
+    ax.set_ylim(0, 1.02)
+    ax.legend(loc="lower left")
+    ax.set_title("coverage vs accuracy")
+    fig.tight_layout()
+    paths.append(out / "coverage.png")
+    fig.savefig(paths[-1], dpi=110)
+    plt.close(fig)
+    return paths

@@ -71,17 +71,43 @@ def _timed(what: str, fn: Callable[[], Any], log: Callable[[str], None]) -> Any:
     return out
 
 
-def _scores_by(
-    key: str, records: Sequence[Mapping[str, Any]], labels: Sequence[str], proba: np.ndarray
-) -> dict[str, Any]:
-    from newsclf._evaluate import score
+def _choose_threshold(
+    pipeline: Any,
+    train_rows: Sequence[Mapping[str, Any]],
+    out_scope_train: Sequence[Mapping[str, Any]],
+    *,
+    seed: int,
+    log: Callable[[str], None],
+) -> float:
+    """The uncertainty threshold, picked on training data only: out-of-fold
+    probabilities of the in-scope training paragraphs (grouped 4-fold) and
+    the fitted model's probabilities on out-of-scope training paragraphs."""
+    from sklearn.base import clone
+    from sklearn.model_selection import GroupKFold, cross_val_predict
 
-    out = {}
-    values = sorted({str(r[key]) for r in records if key in r})
-    for value in values:
-        idx = [i for i, r in enumerate(records) if str(r.get(key)) == value]
-        out[value] = score(labels, [records[i]["label"] for i in idx], proba[idx])
-    return out
+    from newsclf._evaluate import coverage_curve, pick_threshold
+    from newsclf._model import DEFAULT_THRESHOLD
+
+    groups = [str(r.get("group", f"#record-{i}")) for i, r in enumerate(train_rows)]
+    if not out_scope_train or len(set(groups)) < 4:
+        return DEFAULT_THRESHOLD
+    texts = [r["text"] for r in train_rows]
+    y = np.array([r["label"] for r in train_rows])
+    oof = _timed(
+        "choosing the uncertainty threshold (4-fold out-of-fold probabilities)",
+        lambda: cross_val_predict(
+            clone(pipeline),
+            texts,
+            y,
+            groups=groups,
+            cv=GroupKFold(n_splits=4),
+            method="predict_proba",
+        ),
+        log,
+    )
+    correct = pipeline.classes_[oof.argmax(axis=1)] == y
+    oos = pipeline.predict_proba([r["text"] for r in out_scope_train]).max(axis=1)
+    return pick_threshold(coverage_curve(oof.max(axis=1), correct, oos))
 
 
 def train(
@@ -99,8 +125,8 @@ def train(
     log: Callable[[str], None] = _log,
 ) -> TrainResult:
     """Fit a model on ``records`` and score it on a held-out split."""
-    from newsclf._evaluate import score
-    from newsclf._model import DEFAULT_THRESHOLD, build_pipeline
+    from newsclf._evaluate import evaluate
+    from newsclf._model import Classifier, build_pipeline
 
     records = list(records)
     excluded = set(exclude_labels)
@@ -113,7 +139,7 @@ def train(
             f"found {labels_seen}"
         )
     train_rows, test_rows = split_records(in_scope, test_size=test_size, seed=seed)
-    _, oos_test = split_records(out_scope, test_size=test_size, seed=seed)
+    oos_train, oos_test = split_records(out_scope, test_size=test_size, seed=seed)
     missing = sorted(set(labels_seen) - {r["label"] for r in train_rows})
     if missing:
         raise DataError(f"labels {missing} have no training records after the split")
@@ -125,38 +151,28 @@ def train(
     texts = [r["text"] for r in train_rows]
     y = [r["label"] for r in train_rows]
     _timed(f"fitting on {len(texts)} paragraphs", lambda: pipeline.fit(texts, y), log)
-    cut = DEFAULT_THRESHOLD if threshold is None else threshold
+    if threshold is not None:
+        cut = threshold
+    else:
+        cut = _choose_threshold(pipeline, train_rows, oos_train, seed=seed, log=log)
     metrics: dict[str, Any] = {}
     if test_rows:
-        labels = [str(c) for c in pipeline.classes_]
-        proba = _timed(
-            f"scoring {len(test_rows)} held-out paragraphs",
-            lambda: pipeline.predict_proba([r["text"] for r in test_rows]),
+        clf = Classifier(pipeline, {"uncertainty_threshold": cut})
+        metrics = _timed(
+            f"scoring {len(test_rows)} held-out paragraphs (+{len(oos_test)} out of scope)",
+            lambda: evaluate(clf, test_rows + oos_test, n_errors=0),
             log,
         )
-        metrics = score(
-            labels,
-            [r["label"] for r in test_rows],
-            proba,
-            acceptable=[r.get("acceptable") or [] for r in test_rows],
-        )
-        metrics["uncertain_share"] = float((proba.max(axis=1) < cut).mean())
-        for key in ("source", "outlet"):
-            if any(key in r for r in test_rows):
-                metrics[f"by_{key}"] = _scores_by(key, test_rows, labels, proba)
-        if oos_test:
-            oos = pipeline.predict_proba([r["text"] for r in oos_test])
-            metrics["out_of_scope"] = {
-                "n": len(oos_test),
-                "uncertain_share": float((oos.max(axis=1) < cut).mean()),
-            }
+        del metrics["errors"]
         log(
             f"held-out: macro-F1 {metrics['macro_f1']:.3f}, accuracy {metrics['accuracy']:.3f}, "
-            f"ECE {metrics['ece']:.3f}"
+            f"ECE {metrics['ece']:.3f}; threshold {cut}"
         )
     metadata = {
         "name": name,
         "uncertainty_threshold": cut,
+        "threshold_rule": "in-scope coverage >= 0.85, then most out-of-scope flagged "
+        "minus in-scope flagged (training data, out of fold)",
         "training_data": {
             "sha256": data_sha256(train_rows),
             "test_sha256": data_sha256(test_rows),

@@ -167,3 +167,16 @@ def test_train_then_evaluate(tmp_path: Path, records: list[dict]) -> None:
 def test_train_bad_data_exit_2(args: list[str]) -> None:
     out = run(*args)
     assert out.returncode == 2 and b"no such file" in out.stderr
+
+
+def test_evaluate_writes_plots(tmp_path: Path, records: list[dict]) -> None:
+    data = tmp_path / "test.jsonl"
+    rows = records[:150] + [{"text": "فاز الفريق بالمباراة", "label": "none"}]
+    data.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+    )
+    out = run("evaluate", "--data", str(data), "--plots", str(tmp_path / "report"))
+    assert out.returncode == 0, out.stderr
+    text = out.stdout.decode()
+    assert "macro-F1" in text and "out-of-scope" in text and "coverage" in text
+    assert (tmp_path / "report" / "reliability.png").is_file()
