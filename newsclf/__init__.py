@@ -28,6 +28,7 @@ from newsclf._paragraphs import split_paragraphs
 
 if TYPE_CHECKING:
     from newsclf._features import ArabicFeaturizer
+    from newsclf._hf import annotate_dataset
     from newsclf._model import Classifier, Prediction, build_pipeline, load
     from newsclf._normalize import normalize
 
@@ -43,6 +44,7 @@ __all__ = [
     "Prediction",
     "VersionMismatchWarning",
     "__version__",
+    "annotate_dataset",
     "build_pipeline",
     "load",
     "normalize",
@@ -52,6 +54,7 @@ __all__ = [
 # Public names served lazily (PEP 562), by the private module defining them.
 _LAZY = {
     "ArabicFeaturizer": "newsclf._features",
+    "annotate_dataset": "newsclf._hf",
     "Classifier": "newsclf._model",
     "Prediction": "newsclf._model",
     "build_pipeline": "newsclf._model",

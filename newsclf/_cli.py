@@ -269,9 +269,18 @@ def cmd_classify(args: argparse.Namespace) -> int:
     total = failed = 0
     first_error = ""
     collisions: set[str] = set()
-    for batch in _batched(_records(paths, args), args.batch_size):
+    # With --jobs N, each chunk holds 4N model batches for the N workers.
+    chunk = args.batch_size * (1 if args.jobs == 1 else 4 * args.jobs)
+    for batch in _batched(_records(paths, args), chunk):
         good = [r for r in batch if r.error is None]
-        preds = iter(clf.classify_many([r.text for r in good], threshold=args.threshold))
+        preds = iter(
+            clf.classify_many(
+                [r.text for r in good],
+                threshold=args.threshold,
+                batch_size=args.batch_size,
+                n_jobs=args.jobs,
+            )
+        )
         for rec in batch:
             is_text = _input_format(rec.source or "-", args.input_format) == "text"
             pred = next(preds) if rec.error is None else None
@@ -466,6 +475,13 @@ def _format_report(report: dict[str, Any]) -> str:
 # --- parser ---------------------------------------------------------------
 
 
+def _positive(value: str) -> int:
+    n = int(value)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return n
+
+
 def _threshold(value: str) -> float:
     t = float(value)
     if not 0.0 <= t <= 1.0:
@@ -514,7 +530,14 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["jsonl", "csv", "table"],
         help="default: table on a terminal, jsonl otherwise",
     )
-    p.add_argument("--batch-size", type=int, default=BATCH, help=argparse.SUPPRESS)
+    p.add_argument("--batch-size", type=_positive, default=BATCH, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--jobs",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="worker processes scoring batches (default 1)",
+    )
     p.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,

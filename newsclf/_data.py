@@ -24,6 +24,7 @@ from newsclf._errors import DataError
 __all__ = [
     "data_sha256",
     "iter_ant_articles",
+    "iter_records",
     "read_records",
     "resolve_ant_references",
     "short_hash",
@@ -63,6 +64,20 @@ def read_records(
     Raises :class:`DataError` on a missing file or a record without a string
     text and label, naming the line.
     """
+    return list(
+        iter_records(path, text_field=text_field, label_field=label_field, group_field=group_field)
+    )
+
+
+def iter_records(
+    path: str | os.PathLike[str],
+    *,
+    text_field: str = "text",
+    label_field: str = "label",
+    group_field: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """:func:`read_records`, one record at a time (constant memory; formats
+    read through ``datasets`` are streamed)."""
     p = Path(path)
     if not p.exists():
         raise DataError(f"{p}: expected a labeled data file, found no such file or folder")
@@ -73,7 +88,6 @@ def read_records(
         rows = _read_csv(p, delimiter="\t" if name.endswith(".tsv") else ",")
     else:
         rows = _read_with_datasets(p)
-    out = []
     for line, row in rows:
         if not isinstance(row, dict):
             raise DataError(f"{p}:{line}: expected an object, found {type(row).__name__}")
@@ -88,8 +102,7 @@ def read_records(
         group = row.get(group_field) if group_field else row.get("group", row.get("doc_id"))
         if group is not None:
             record["group"] = str(group)
-        out.append(record)
-    return out
+        yield record
 
 
 def _open_text(path: Path) -> Any:
@@ -133,12 +146,12 @@ def _read_with_datasets(path: Path) -> Iterator[tuple[int, Any]]:
                     f"{path}: expected .jsonl, .csv, .tsv, .parquet, .arrow, .json or a saved "
                     "datasets folder"
                 )
-            ds = datasets.load_dataset(builder, data_files=str(path), split="train")
+            ds = datasets.load_dataset(builder, data_files=str(path), split="train", streaming=True)
     except DataError:
         raise
     except Exception as e:
         raise DataError(f"{path}: datasets could not read it: {type(e).__name__}: {e}") from e
-    if isinstance(ds, datasets.DatasetDict):
+    if isinstance(ds, datasets.DatasetDict | datasets.IterableDatasetDict):
         raise DataError(f"{path}: holds several splits {list(ds)}; save or pass one split")
     yield from enumerate(ds, 1)
 

@@ -25,7 +25,14 @@ from sklearn.utils.validation import check_is_fitted
 from newsclf._errors import InputTypeError, describe
 from newsclf._normalize import _ARCLEAN_MAP, _LINE_BREAK_RE, _char_class, normalize_joined
 
-__all__ = ["ArabicFeaturizer", "check_batch", "check_texts", "strip_proclitics", "tokenize"]
+__all__ = [
+    "ArabicFeaturizer",
+    "ArabicHashingFeaturizer",
+    "check_batch",
+    "check_texts",
+    "strip_proclitics",
+    "tokenize",
+]
 
 _ARABIC_LETTER = "\u0621-\u063a\u0641-\u064a"
 # Optional conjunction (wa-, fa-), optional preposition (bi-, ka-, li-) and
@@ -236,3 +243,63 @@ class ArabicFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         """The n-gram of each feature column, as the model sees it."""
         check_is_fitted(self, "vectorizer_")
         return self.vectorizer_.get_feature_names_out()
+
+
+class ArabicHashingFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """The stateless variant of :class:`ArabicFeaturizer`, for training on
+    streams larger than memory: same normalization and tokens, n-grams hashed
+    into ``n_features`` columns, ``1 + log(tf)`` weighting and L2 norm, no
+    vocabulary and no IDF.  Feature names are hash buckets (``#12345``).
+    """
+
+    def __init__(
+        self,
+        *,
+        ngram_range: tuple[int, int] = (1, 2),
+        n_features: int = 2**20,
+        strip_clitics: bool = True,
+    ) -> None:
+        self.ngram_range = ngram_range
+        self.n_features = n_features
+        self.strip_clitics = strip_clitics
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags
+
+    def fit(self, X: Iterable[str], y: Any = None) -> ArabicHashingFeaturizer:
+        """Nothing to learn: set up the hashing vectorizer."""
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        self.vectorizer_ = HashingVectorizer(
+            tokenizer=tokenize,
+            token_pattern=None,
+            lowercase=False,
+            ngram_range=self.ngram_range,
+            n_features=self.n_features,
+            alternate_sign=False,
+            norm=None,
+            dtype=np.float32,
+        )
+        return self
+
+    def partial_fit(self, X: Iterable[str], y: Any = None) -> ArabicHashingFeaturizer:
+        return self if hasattr(self, "vectorizer_") else self.fit(X, y)
+
+    def transform(self, X: Iterable[str]) -> Any:
+        """Hashed, log-weighted, L2-normalized n-gram counts of ``X``."""
+        if not hasattr(self, "vectorizer_"):
+            self.fit([])
+        texts = check_texts(X, what="X")
+        if not texts:
+            return sp.csr_matrix((0, self.n_features), dtype=np.float32)
+        prepared = prepare_joined(texts, strip_clitics=self.strip_clitics).split("\n")
+        counts = self.vectorizer_.transform(prepared).tocsr()
+        np.log(counts.data, out=counts.data)
+        counts.data += 1
+        return normalize_rows(counts, norm="l2", copy=False)
+
+    def get_feature_names_out(self, input_features: Any = None) -> Any:
+        """Hash buckets: a stateless featurizer cannot name its n-grams."""
+        return np.array([f"#{i}" for i in range(self.n_features)], dtype=object)

@@ -107,10 +107,17 @@ class Classifier:
     non-``str`` item raises :class:`newsclf.InputTypeError`.
     """
 
-    def __init__(self, pipeline: Pipeline, metadata: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        metadata: Mapping[str, Any],
+        *,
+        path: str | os.PathLike[str] | None = None,
+    ) -> None:
         self._pipeline = pipeline
         self._metadata = MappingProxyType(dict(metadata))
         self._labels = tuple(str(c) for c in pipeline.classes_)
+        self._path = None if path is None else str(path)
 
     def __repr__(self) -> str:
         return f"<newsclf.Classifier {self._metadata.get('name', '?')!r} labels={self._labels}>"
@@ -143,32 +150,74 @@ class Classifier:
         proba = self._pipeline[-1].predict_proba(X)
         return proba, np.diff(X.indptr)
 
-    def _batches(self, texts: object, what: str) -> Iterator[list[str]]:
-        """Checked batches of at most BATCH_SIZE texts, from any iterable."""
-        items = iter(check_batch(texts, what=what))
+    @staticmethod
+    def _batches(texts: object, batch_size: int) -> Iterator[list[str]]:
+        """Checked batches of at most ``batch_size`` texts, from any iterable."""
+        items = iter(check_batch(texts, what="texts"))
         offset = 0
-        while batch := list(islice(items, BATCH_SIZE)):
-            yield check_texts(batch, what=what, offset=offset)
+        while batch := list(islice(items, batch_size)):
+            yield check_texts(batch, what="texts", offset=offset)
             offset += len(batch)
 
-    def predict_proba(self, texts: Iterable[str]) -> np.ndarray:
-        """Probabilities, ``len(texts) × len(labels)``, columns in :attr:`labels` order."""
-        parts = [self._proba_and_support(b)[0] for b in self._batches(texts, "texts")]
+    def _scores(
+        self, texts: object, batch_size: int, n_jobs: int
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """``(probabilities, known-feature counts)`` per batch, in order."""
+        for name, value in (("batch_size", batch_size), ("n_jobs", n_jobs)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InputTypeError(f"{name} must be a positive int, got {describe(value)}")
+        batches = self._batches(texts, batch_size)
+        if n_jobs == 1:
+            yield from map(self._proba_and_support, batches)
+            return
+        from newsclf._parallel import parallel_scores
+
+        yield from parallel_scores(self._artifact_path(), batches, n_jobs)
+
+    def _artifact_path(self) -> str:
+        """A directory workers can load this model from (saved once if needed)."""
+        if self._path is None:
+            import atexit
+            import shutil
+            import tempfile
+
+            tmp = tempfile.mkdtemp(prefix="newsclf-model-")
+            atexit.register(shutil.rmtree, tmp, ignore_errors=True)
+            self._path = str(self.save(Path(tmp) / "model"))
+        return self._path
+
+    def predict_proba(
+        self, texts: Iterable[str], *, batch_size: int = BATCH_SIZE, n_jobs: int = 1
+    ) -> np.ndarray:
+        """Probabilities, ``len(texts) × len(labels)``, columns in :attr:`labels` order.
+
+        Texts go through the model ``batch_size`` at a time; with ``n_jobs > 1``
+        the batches are scored by that many worker processes, each loading
+        the model once.
+        """
+        parts = [p for p, _ in self._scores(texts, batch_size, n_jobs)]
         return np.vstack(parts) if parts else np.zeros((0, len(self._labels)))
 
-    def predict(self, texts: Iterable[str]) -> list[str]:
-        """The most probable label of each text."""
-        proba = self.predict_proba(texts)
+    def predict(
+        self, texts: Iterable[str], *, batch_size: int = BATCH_SIZE, n_jobs: int = 1
+    ) -> list[str]:
+        """The most probable label of each text (see :meth:`predict_proba`)."""
+        proba = self.predict_proba(texts, batch_size=batch_size, n_jobs=n_jobs)
         return [self._labels[i] for i in proba.argmax(axis=1)]
 
     def classify_many(
-        self, texts: Iterable[str], *, threshold: float | None = None
+        self,
+        texts: Iterable[str],
+        *,
+        threshold: float | None = None,
+        batch_size: int = BATCH_SIZE,
+        n_jobs: int = 1,
     ) -> Iterator[Prediction]:
-        """Classify a stream of texts lazily, in batches; one
-        :class:`Prediction` per text, in order."""
+        """Classify a stream of texts lazily, in batches, in constant memory;
+        one :class:`Prediction` per text, in order.  ``n_jobs > 1`` scores the
+        batches in that many worker processes."""
         cut = self._check_threshold(threshold)
-        for batch in self._batches(texts, "texts"):
-            proba, support = self._proba_and_support(batch)
+        for proba, support in self._scores(texts, batch_size, n_jobs):
             yield from (self._prediction(p, n, cut) for p, n in zip(proba, support, strict=True))
 
     def classify(self, text: str, *, threshold: float | None = None) -> Prediction:
@@ -250,5 +299,6 @@ def load(path: str | os.PathLike[str] | None = None) -> Classifier:
     """
     if path is not None and not isinstance(path, str | os.PathLike):
         raise InputTypeError(f"load() expected a path, got {describe(path)}")
-    pipeline, metadata = read_artifact(bundled_model_path() if path is None else path)
-    return Classifier(pipeline, metadata)
+    where = bundled_model_path() if path is None else path
+    pipeline, metadata = read_artifact(where)
+    return Classifier(pipeline, metadata, path=where)

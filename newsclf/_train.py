@@ -10,6 +10,8 @@ Same data and seed give the same model and the same predictions.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import sys
 import time
 from collections import Counter
@@ -20,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from newsclf._data import data_sha256, read_records
+from newsclf._data import data_sha256, iter_records
 from newsclf._errors import DataError, NewsclfError
 
-__all__ = ["TrainResult", "main", "split_records", "train"]
+__all__ = ["TrainResult", "main", "split_records", "train", "train_streaming"]
 
 #: Records with these labels are left out of training by default: ``none``
 #: marks out-of-scope paragraphs, kept to measure how the model treats them.
@@ -196,6 +198,132 @@ def train(
     return TrainResult(pipeline=pipeline, metadata=metadata)
 
 
+def _in_test(record: Mapping[str, Any], test_size: float) -> bool:
+    """Streaming split: a fixed ``split`` field wins, else a hash of the
+    article id (of the text when there is none) puts 1 in 1/test_size
+    articles on the test side."""
+    if record.get("split") in ("train", "test"):
+        return bool(record["split"] == "test")
+    key = str(record.get("group", record["text"]))
+    return int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:8], 16) % 10_000 < test_size * 1e4
+
+
+def train_streaming(
+    read: Callable[[], Iterable[Mapping[str, Any]]],
+    *,
+    seed: int = 0,
+    test_size: float = 0.15,
+    batch_size: int = 10_000,
+    epochs: int = 5,
+    n_features: int = 2**20,
+    alpha: float = 1e-5,
+    exclude_labels: Iterable[str] = DEFAULT_EXCLUDE,
+    name: str = "newsclf-streaming",
+    description: str = "",
+    log: Callable[[str], None] = _log,
+) -> TrainResult:
+    """Train on a stream larger than memory: ``read()`` yields the records
+    afresh for each pass.  A first pass collects the labels; then ``epochs``
+    passes of ``partial_fit`` in batches of ``batch_size`` (hashed features,
+    logistic loss by SGD); the held-out articles are scored at the end,
+    keeping only their labels and probabilities in memory."""
+    from sklearn.linear_model import SGDClassifier
+    from sklearn.pipeline import Pipeline
+
+    from newsclf._evaluate import score
+    from newsclf._features import ArabicHashingFeaturizer
+    from newsclf._model import DEFAULT_THRESHOLD
+
+    excluded = set(exclude_labels)
+    counts: Counter[str] = Counter()
+    n_test = 0
+    train_hash, test_hash = hashlib.sha256(), hashlib.sha256()
+    for r in read():
+        if r["label"] in excluded:
+            continue
+        in_test = _in_test(r, test_size)
+        n_test += in_test
+        if not in_test:
+            counts[r["label"]] += 1
+        (test_hash if in_test else train_hash).update(
+            json.dumps([r["text"], r["label"]], ensure_ascii=False).encode("utf-8") + b"\n"
+        )
+    labels = sorted(counts)
+    if len(labels) < 2:
+        raise DataError(f"expected training records of at least 2 labels, found {labels}")
+    log(f"streaming: {sum(counts.values())} train and {n_test} test records; labels {labels}")
+    features = ArabicHashingFeaturizer(n_features=n_features).fit([])
+    clf = SGDClassifier(loss="log_loss", alpha=alpha, random_state=seed)
+    pipeline = Pipeline([("features", features), ("clf", clf)])
+    for epoch in range(epochs):
+        start, seen = time.perf_counter(), 0
+        batch: list[Mapping[str, Any]] = []
+        for r in read():
+            if r["label"] in excluded or _in_test(r, test_size):
+                continue
+            batch.append(r)
+            if len(batch) == batch_size:
+                clf.partial_fit(
+                    features.transform([b["text"] for b in batch]),
+                    [b["label"] for b in batch],
+                    classes=labels,
+                )
+                seen += len(batch)
+                batch = []
+        if batch:
+            clf.partial_fit(
+                features.transform([b["text"] for b in batch]),
+                [b["label"] for b in batch],
+                classes=labels,
+            )
+            seen += len(batch)
+        log(f"epoch {epoch + 1}/{epochs}: {seen} paragraphs in {time.perf_counter() - start:.1f} s")
+    y_true: list[str] = []
+    probas = []
+    batch = []
+    for r in read():
+        if r["label"] not in excluded and _in_test(r, test_size):
+            batch.append(r)
+            if len(batch) == batch_size:
+                probas.append(pipeline.predict_proba([b["text"] for b in batch]))
+                y_true += [b["label"] for b in batch]
+                batch = []
+    if batch:
+        probas.append(pipeline.predict_proba([b["text"] for b in batch]))
+        y_true += [b["label"] for b in batch]
+    metrics: dict[str, Any] = {}
+    if y_true:
+        metrics = score(labels, y_true, np.vstack(probas))
+        log(
+            f"held-out: macro-F1 {metrics['macro_f1']:.3f}, accuracy {metrics['accuracy']:.3f}, "
+            f"ECE {metrics['ece']:.3f}"
+        )
+    metadata = {
+        "name": name,
+        "uncertainty_threshold": DEFAULT_THRESHOLD,
+        "training_data": {
+            "sha256": train_hash.hexdigest(),
+            "test_sha256": test_hash.hexdigest(),
+            "n_train": sum(counts.values()),
+            "n_test": n_test,
+            "label_counts": dict(sorted(counts.items())),
+            "excluded_labels": sorted(excluded),
+            "description": description,
+        },
+        "hyperparameters": {
+            "trainer": "streaming",
+            "n_features": n_features,
+            "alpha": alpha,
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "seed": seed,
+            "test_size": test_size,
+        },
+        "metrics": metrics,
+    }
+    return TrainResult(pipeline=pipeline, metadata=metadata)
+
+
 def _jsonable(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
@@ -227,6 +355,13 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
         metavar="LABEL",
         help="labels left out of training (default: none)",
     )
+    p.add_argument(
+        "--streaming",
+        action="store_true",
+        help="train in constant memory: hashed features, SGD over batches read from disk",
+    )
+    p.add_argument("--epochs", type=int, default=5, help="passes over the data (--streaming)")
+    p.add_argument("--batch-size", type=int, default=10_000, help="records per step (--streaming)")
     p.epilog = "example: newsclf train --data labeled.jsonl --out models/mine"
     return p
 
@@ -235,16 +370,30 @@ def run(args: argparse.Namespace) -> int:
     """Train from parsed arguments; print a summary."""
     from newsclf._artifact import write_artifact
 
-    records: list[dict[str, Any]] = []
-    for path in args.data:
-        records.extend(
-            read_records(
+    def read() -> Iterable[dict[str, Any]]:
+        for path in args.data:
+            yield from iter_records(
                 path,
                 text_field=args.text_field,
                 label_field=args.label_field,
                 group_field=args.group_field,
             )
+
+    if args.streaming:
+        result = train_streaming(
+            read,
+            seed=args.seed,
+            test_size=args.test_size,
+            batch_size=args.batch_size,
+            epochs=args.epochs,
+            exclude_labels=args.exclude_labels,
+            name=args.name or Path(args.out).name,
+            description="files: " + ", ".join(Path(p).name for p in args.data),
         )
+        out = write_artifact(result.pipeline, args.out, metadata=result.metadata)
+        print(summary(out, result.metadata))
+        return 0
+    records = list(read())
     result = train(
         records,
         seed=args.seed,

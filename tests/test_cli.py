@@ -180,3 +180,37 @@ def test_evaluate_writes_plots(tmp_path: Path, records: list[dict]) -> None:
     text = out.stdout.decode()
     assert "macro-F1" in text and "out-of-scope" in text and "coverage" in text
     assert (tmp_path / "report" / "reliability.png").is_file()
+
+
+def test_train_streaming_and_classify_with_jobs(tmp_path: Path, records: list[dict]) -> None:
+    data = tmp_path / "train.jsonl"
+    data.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
+    )
+    out = run(
+        "train",
+        "--data",
+        str(data),
+        "--out",
+        str(tmp_path / "s"),
+        "--streaming",
+        "--epochs",
+        "2",
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    article = tmp_path / "a.txt"
+    article.write_text(ARTICLE * 50, encoding="utf-8")
+    one = run("classify", str(article), "--model", str(tmp_path / "s"))
+    two = run(
+        "classify",
+        str(article),
+        "--model",
+        str(tmp_path / "s"),
+        "--jobs",
+        "2",
+        "--batch-size",
+        "16",
+    )
+    assert two.returncode == 0, two.stderr
+    assert jsonl(two.stdout) == jsonl(one.stdout) and len(jsonl(one.stdout)) == 200

@@ -130,3 +130,29 @@ def test_data_hash_depends_on_text_and_label() -> None:
     a = [{"text": "x", "label": "a"}]
     assert data_sha256(a) == data_sha256([{"text": "x", "label": "a", "other": 1}])
     assert data_sha256(a) != data_sha256([{"text": "x", "label": "b"}])
+
+
+def test_streaming_trainer_reads_in_passes_and_loads(records: list[dict], tmp_path: Path) -> None:
+    """The streaming trainer re-reads its source per pass, never holding the
+    training set, and its artifact loads and predicts like any other."""
+    from newsclf._artifact import write_artifact
+    from newsclf._train import train_streaming
+
+    passes = []
+
+    def read():
+        passes.append(1)
+        yield from iter(records)
+
+    result = train_streaming(read, epochs=2, batch_size=100, seed=0, log=_quiet)
+    assert len(passes) == 1 + 2 + 1  # labels, two epochs, held-out scoring
+    metrics = result.metadata["metrics"]
+    assert metrics["n"] > 0 and metrics["macro_f1"] > 0.6
+    clf = newsclf.load(write_artifact(result.pipeline, tmp_path / "s", metadata=result.metadata))
+    assert clf.predict(["اشترك الآن في نشرتنا البريدية"]) == ["boilerplate"]
+    assert clf.classify("").uncertain
+    again = train_streaming(lambda: iter(records), epochs=2, batch_size=100, seed=0, log=_quiet)
+    texts = [r["text"] for r in records[:50]]
+    np.testing.assert_array_equal(
+        again.pipeline.predict_proba(texts), result.pipeline.predict_proba(texts)
+    )

@@ -1,0 +1,397 @@
+"""newsclf against fastText and a plain TF-IDF + logistic regression, side by side.
+
+    uv run --group bench python benchmarks/run.py [--runs 5] [--corpus PATH]
+
+Trains and scores the three systems on the project's fixed train/test split
+(ANT references resolved against the corpus, plus our original paragraphs;
+``none`` left out as in training), then writes ``benchmarks/RESULTS.md``:
+
+* macro-F1 and accuracy on real (ANT) and original test paragraphs;
+* training time; prediction throughput (one process, one batch of at least
+  50,000 paragraphs); cold start (a new process: import, load, first
+  prediction); artifact size; peak memory (a new process loading the model
+  and predicting the 50,000 paragraphs).
+
+Every figure is the median of ``--runs`` runs; within a run the systems are
+measured one after another, in an order that rotates between runs, so that
+load on this shared machine hits them alike.  fastText's settings are chosen
+first, on the training split only (a held-out 15% of its articles).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # for training.project_data
+
+N_THROUGHPUT = 50_000
+FASTTEXT_GRID = [
+    {"wordNgrams": w, "minn": mn, "maxn": mx, "epoch": e, "lr": lr}
+    for w in (1, 2, 3)
+    for mn, mx in ((0, 0), (2, 5))
+    for e in (10, 25, 50)
+    for lr in (0.25, 0.5)
+]
+
+
+# --- the three systems --------------------------------------------------------
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+class NewsclfSystem:
+    name = "newsclf"
+
+    def fit(self, texts: list[str], y: list[str], out: Path) -> Path:
+        from newsclf._artifact import write_artifact
+        from newsclf._model import build_pipeline
+
+        pipe = build_pipeline().fit(texts, y)
+        meta = {
+            "name": "bench",
+            "uncertainty_threshold": 0.5,
+            "training_data": {},
+            "hyperparameters": {},
+            "metrics": {},
+        }
+        return write_artifact(pipe, out / "newsclf", metadata=meta)
+
+    def loader(self, path: Path) -> Callable[[list[str]], list[str]]:
+        import newsclf
+
+        return newsclf.load(path).predict
+
+    load_code = "import newsclf; m = newsclf.load({path!r}); predict = m.predict"
+
+
+class FastTextSystem:
+    def __init__(self, params: dict[str, Any], name: str = "fastText") -> None:
+        self.params = params
+        self.name = name
+
+    def fit(self, texts: list[str], y: list[str], out: Path) -> Path:
+        import fasttext
+
+        out.mkdir(parents=True, exist_ok=True)
+        data = out / "ft-train.txt"
+        data.write_text(
+            "".join(f"__label__{lab} {_one_line(t)}\n" for t, lab in zip(texts, y, strict=True)),
+            encoding="utf-8",
+        )
+        model = fasttext.train_supervised(
+            input=str(data), verbose=0, thread=1, seed=0, **self.params
+        )
+        path = out / "fasttext.bin"
+        model.save_model(str(path))
+        return path
+
+    def loader(self, path: Path) -> Callable[[list[str]], list[str]]:
+        import fasttext
+
+        model = fasttext.load_model(str(path))
+
+        def predict(texts: list[str]) -> list[str]:
+            labels, _ = model.predict([_one_line(t) for t in texts], k=1)
+            return [lab[0].removeprefix("__label__") for lab in labels]
+
+        return predict
+
+    load_code = (
+        "import fasttext; m = fasttext.load_model({path!r}); "
+        "predict = lambda t: m.predict([' '.join(x.split()) for x in t], k=1)"
+    )
+
+
+class RawTfidfSystem:
+    name = "TF-IDF+LR (raw)"
+
+    def fit(self, texts: list[str], y: list[str], out: Path) -> Path:
+        import joblib
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+
+        pipe = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=2000))
+        pipe.fit(texts, y)
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / "tfidf-lr.joblib"
+        joblib.dump(pipe, path, compress=3)
+        return path
+
+    def loader(self, path: Path) -> Callable[[list[str]], list[str]]:
+        import joblib
+
+        return lambda texts: list(joblib.load(path).predict(texts))
+
+    load_code = "import joblib; m = joblib.load({path!r}); predict = m.predict"
+
+
+# --- measurements -----------------------------------------------------------------
+
+
+def macro_f1(y: list[str], pred: list[str]) -> tuple[float, float]:
+    from sklearn.metrics import accuracy_score, f1_score
+
+    return float(f1_score(y, pred, average="macro")), float(accuracy_score(y, pred))
+
+
+def size_on_disk(path: Path) -> int:
+    return (
+        sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+        if path.is_dir()
+        else path.stat().st_size
+    )
+
+
+def in_new_process(code: str) -> tuple[float, int]:
+    """Wall time and peak RSS (KiB) of ``python -c code`` in a new process."""
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code + "\nimport resource, sys\n"
+            "sys.stderr.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )
+    return time.perf_counter() - start, int(proc.stderr.strip().splitlines()[-1])
+
+
+def tune_fasttext(train: list[dict[str, Any]], work: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Best settings overall, and best without character n-grams (fastText's
+    fast configuration), by macro-F1 on held-out training articles."""
+    from newsclf._train import split_records
+
+    free = [{k: v for k, v in r.items() if k != "split"} for r in train]
+    inner_train, inner_val = split_records(free, test_size=0.15, seed=1)
+    texts, y = [r["text"] for r in inner_train], [r["label"] for r in inner_train]
+    best: tuple[float, dict[str, Any]] = (-1.0, {})
+    best_words: tuple[float, dict[str, Any]] = (-1.0, {})
+    for params in FASTTEXT_GRID:
+        system = FastTextSystem(params)
+        try:
+            path = system.fit(texts, y, work / "tune")
+        except RuntimeError as e:  # fastText diverges ("Encountered NaN") at high rates
+            print(f"fastText {params}: {e}", flush=True)
+            continue
+        pred = system.loader(path)([r["text"] for r in inner_val])
+        f1, _ = macro_f1([r["label"] for r in inner_val], pred)
+        if f1 > best[0]:
+            best = (f1, params)
+        if params["maxn"] == 0 and f1 > best_words[0]:
+            best_words = (f1, params)
+    print(
+        f"fastText settings (inner validation macro-F1 {best[0]:.3f}): {best[1]}; "
+        f"words only ({best_words[0]:.3f}): {best_words[1]}",
+        flush=True,
+    )
+    return best[1], best_words[1]
+
+
+def run_once(
+    system: Any, train: list[dict], tests: dict[str, list[dict]], bulk: list[str], work: Path
+) -> dict[str, float]:
+    texts, y = [r["text"] for r in train], [r["label"] for r in train]
+    start = time.perf_counter()
+    path = system.fit(texts, y, work / system.name.replace(" ", "_"))
+    out: dict[str, float] = {"train_s": time.perf_counter() - start}
+    predict = system.loader(path)
+    for name, rows in tests.items():
+        f1, acc = macro_f1([r["label"] for r in rows], predict([r["text"] for r in rows]))
+        out[f"{name}_macro_f1"], out[f"{name}_accuracy"] = f1, acc
+    predict(bulk[:1000])  # warm up
+    start = time.perf_counter()
+    predict(bulk)
+    out["throughput"] = len(bulk) / (time.perf_counter() - start)
+    load = system.load_code.format(path=str(path))
+    out["cold_start_s"], _ = in_new_process(f"{load}\npredict(['قصفت المدفعية مواقع المسلحين'])")
+    bulk_file = work / "bulk.json"
+    _, out["peak_rss_mib"] = in_new_process(
+        f"import json\n{load}\npredict(json.load(open({str(bulk_file)!r}, encoding='utf-8')))"
+    )
+    out["peak_rss_mib"] /= 1024
+    out["artifact_mib"] = size_on_disk(path) / 2**20
+    return out
+
+
+# --- report ------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, Python {platform.python_version()}"
+
+
+ROWS = [
+    ("ANT (real) test macro-F1", "ant_macro_f1", "{:.3f}", False),
+    ("ANT (real) test accuracy", "ant_accuracy", "{:.3f}", False),
+    ("original test macro-F1", "original_macro_f1", "{:.3f}", False),
+    ("original test accuracy", "original_accuracy", "{:.3f}", False),
+    ("training time (s)", "train_s", "{:.1f}", True),
+    ("throughput (paragraphs/s, 1 process)", "throughput", "{:,.0f}", True),
+    ("cold start (s): import + load + 1st prediction", "cold_start_s", "{:.2f}", True),
+    ("artifact size (MiB)", "artifact_mib", "{:.2f}", True),
+    ("peak memory (MiB), load + 50k predictions", "peak_rss_mib", "{:.0f}", True),
+]
+
+
+def report(results: dict[str, list[dict[str, float]]], meta: dict[str, Any]) -> str:
+    med = {
+        s: {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        for s, runs in results.items()
+    }
+    names = list(results)
+    ft = med["fastText"]
+    lines = [
+        "# Benchmark: newsclf vs fastText vs TF-IDF + logistic regression",
+        "",
+        f"Date: {meta['date']}.  Machine: {meta['machine']} (a shared machine: figures are "
+        f"noisy; each is the median of {meta['runs']} runs, the systems measured alternately "
+        "within each run).",
+        f"Data: the project's fixed split — {meta['n_train']} training paragraphs, "
+        f"{meta['n_ant']} real (ANT) and {meta['n_original']} original test paragraphs "
+        "(`none` left out).  Throughput and memory on "
+        f"{N_THROUGHPUT:,} test paragraphs (repeated), ~{meta['words']:.0f} words each.",
+        f"fastText: `fasttext-numpy2-wheel` {meta['fasttext_version']}, settings chosen on the "
+        f"training split only: `{meta['fasttext_params']}` (best), "
+        f"`{meta['fasttext_word_params']}` (best without character n-grams, its fast "
+        "configuration); 1 thread.  Ratios are against the best.",
+        "TF-IDF+LR (raw): scikit-learn `TfidfVectorizer()` defaults + `LogisticRegression` "
+        "on unnormalized text.",
+        "",
+        "Reproduce: `uv run --group bench python benchmarks/run.py` (needs the ANT corpus "
+        "at `../shared/corpora/`).",
+        "",
+        "| | " + " | ".join(names) + " | newsclf / fastText |",
+        "|---|" + "---:|" * (len(names) + 1),
+    ]
+    for label, key, fmt, ratio in ROWS:
+        cells = [fmt.format(med[s][key]) for s in names]
+        rel = (
+            f"{med['newsclf'][key] / ft[key]:.2f}×"
+            if ratio
+            else f"{med['newsclf'][key] - ft[key]:+.3f}"
+        )
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {rel} |")
+    nc = med["newsclf"]
+    targets = [
+        ("real macro-F1 ≥ 0.90", nc["ant_macro_f1"] >= 0.90, f"{nc['ant_macro_f1']:.3f}"),
+        (
+            "real macro-F1 ≥ fastText + 0.02",
+            nc["ant_macro_f1"] >= ft["ant_macro_f1"] + 0.02,
+            f"{nc['ant_macro_f1'] - ft['ant_macro_f1']:+.3f}",
+        ),
+        (
+            "throughput ≥ 1.0× fastText",
+            nc["throughput"] >= ft["throughput"],
+            f"{nc['throughput'] / ft['throughput']:.2f}×",
+        ),
+        ("throughput ≥ 30,000/s", nc["throughput"] >= 30_000, f"{nc['throughput']:,.0f}/s"),
+        ("cold start ≤ 1 s", nc["cold_start_s"] <= 1.0, f"{nc['cold_start_s']:.2f} s"),
+        ("artifact ≤ 25 MB", nc["artifact_mib"] * 2**20 <= 25e6, f"{nc['artifact_mib']:.2f} MiB"),
+        ("ECE ≤ 0.05 (bundled model, metadata)", meta["ece"] <= 0.05, f"{meta['ece']:.3f}"),
+    ]
+    lines += ["", "## Targets", "", "| target | measured | met |", "|---|---:|---|"]
+    lines += [f"| {t} | {v} | {'yes' if ok else '**no**'} |" for t, ok, v in targets]
+    lines += [
+        "",
+        "Per-run figures: `benchmarks/results.json`.  Cold start is dominated by importing "
+        "scikit-learn (which imports pandas and scipy.stats): `python -X importtime -c "
+        "\"import newsclf; newsclf.load().predict(['x'])\"` shows it.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--corpus", type=Path, default=None)
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
+    args = ap.parse_args()
+
+    from importlib.metadata import version
+
+    import newsclf
+    from training.project_data import DEFAULT_CORPUS, project_records
+
+    records = [r for r in project_records(args.corpus or DEFAULT_CORPUS) if r["label"] != "none"]
+    train = [r for r in records if r["split"] == "train"]
+    tests = {
+        "ant": [r for r in records if r["split"] == "test" and r["source"] == "ant"],
+        "original": [r for r in records if r["split"] == "test" and r["source"] == "original"],
+    }
+    pool = [r["text"] for rows in tests.values() for r in rows]
+    bulk = [pool[i % len(pool)] for i in range(N_THROUGHPUT)]
+    with tempfile.TemporaryDirectory(prefix="newsclf-bench-") as tmp:
+        work = Path(tmp)
+        (work / "bulk.json").write_text(json.dumps(bulk, ensure_ascii=False), encoding="utf-8")
+        params, word_params = tune_fasttext(train, work)
+        systems = [
+            NewsclfSystem(),
+            FastTextSystem(params),
+            FastTextSystem(word_params, name="fastText (words only)"),
+            RawTfidfSystem(),
+        ]
+        results: dict[str, list[dict[str, float]]] = {s.name: [] for s in systems}
+        for run in range(args.runs):
+            order = systems[run % len(systems) :] + systems[: run % len(systems)]
+            for system in order:
+                r = run_once(system, train, tests, bulk, work)
+                results[system.name].append(r)
+                print(
+                    f"run {run + 1}/{args.runs} {system.name:16s} "
+                    + " ".join(f"{k}={v:.3g}" for k, v in r.items()),
+                    flush=True,
+                )
+    meta = {
+        "date": dt.date.today().isoformat(),
+        "machine": machine(),
+        "runs": args.runs,
+        "n_train": len(train),
+        "n_ant": len(tests["ant"]),
+        "n_original": len(tests["original"]),
+        "words": statistics.mean(len(t.split()) for t in bulk),
+        "fasttext_version": version("fasttext-numpy2-wheel"),
+        "fasttext_params": params,
+        "fasttext_word_params": word_params,
+        "ece": newsclf.load().metadata["metrics"]["ece"],
+    }
+    text = report(results, meta)
+    args.out.write_text(text, encoding="utf-8")
+    (args.out.parent / "results.json").write_text(
+        json.dumps({"meta": meta, "runs": results}, indent=1), encoding="utf-8"
+    )
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
