@@ -171,7 +171,7 @@ def test_train_bad_data_exit_2(args: list[str]) -> None:
 
 def test_evaluate_writes_plots(tmp_path: Path, records: list[dict]) -> None:
     data = tmp_path / "test.jsonl"
-    rows = records[:150] + [{"text": "فاز الفريق بالمباراة", "label": "none"}]
+    rows = [*records[:150], {"text": "فاز الفريق بالمباراة", "label": "none"}]
     data.write_text(
         "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
     )
