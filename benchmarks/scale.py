@@ -1,0 +1,162 @@
+"""Throughput and memory at scale: one process, two processes, Dask LocalCluster.
+
+    uv run python benchmarks/scale.py [--n 1000000] [--runs 3]
+
+A stream of ``--n`` paragraphs is built by cycling the project's test
+paragraphs (original ones; with the ANT corpus at hand, the real ones too)
+and classified with the bundled model:
+
+* ``1 process``: ``Classifier.classify_many(stream)``;
+* ``2 processes``: the same with ``n_jobs=2`` (workers load the model once);
+* ``Dask LocalCluster``: 2 worker processes, ``newsclf.dask.classify_dataframe``
+  over a Dask DataFrame of the stream (reduced to label counts).
+
+Each configuration runs in a fresh process; peak memory is that process's
+maximum RSS and, for worker configurations, the largest worker's.  The
+streaming trainer is compared with the in-memory trainer on the project's
+split.  Writes ``benchmarks/SCALE.md`` (medians over ``--runs``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+WORKER = r"""
+import itertools, json, resource, sys, time
+import newsclf
+mode, n, texts = sys.argv[1], int(sys.argv[2]), json.load(open(sys.argv[3], encoding="utf-8"))
+stream = (texts[i % len(texts)] for i in range(n))
+start = time.perf_counter()
+worker_rss = 0
+if mode in ("1", "2"):
+    clf = newsclf.load()
+    count = sum(1 for _ in clf.classify_many(stream, n_jobs=int(mode)))
+    elapsed = time.perf_counter() - start
+    if mode == "2":
+        from joblib.externals.loky import get_reusable_executor
+        get_reusable_executor().shutdown(wait=True)
+        worker_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+else:
+    import dask, dask.dataframe as dd, pandas as pd
+    from distributed import Client, LocalCluster
+    import newsclf.dask
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        start = time.perf_counter()
+        parts = 40
+        size = n // parts
+        def part(i):
+            return pd.DataFrame({"text": [texts[(i * size + j) % len(texts)] for j in range(size)]})
+        meta = pd.DataFrame({"text": pd.Series(dtype="object")})
+        ddf = dd.from_delayed([dask.delayed(part)(i) for i in range(parts)], meta=meta)
+        counts = newsclf.dask.classify_dataframe(ddf)["label"].value_counts().compute()
+        count = int(counts.sum())
+        elapsed = time.perf_counter() - start
+        worker_rss = max(client.run(
+            lambda: __import__("resource").getrusage(__import__("resource").RUSAGE_SELF).ru_maxrss
+        ).values())
+print(json.dumps({"n": count, "seconds": elapsed,
+                  "main_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "worker_rss_mib": worker_rss / 1024}))
+"""
+
+MODES = {"1": "1 process", "2": "2 processes (n_jobs=2)", "dask": "Dask LocalCluster (2 workers)"}
+
+
+def texts_for_stream() -> list[str]:
+    from training.project_data import DEFAULT_CORPUS, ant_records, original_records
+
+    rows = [r for r in original_records() if r["split"] == "test"]
+    if DEFAULT_CORPUS.exists():
+        rows += [r for r in ant_records() if r["split"] == "test"]
+    return [r["text"] for r in rows]
+
+
+def trainers() -> dict[str, dict[str, float]]:
+    from newsclf._train import train, train_streaming
+    from training.project_data import project_records
+
+    records = project_records()
+    memory = train(records, log=lambda m: None).metadata["metrics"]
+    streaming = train_streaming(lambda: iter(records), log=lambda m: None).metadata["metrics"]
+    return {
+        name: {"macro_f1": m["macro_f1"], "accuracy": m["accuracy"], "ece": m["ece"]}
+        for name, m in (
+            ("in-memory (TF-IDF, L-BFGS)", memory),
+            ("streaming (hashing, SGD)", streaming),
+        )
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=1_000_000)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "SCALE.md")
+    args = ap.parse_args()
+    texts = texts_for_stream()
+    data = ROOT / "benchmarks" / ".scale-texts.json"
+    data.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
+    results: dict[str, list[dict[str, float]]] = {m: [] for m in MODES}
+    try:
+        for run in range(args.runs):
+            for mode in list(MODES)[run % 3 :] + list(MODES)[: run % 3]:
+                out = subprocess.run(
+                    [sys.executable, "-c", WORKER, mode, str(args.n), str(data)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                r = json.loads(out.stdout.strip().splitlines()[-1])
+                assert r["n"] == args.n, r
+                r["throughput"] = r["n"] / r["seconds"]
+                results[mode].append(r)
+                print(f"run {run + 1} {MODES[mode]}: {r}", flush=True)
+    finally:
+        data.unlink(missing_ok=True)
+    med = {m: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for m, rs in results.items()}
+    one = med["1"]["throughput"]
+    lines = [
+        "# Scale: one machine, two processes, Dask",
+        "",
+        f"Date: {dt.date.today().isoformat()}.  Stream: {args.n:,} paragraphs cycled from "
+        f"{len(texts):,} test paragraphs.  Bundled model.  Medians of {args.runs} runs, "
+        "configurations alternating.  Reproduce: `uv run python benchmarks/scale.py`.",
+        "",
+        "| configuration | paragraphs/s | vs 1 process | peak RSS main (MiB) | "
+        "peak RSS largest worker (MiB) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for mode, name in MODES.items():
+        m = med[mode]
+        worker = f"{m['worker_rss_mib']:.0f}" if m["worker_rss_mib"] else "–"
+        lines.append(
+            f"| {name} | {m['throughput']:,.0f} | {m['throughput'] / one:.2f}× | "
+            f"{m['main_rss_mib']:.0f} | {worker} |"
+        )
+    lines += [
+        "",
+        "## Streaming trainer vs in-memory trainer (project split, held-out test)",
+        "",
+        "| trainer | macro-F1 | accuracy | ECE |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, m in trainers().items():
+        lines.append(f"| {name} | {m['macro_f1']:.3f} | {m['accuracy']:.3f} | {m['ece']:.3f} |")
+    lines.append("")
+    args.out.write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
