@@ -81,6 +81,45 @@ def texts_for_stream() -> list[str]:
     return [r["text"] for r in rows]
 
 
+def cli_runs(texts: list[str], lines: int, runs: int) -> dict[str, dict[str, float]]:
+    """``newsclf classify`` on a JSONL file of ``lines`` records: throughput
+    and peak RSS of the command (largest process), 1 and 2 jobs."""
+    import os
+    import shutil
+    import tempfile
+
+    exe = shutil.which("newsclf", path=os.path.dirname(sys.executable)) or "newsclf"
+    out: dict[str, list[dict[str, float]]] = {"1": [], "2": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "records.jsonl"
+        with open(path, "w", encoding="utf-8") as f:
+            for i in range(lines):
+                f.write(json.dumps({"id": i, "text": texts[i % len(texts)]}, ensure_ascii=False))
+                f.write("\n")
+        for _ in range(runs):
+            for jobs in out:
+                # A fresh interpreter per measurement, so RUSAGE_CHILDREN is this command's.
+                code = (
+                    "import resource, subprocess, sys, time\n"
+                    "t = time.perf_counter()\n"
+                    "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)\n"
+                    "print(time.perf_counter() - t, "
+                    "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+                )
+                done = subprocess.run(
+                    [sys.executable, "-c", code, exe, "classify", str(path), "--jobs", jobs],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                seconds, rss = done.stdout.split()
+                out[jobs].append(
+                    {"throughput": lines / float(seconds), "peak_rss_mib": int(rss) / 1024}
+                )
+                print(f"cli --jobs {jobs}: {out[jobs][-1]}", flush=True)
+    return {j: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for j, rs in out.items()}
+
+
 def trainers() -> dict[str, dict[str, float]]:
     from newsclf._train import train, train_streaming
     from training.project_data import project_records
@@ -101,6 +140,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--cli-lines", type=int, default=200_000)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "SCALE.md")
     args = ap.parse_args()
     texts = texts_for_stream()
@@ -142,6 +182,22 @@ def main() -> int:
         lines.append(
             f"| {name} | {m['throughput']:,.0f} | {m['throughput'] / one:.2f}× | "
             f"{m['main_rss_mib']:.0f} | {worker} |"
+        )
+    cli = cli_runs(texts, args.cli_lines, args.runs)
+    lines += [
+        "",
+        f"## `newsclf classify` on a {args.cli_lines:,}-line JSONL file",
+        "",
+        "Wall time of the whole command (start-up included), output to /dev/null; peak RSS "
+        "of the largest process of the command.",
+        "",
+        "| command | records/s | peak RSS (MiB) |",
+        "|---|---:|---:|",
+    ]
+    for jobs, m in cli.items():
+        lines.append(
+            f"| `newsclf classify records.jsonl --jobs {jobs}` | "
+            f"{m['throughput']:,.0f} | {m['peak_rss_mib']:.0f} |"
         )
     lines += [
         "",

@@ -214,3 +214,11 @@ def test_train_streaming_and_classify_with_jobs(tmp_path: Path, records: list[di
     )
     assert two.returncode == 0, two.stderr
     assert jsonl(two.stdout) == jsonl(one.stdout) and len(jsonl(one.stdout)) == 200
+
+
+def test_progress_bar_only_when_asked_in_a_pipe(tmp_path: Path) -> None:
+    """In a pipe stderr stays quiet unless --progress asks for a bar."""
+    path = tmp_path / "a.txt"
+    path.write_text(ARTICLE, encoding="utf-8")
+    assert run("classify", str(path)).stderr == b""
+    assert b"records" in run("classify", str(path), "--progress").stderr
