@@ -7,10 +7,6 @@ from typing import Any
 
 __all__ = ["DatasetAnnotator", "annotate_dataset"]
 
-# One loaded model per process and artifact path: ``Dataset.map(num_proc=N)``
-# pickles the annotator into each worker, which then loads the model once.
-_LOADED: dict[str, Any] = {}
-
 
 class DatasetAnnotator:
     """A picklable batch function for ``Dataset.map(..., batched=True)``:
@@ -32,26 +28,19 @@ class DatasetAnnotator:
         self.threshold = threshold
         self.prefix = prefix
 
-    def _model(self) -> Any:
-        if self.path not in _LOADED:
-            from newsclf._model import load
-
-            _LOADED[self.path] = load(self.path)
-        return _LOADED[self.path]
-
     def __call__(self, batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        # Dataset.map(num_proc=N) pickles this object into each worker, which
+        # then loads the model once (load_cached).
         from newsclf._errors import DataError
+        from newsclf._model import load_cached, result_columns
 
         if self.text_column not in batch:
             raise DataError(
                 f"expected a text column {self.text_column!r}, found columns {sorted(batch)}"
             )
-        preds = list(self._model().classify_many(batch[self.text_column], threshold=self.threshold))
-        return {
-            f"{self.prefix}label": [p.label for p in preds],
-            f"{self.prefix}score": [p.score for p in preds],
-            f"{self.prefix}uncertain": [p.uncertain for p in preds],
-        }
+        clf = load_cached(self.path)
+        preds = clf.classify_many(batch[self.text_column], threshold=self.threshold)
+        return result_columns(preds, self.prefix)
 
 
 def annotate_dataset(

@@ -275,6 +275,28 @@ def _replace(p: Prediction, **changes: Any) -> Prediction:
     return replace(p, **changes)
 
 
+_LOADED: dict[str, Classifier] = {}
+
+
+def load_cached(path: str | os.PathLike[str] | None = None) -> Classifier:
+    """:func:`load`, once per process and path: what worker processes (``datasets``
+    map, Dask tasks) call, so each loads the model a single time."""
+    key = str(bundled_model_path() if path is None else Path(path).resolve())
+    if key not in _LOADED:
+        _LOADED[key] = load(key)
+    return _LOADED[key]
+
+
+def result_columns(preds: Iterable[Prediction], prefix: str = "") -> dict[str, list[Any]]:
+    """Predictions as ``label`` / ``score`` / ``uncertain`` columns."""
+    preds = list(preds)
+    return {
+        f"{prefix}label": [p.label for p in preds],
+        f"{prefix}score": [p.score for p in preds],
+        f"{prefix}uncertain": [p.uncertain for p in preds],
+    }
+
+
 def bundled_model_path() -> Path:
     """Where the bundled model lives: inside the installed wheel, or in the
     ``models/`` folder of a source checkout."""

@@ -379,30 +379,17 @@ def run(args: argparse.Namespace) -> int:
                 group_field=args.group_field,
             )
 
+    common: dict[str, Any] = {
+        "seed": args.seed,
+        "test_size": args.test_size,
+        "exclude_labels": args.exclude_labels,
+        "name": args.name or Path(args.out).name,
+        "description": "files: " + ", ".join(Path(p).name for p in args.data),
+    }
     if args.streaming:
-        result = train_streaming(
-            read,
-            seed=args.seed,
-            test_size=args.test_size,
-            batch_size=args.batch_size,
-            epochs=args.epochs,
-            exclude_labels=args.exclude_labels,
-            name=args.name or Path(args.out).name,
-            description="files: " + ", ".join(Path(p).name for p in args.data),
-        )
-        out = write_artifact(result.pipeline, args.out, metadata=result.metadata)
-        print(summary(out, result.metadata))
-        return 0
-    records = list(read())
-    result = train(
-        records,
-        seed=args.seed,
-        test_size=args.test_size,
-        C=args.C,
-        exclude_labels=args.exclude_labels,
-        name=args.name or Path(args.out).name,
-        description="files: " + ", ".join(Path(p).name for p in args.data),
-    )
+        result = train_streaming(read, batch_size=args.batch_size, epochs=args.epochs, **common)
+    else:
+        result = train(list(read()), C=args.C, **common)
     out = write_artifact(result.pipeline, args.out, metadata=result.metadata)
     print(summary(out, result.metadata))
     return 0

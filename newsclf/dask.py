@@ -19,17 +19,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from newsclf._hf import _LOADED
+from newsclf._model import load_cached, result_columns
 
 __all__ = ["classify_bag", "classify_dataframe"]
-
-
-def _model(path: str) -> Any:
-    if path not in _LOADED:
-        from newsclf._model import load
-
-        _LOADED[path] = load(path)
-    return _LOADED[path]
 
 
 def _resolve(model: str | os.PathLike[str] | None) -> str:
@@ -41,12 +33,8 @@ def _resolve(model: str | os.PathLike[str] | None) -> str:
 def _classify_partition(
     df: Any, path: str, text_column: str, threshold: float | None, prefix: str
 ) -> Any:
-    preds = list(_model(path).classify_many(df[text_column].tolist(), threshold=threshold))
-    out = df.copy()
-    out[f"{prefix}label"] = [p.label for p in preds]
-    out[f"{prefix}score"] = [p.score for p in preds]
-    out[f"{prefix}uncertain"] = [p.uncertain for p in preds]
-    return out
+    preds = load_cached(path).classify_many(df[text_column].tolist(), threshold=threshold)
+    return df.assign(**result_columns(preds, prefix))
 
 
 def classify_dataframe(
@@ -70,7 +58,7 @@ def classify_dataframe(
 
 
 def _classify_texts(texts: list[str], path: str, threshold: float | None) -> list[dict[str, Any]]:
-    return [p.to_dict() for p in _model(path).classify_many(list(texts), threshold=threshold)]
+    return [p.to_dict() for p in load_cached(path).classify_many(list(texts), threshold=threshold)]
 
 
 def classify_bag(

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import hashlib
 import json
 import random
 import re
 from collections import Counter, defaultdict
 from pathlib import Path
+
+from newsclf._data import short_hash
 
 SEED = 20261129
 HINTS = {
@@ -56,8 +57,19 @@ SECTION_WEIGHT = {"internationalNews": 0.44, "middleEast": 0.42}
 OTHER_SECTIONS_SHARE = 0.14
 
 
-def short_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+def reference_row(d: dict, i: int) -> dict:
+    """A drawn paragraph: its reference, context and text (for the labelers)."""
+    text = d["paragraphs"][i]
+    return {
+        "id": f"{d['doc_id']}#{i}",
+        "doc_id": d["doc_id"],
+        "para": i,
+        "sha": short_hash(text),
+        "outlet": d["outlet"],
+        "category": d["category"],
+        "title": d["title"],
+        "text": text,
+    }
 
 
 def main() -> None:
@@ -121,18 +133,7 @@ def main() -> None:
         if text in taken_text or not re.search(r"\w", text):
             return
         taken_text.add(text)
-        rows.append(
-            {
-                "id": f"{d['doc_id']}#{i}",
-                "doc_id": d["doc_id"],
-                "para": i,
-                "sha": short_hash(text),
-                "outlet": d["outlet"],
-                "category": d["category"],
-                "title": d["title"],
-                "text": text,
-            }
-        )
+        rows.append(reference_row(d, i))
 
     for d in chosen:
         paras = d["paragraphs"]
@@ -187,18 +188,7 @@ def top_up(unique: list[dict], args: argparse.Namespace, rng: random.Random) -> 
                 i = rng.choice(hits)
                 text = d["paragraphs"][i]
                 taken.add(text)
-                rows.append(
-                    {
-                        "id": f"{d['doc_id']}#{i}",
-                        "doc_id": d["doc_id"],
-                        "para": i,
-                        "sha": short_hash(text),
-                        "outlet": d["outlet"],
-                        "category": d["category"],
-                        "title": d["title"],
-                        "text": text,
-                    }
-                )
+                rows.append(reference_row(d, i))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "pool2.jsonl", "w", encoding="utf-8") as f:
