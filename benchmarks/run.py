@@ -92,9 +92,17 @@ class FastTextSystem:
             "".join(f"__label__{lab} {_one_line(t)}\n" for t, lab in zip(texts, y, strict=True)),
             encoding="utf-8",
         )
-        model = fasttext.train_supervised(
-            input=str(data), verbose=0, thread=1, seed=0, **self.params
-        )
+        params = dict(self.params)
+        while True:
+            try:
+                model = fasttext.train_supervised(
+                    input=str(data), verbose=0, thread=1, seed=0, **params
+                )
+                break
+            except RuntimeError:  # "Encountered NaN": fastText diverged; halve the rate
+                if params["lr"] < 0.05:
+                    raise
+                params["lr"] /= 2
         path = out / "fasttext.bin"
         model.save_model(str(path))
         return path

@@ -56,7 +56,7 @@ else:
         size = n // parts
         def part(i):
             return pd.DataFrame({"text": [texts[(i * size + j) % len(texts)] for j in range(size)]})
-        meta = pd.DataFrame({"text": pd.Series(dtype="object")})
+        meta = part(0).iloc[:0]
         ddf = dd.from_delayed([dask.delayed(part)(i) for i in range(parts)], meta=meta)
         counts = newsclf.dask.classify_dataframe(ddf)["label"].value_counts().compute()
         count = int(counts.sum())

@@ -51,7 +51,8 @@ def classify_dataframe(
 
     path = _resolve(model)
     meta = ddf._meta.copy()
-    meta[f"{prefix}label"] = pd.Series(dtype="object")
+    # Whatever dtype this pandas gives a column of strings ("str" in pandas 3).
+    meta[f"{prefix}label"] = pd.Series(["label"]).iloc[:0]
     meta[f"{prefix}score"] = pd.Series(dtype="float64")
     meta[f"{prefix}uncertain"] = pd.Series(dtype="bool")
     return ddf.map_partitions(_classify_partition, path, text_column, threshold, prefix, meta=meta)
