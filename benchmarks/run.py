@@ -92,17 +92,20 @@ class FastTextSystem:
             "".join(f"__label__{lab} {_one_line(t)}\n" for t, lab in zip(texts, y, strict=True)),
             encoding="utf-8",
         )
-        params = dict(self.params)
-        while True:
+        # fastText now and then stops with "Encountered NaN" on a setting that
+        # trained fine before; a new seed (then a lower rate) gets it through.
+        attempts = [(seed, self.params["lr"]) for seed in range(4)]
+        attempts += [(0, self.params["lr"] / 2), (0, self.params["lr"] / 4)]
+        for seed, lr in attempts:
             try:
                 model = fasttext.train_supervised(
-                    input=str(data), verbose=0, thread=1, seed=0, **params
+                    input=str(data), verbose=0, thread=1, **{**self.params, "seed": seed, "lr": lr}
                 )
                 break
-            except RuntimeError:  # "Encountered NaN": fastText diverged; halve the rate
-                if params["lr"] < 0.05:
-                    raise
-                params["lr"] /= 2
+            except RuntimeError as e:
+                print(f"{self.name}: {e} (seed {seed}, lr {lr}); retrying", flush=True)
+        else:
+            raise RuntimeError(f"{self.name}: fastText diverged on every attempt")
         path = out / "fasttext.bin"
         model.save_model(str(path))
         return path
