@@ -168,6 +168,14 @@ def size_on_disk(path: Path) -> int:
     )
 
 
+#: Peak resident memory (KiB) of the current process.  Read from /proc, not
+#: getrusage: on Linux ru_maxrss survives exec, so a child would report its
+#: parent's peak.
+PEAK_RSS_CODE = (
+    "int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1])"
+)
+
+
 def in_new_process(code: str) -> tuple[float, int]:
     """Wall time and peak RSS (KiB) of ``python -c code`` in a new process."""
     start = time.perf_counter()
@@ -175,8 +183,7 @@ def in_new_process(code: str) -> tuple[float, int]:
         [
             sys.executable,
             "-c",
-            code + "\nimport resource, sys\n"
-            "sys.stderr.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))",
+            code + f"\nimport sys\nsys.stderr.write(str({PEAK_RSS_CODE}))",
         ],
         capture_output=True,
         text=True,
