@@ -158,8 +158,12 @@ def main() -> int:
     ap.add_argument("--cli-lines", type=int, default=200_000)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "SCALE.md")
     args = ap.parse_args()
+    import tempfile
+
     texts = texts_for_stream()
-    data = ROOT / "benchmarks" / ".scale-texts.json"
+    # Outside the repository: with the corpus present these are ANT texts.
+    tmp = tempfile.TemporaryDirectory(prefix="newsclf-scale-")
+    data = Path(tmp.name) / "texts.json"
     data.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
     results: dict[str, list[dict[str, float]]] = {m: [] for m in MODES}
     try:
@@ -177,7 +181,7 @@ def main() -> int:
                 results[mode].append(r)
                 print(f"run {run + 1} {MODES[mode]}: {r}", flush=True)
     finally:
-        data.unlink(missing_ok=True)
+        tmp.cleanup()
     med = {m: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for m, rs in results.items()}
     one = med["1"]["throughput"]
     lines = [
