@@ -61,6 +61,7 @@ class Record:
     text: str | None = None
     error: str | None = None
     source: str | None = None
+    is_text: bool = False  # from a plain-text article (one record per paragraph)
 
 
 def _open_input(path: str) -> IO[str]:
@@ -93,12 +94,16 @@ def _read_text(f: IO[str], source: str) -> Iterator[Record]:
     for line_no, line in enumerate(f, 1):
         if _invalid_utf8(line):
             yield Record(
-                line_no, {"index": index}, error="invalid UTF-8 byte sequence", source=source
+                line_no,
+                {"index": index},
+                error="invalid UTF-8 byte sequence",
+                source=source,
+                is_text=True,
             )
             index += 1
             continue
         for para in split_paragraphs(line):
-            yield Record(line_no, {"index": index}, text=para, source=source)
+            yield Record(line_no, {"index": index}, text=para, source=source, is_text=True)
             index += 1
 
 
@@ -213,7 +218,8 @@ class _Writer:
         return f"{where:>6}  {shown} {score:.2f}{flag}  {text}"
 
 
-def _result_row(rec: Record, pred: Any, is_text: bool, collisions: set[str]) -> dict[str, Any]:
+def _result_row(rec: Record, pred: Any, collisions: set[str]) -> dict[str, Any]:
+    is_text = rec.is_text
     row: dict[str, Any] = {}
     if rec.source is not None and is_text:
         row["file"] = rec.source
@@ -282,12 +288,11 @@ def cmd_classify(args: argparse.Namespace) -> int:
             )
         )
         for rec in batch:
-            is_text = _input_format(rec.source or "-", args.input_format) == "text"
             pred = next(preds) if rec.error is None else None
             if rec.error is not None:
                 failed += 1
                 first_error = first_error or f"line {rec.line}: {rec.error}"
-            writer.write(_result_row(rec, pred, is_text, collisions))
+            writer.write(_result_row(rec, pred, collisions))
         total += len(batch)
         out.flush()
         if bar is not None:
@@ -337,20 +342,12 @@ def cmd_strip(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    import numpy as np
+    from newsclf._evaluate import top_features
 
     text = args.text if args.text is not None else sys.stdin.read()
     clf = _load_model(args.model)
     pred = clf.classify(text, threshold=args.threshold)
-    features, model = clf.pipeline[:-1], clf.pipeline[-1]
-    x = features.transform([text])
-    names = features.get_feature_names_out()
-    k = clf.labels.index(pred.label)
-    coef = model.coef_[k] if model.coef_.shape[0] > 1 else model.coef_[0] * (1 if k else -1)
-    row = x.tocsr()
-    contrib = row.data * coef[row.indices]
-    order = np.argsort(-contrib)[: args.top]
-    top = [(str(names[row.indices[i]]), float(contrib[i])) for i in order if contrib[i] > 0]
+    (top,) = top_features(clf, [text], [clf.labels.index(pred.label)], k=args.top)
     if args.json:
         print(json.dumps({**pred.to_dict(), "features": top}, ensure_ascii=False))
         return 0

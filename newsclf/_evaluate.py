@@ -155,9 +155,7 @@ def top_features(
         coef = model.coef_[li] if model.coef_.shape[0] > 1 else model.coef_[0] * (1 if li else -1)
         contrib = val * coef[idx]
         order = np.argsort(-contrib)[:k]
-        out.append(
-            [(str(names[idx[i]]), round(float(contrib[i]), 4)) for i in order if contrib[i] > 0]
-        )
+        out.append([(str(names[idx[i]]), float(contrib[i])) for i in order if contrib[i] > 0])
     return out
 
 
@@ -218,7 +216,7 @@ def evaluate(
             "label": y[i],
             "predicted": labels[int(pred_idx[i])],
             "score": float(conf[i]),
-            "features": f,
+            "features": [(name, round(value, 4)) for name, value in f],
             **{k: known[i][k] for k in ("doc_id", "para", "id", "source") if k in known[i]},
         }
         for i, f in zip(worst, feats, strict=True)

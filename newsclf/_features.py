@@ -23,7 +23,7 @@ from sklearn.preprocessing import normalize as normalize_rows
 from sklearn.utils.validation import check_is_fitted
 
 from newsclf._errors import InputTypeError, describe
-from newsclf._normalize import _ARCLEAN_MAP, _LINE_BREAK_RE, _char_class, normalize_joined
+from newsclf._normalize import _ARCLEAN_MAP, _char_class, join_lines, normalize_joined
 
 __all__ = [
     "ArabicFeaturizer",
@@ -95,10 +95,7 @@ def check_texts(texts: object, *, what: str = "texts", offset: int = 0) -> list[
 def prepare_joined(texts: list[str], *, strip_clitics: bool = True) -> str:
     """Normalize (and strip proclitics from) a batch, as one string with a
     text per line: the form the featurizer tokenizes."""
-    joined = "\n".join(texts)
-    if joined.count("\n") != len(texts) - 1 or _LINE_BREAK_RE.search(joined.replace("\n", " ")):
-        joined = "\n".join([_LINE_BREAK_RE.sub(" ", t) for t in texts])
-    joined = normalize_joined(joined)
+    joined = normalize_joined(join_lines(texts))
     return strip_proclitics(joined) if strip_clitics else joined
 
 

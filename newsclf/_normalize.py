@@ -221,7 +221,16 @@ def normalize_many(texts: list[str]) -> list[str]:
     """
     if not texts:
         return []
-    return normalize_joined("\n".join([_LINE_BREAK_RE.sub(" ", t) for t in texts])).split("\n")
+    return normalize_joined(join_lines(texts)).split("\n")
+
+
+def join_lines(texts: list[str]) -> str:
+    """The texts joined by line breaks, one per line: line breaks inside a
+    text become spaces first (skipped when a quick check finds none)."""
+    joined = "\n".join(texts)
+    if joined.count("\n") != len(texts) - 1 or _LINE_BREAK_RE.search(joined.replace("\n", " ")):
+        joined = "\n".join([_LINE_BREAK_RE.sub(" ", t) for t in texts])
+    return joined
 
 
 def normalize_joined(joined: str) -> str:
