@@ -21,6 +21,7 @@ from newsclf._errors import (
     ArtifactError,
     DataError,
     InputTypeError,
+    InvalidArgumentError,
     NewsclfError,
     VersionMismatchWarning,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "Classifier",
     "DataError",
     "InputTypeError",
+    "InvalidArgumentError",
     "NewsclfError",
     "Prediction",
     "VersionMismatchWarning",

@@ -38,6 +38,7 @@ from newsclf._errors import ArtifactError, VersionMismatchWarning
 
 __all__ = [
     "FORMAT_VERSION",
+    "artifact_digest",
     "METADATA_FILE",
     "MODEL_FILE",
     "library_versions",
@@ -141,6 +142,12 @@ def write_artifact(
     text = json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     _write_atomic(out / METADATA_FILE, text.encode("utf-8"))
     return out
+
+
+def artifact_digest(path: str | os.PathLike[str]) -> str:
+    """The SHA-256 of an artifact's ``metadata.json``: it records the hash of
+    every other file, so it identifies the whole artifact."""
+    return sha256_file(Path(path) / METADATA_FILE)
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:

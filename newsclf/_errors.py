@@ -12,6 +12,7 @@ __all__ = [
     "ArtifactError",
     "DataError",
     "InputTypeError",
+    "InvalidArgumentError",
     "NewsclfError",
     "VersionMismatchWarning",
 ]
@@ -32,6 +33,11 @@ class InputTypeError(NewsclfError, TypeError):
     def __init__(self, message: str, *, index: int | None = None) -> None:
         super().__init__(message)
         self.index = index
+
+
+class InvalidArgumentError(NewsclfError, ValueError):
+    """An argument of the right type but an unusable value: a threshold
+    outside [0, 1], ``n_jobs=0``, a non-positive batch size."""
 
 
 class ArtifactError(NewsclfError, ValueError):

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from itertools import islice
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from newsclf._artifact import read_artifact, write_artifact
-from newsclf._errors import ArtifactError, InputTypeError, describe
+from newsclf._artifact import artifact_digest, read_artifact, write_artifact
+from newsclf._errors import ArtifactError, InputTypeError, InvalidArgumentError, describe
 from newsclf._features import ArabicFeaturizer, check_batch, check_texts
 from newsclf._paragraphs import split_paragraphs
+
+if TYPE_CHECKING:
+    from newsclf._parallel import WorkerPool
 
 __all__ = [
     "BUNDLED_MODEL",
@@ -113,11 +117,15 @@ class Classifier:
         metadata: Mapping[str, Any],
         *,
         path: str | os.PathLike[str] | None = None,
+        digest: str | None = None,
     ) -> None:
         self._pipeline = pipeline
         self._metadata = MappingProxyType(dict(metadata))
         self._labels = tuple(str(c) for c in pipeline.classes_)
         self._path = None if path is None else str(path)
+        self._digest = digest
+        self._workers: WorkerPool | None = None
+        self._finalizer: weakref.finalize[Any, Any]
 
     def __repr__(self) -> str:
         return f"<newsclf.Classifier {self._metadata.get('name', '?')!r} labels={self._labels}>"
@@ -163,19 +171,49 @@ class Classifier:
         self, texts: object, batch_size: int, n_jobs: int
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """``(probabilities, known-feature counts)`` per batch, in order."""
-        for name, value in (("batch_size", batch_size), ("n_jobs", n_jobs)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise InputTypeError(f"{name} must be a positive int, got {describe(value)}")
+        from newsclf._parallel import check_n_jobs
+
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int):
+            raise InputTypeError(f"batch_size must be a positive int, got {describe(batch_size)}")
+        if batch_size < 1:
+            raise InvalidArgumentError(f"batch_size must be a positive int, got {batch_size}")
+        workers = check_n_jobs(n_jobs)
         batches = self._batches(texts, batch_size)
-        if n_jobs == 1:
+        if workers == 1:
             yield from map(self._proba_and_support, batches)
             return
-        from newsclf._parallel import parallel_scores
+        path, digest = self._artifact_ref()
+        yield from self._pool(workers).map_ordered(
+            _score_in_worker, ((path, digest, b) for b in batches)
+        )
 
-        yield from parallel_scores(self._artifact_path(), batches, n_jobs)
+    def _pool(self, n_jobs: int) -> WorkerPool:
+        """This classifier's own worker pool of ``n_jobs`` processes."""
+        from newsclf._parallel import WorkerPool
 
-    def _artifact_path(self) -> str:
-        """A directory workers can load this model from (saved once if needed)."""
+        if self._workers is None or self._workers.n_jobs != n_jobs:
+            self.close()
+            self._workers = WorkerPool(n_jobs)
+            self._finalizer = weakref.finalize(self, self._workers.close)
+        return self._workers
+
+    def close(self) -> None:
+        """Stop this classifier's worker processes, if any (they also stop
+        when it is garbage-collected or the interpreter exits)."""
+        if self._workers is not None:
+            self._finalizer.detach()
+            self._workers.close()
+            self._workers = None
+
+    def __enter__(self) -> Classifier:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _artifact_ref(self) -> tuple[str, str]:
+        """``(path, digest)`` of an artifact workers can load this model
+        from: where it was loaded from, or a private copy saved once."""
         if self._path is None:
             import atexit
             import shutil
@@ -184,7 +222,9 @@ class Classifier:
             tmp = tempfile.mkdtemp(prefix="newsclf-model-")
             atexit.register(shutil.rmtree, tmp, ignore_errors=True)
             self._path = str(self.save(Path(tmp) / "model"))
-        return self._path
+            self._digest = artifact_digest(self._path)
+        assert self._digest is not None
+        return self._path, self._digest
 
     def predict_proba(
         self, texts: Iterable[str], *, batch_size: int = BATCH_SIZE, n_jobs: int = 1
@@ -253,7 +293,7 @@ class Classifier:
         if isinstance(threshold, bool) or not isinstance(threshold, int | float):
             raise InputTypeError(f"threshold must be a number in [0, 1], got {describe(threshold)}")
         if not 0.0 <= threshold <= 1.0:
-            raise ValueError(f"threshold must be within [0, 1], got {threshold}")
+            raise InvalidArgumentError(f"threshold must be within [0, 1], got {threshold}")
         return float(threshold)
 
     def _prediction(self, proba: np.ndarray, support: int, cut: float) -> Prediction:
@@ -275,16 +315,36 @@ def _replace(p: Prediction, **changes: Any) -> Prediction:
     return replace(p, **changes)
 
 
-_LOADED: dict[str, Classifier] = {}
+#: Models this process has loaded, by (resolved path, artifact digest): what
+#: worker processes (newsclf's own pool, ``datasets`` map, Dask tasks) use, so
+#: each loads a model once and no task is ever scored by another model.
+_LOADED: dict[tuple[str, str | None], Classifier] = {}
 
 
-def load_cached(path: str | os.PathLike[str] | None = None) -> Classifier:
-    """:func:`load`, once per process and path: what worker processes (``datasets``
-    map, Dask tasks) call, so each loads the model a single time."""
-    key = str(bundled_model_path() if path is None else Path(path).resolve())
+def load_cached(path: str | os.PathLike[str] | None = None, digest: str | None = None) -> Classifier:
+    """:func:`load`, once per process, path and digest.  With ``digest``,
+    the artifact found at ``path`` must be that one (:func:`artifact_digest`),
+    else :class:`ArtifactError`."""
+    key = (str(bundled_model_path() if path is None else Path(path).resolve()), digest)
     if key not in _LOADED:
-        _LOADED[key] = load(key)
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the parent process has already warned
+            clf = load(key[0])
+        if digest is not None and clf._digest != digest:
+            raise ArtifactError(
+                f"expected the artifact with digest {digest[:16]}…, found {clf._digest[:16]}…; "
+                "it was replaced while workers were using it",
+                path=key[0],
+            )
+        _LOADED[key] = clf
     return _LOADED[key]
+
+
+def _score_in_worker(path: str, digest: str, batch: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """A worker task: score ``batch`` with the model ``(path, digest)``."""
+    return load_cached(path, digest)._proba_and_support(batch)
 
 
 def result_columns(preds: Iterable[Prediction], prefix: str = "") -> dict[str, list[Any]]:
@@ -323,4 +383,4 @@ def load(path: str | os.PathLike[str] | None = None) -> Classifier:
         raise InputTypeError(f"load() expected a path, got {describe(path)}")
     where = bundled_model_path() if path is None else path
     pipeline, metadata = read_artifact(where)
-    return Classifier(pipeline, metadata, path=where)
+    return Classifier(pipeline, metadata, path=where, digest=artifact_digest(where))

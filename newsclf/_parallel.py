@@ -1,54 +1,105 @@
-"""Scoring batches in worker processes (joblib's loky executor).
+"""Worker processes for scoring batches: a pool each classifier owns.
 
-Each worker loads the model once, from its artifact directory, when it
-starts -- the model is never pickled per batch -- and the artifact is
-validated there as everywhere (hash checked before unpickling).  At most
-``2 × n_jobs`` batches are in flight, so memory stays bounded on any stream,
-and results come back in input order.
+The pool is a loky ``ProcessPoolExecutor`` (joblib's process backend) that
+belongs to one :class:`~newsclf.Classifier` -- never joblib's shared
+reusable executor, which any other ``joblib.Parallel`` call in the process
+can resize or reconfigure.  Nothing about the model is stored in a worker
+at start-up: every task carries what it needs (the task function and its
+arguments; for newsclf, the artifact path and its digest), and the worker
+keeps whatever it loads in a cache keyed by those arguments.  So a task
+can only ever be scored by the model it names.
+
+Workers exit when their parent dies (a watchdog thread notices the parent
+is gone), so a killed parent leaves no orphans.  At most ``2 × n_jobs``
+tasks are in flight, so memory stays bounded on any stream, and results
+come back in input order.
 """
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, TypeVar
 
-import numpy as np
+__all__ = ["WorkerPool", "available_cpus", "check_n_jobs"]
 
-__all__ = ["parallel_scores"]
-
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(path: str) -> None:
-    import warnings
-
-    from newsclf._model import load
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the parent process has already warned
-        _WORKER["clf"] = load(path)
+T = TypeVar("T")
+R = TypeVar("R")
 
 
-def _score(batch: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    clf = _WORKER["clf"]
-    return clf._proba_and_support(batch)  # type: ignore[no-any-return]
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
-def parallel_scores(
-    path: str, batches: Iterable[list[str]], n_jobs: int
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """``(probabilities, known-feature counts)`` of each batch, in order."""
-    from joblib.externals.loky import get_reusable_executor
+def check_n_jobs(n_jobs: object) -> int:
+    """``n_jobs`` as a worker count: a positive int, capped at the available
+    CPUs; ``-1`` means all of them.  Raises :class:`InputTypeError` for a
+    non-int and :class:`ValueError`-derived :class:`NewsclfError` for 0 or
+    another negative number."""
+    from newsclf._errors import InputTypeError, InvalidArgumentError, describe
 
-    executor = get_reusable_executor(
-        max_workers=n_jobs, initializer=_init_worker, initargs=(path,), reuse=True
-    )
-    pending: deque[Future[tuple[np.ndarray, np.ndarray]]] = deque()
-    for batch in batches:
-        pending.append(executor.submit(_score, batch))
-        if len(pending) >= 2 * n_jobs:
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int):
+        raise InputTypeError(f"n_jobs must be an int (-1 for all CPUs), got {describe(n_jobs)}")
+    if n_jobs == -1:
+        return available_cpus()
+    if n_jobs < 1:
+        raise InvalidArgumentError(f"n_jobs must be a positive int or -1, got {n_jobs}")
+    return min(n_jobs, available_cpus())
+
+
+def _watch_parent(parent: int) -> None:
+    """Worker initializer: exit as soon as the parent process is gone."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="newsclf-parent-watch").start()
+
+
+class WorkerPool:
+    """``n_jobs`` worker processes, started on first use, shut down by
+    :meth:`close` (or when the owner is garbage-collected or the
+    interpreter exits)."""
+
+    def __init__(self, n_jobs: int) -> None:
+        self.n_jobs = n_jobs
+        self._executor: Any = None
+
+    def _get(self) -> Any:
+        if self._executor is None:
+            from joblib.externals.loky.process_executor import ProcessPoolExecutor
+
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.n_jobs, initializer=_watch_parent, initargs=(os.getpid(),)
+            )
+        return self._executor
+
+    def map_ordered(
+        self, fn: Callable[..., R], args: Iterable[tuple[Any, ...]]
+    ) -> Iterator[R]:
+        """``fn(*a)`` for each ``a`` of ``args``, computed in the workers,
+        yielded in order, with at most ``2 × n_jobs`` in flight."""
+        executor = self._get()
+        pending: deque[Future[R]] = deque()
+        for a in args:
+            pending.append(executor.submit(fn, *a))
+            if len(pending) >= 2 * self.n_jobs:
+                yield pending.popleft().result()
+        while pending:
             yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
+
+    def close(self) -> None:
+        """Stop the workers (idempotent)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None

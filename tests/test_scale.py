@@ -3,6 +3,7 @@ single-process results, record for record."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -29,19 +30,70 @@ def test_worker_processes_match_one_process(clf) -> None:
     ]
 
 
-def test_unsaved_model_is_saved_once_for_workers(records: list[dict]) -> None:
+@pytest.fixture(scope="module")
+def other_clf(records: list[dict]) -> newsclf.Classifier:
+    """A model unlike the fixture's: trained without the boilerplate label, not saved."""
     from newsclf._train import train
 
-    result = train(records, seed=0, log=lambda m: None)
-    clf = newsclf.Classifier(result.pipeline, result.metadata)
-    assert clf.predict(TEXTS[:10], n_jobs=2, batch_size=3) == clf.predict(TEXTS[:10])
+    rows = [r for r in records if r["label"] != "boilerplate"]
+    result = train(rows, seed=0, log=lambda m: None)
+    return newsclf.Classifier(result.pipeline, result.metadata)
+
+
+def test_two_models_in_workers_never_mix(clf, other_clf) -> None:
+    """Regression: after model A ran in workers, model B's workers gave A's answers."""
+    a_one, b_one = clf.predict(TEXTS), other_clf.predict(TEXTS)
+    assert a_one != b_one  # the test means something only if the models differ
+    assert clf.predict(TEXTS, n_jobs=2, batch_size=8) == a_one
+    assert other_clf.predict(TEXTS, n_jobs=2, batch_size=8) == b_one
+    assert clf.predict(TEXTS, n_jobs=2, batch_size=8) == a_one
+    # The unsaved model was saved once, to one private copy, for its workers.
+    path = other_clf._artifact_ref()
+    other_clf.predict(TEXTS, n_jobs=2, batch_size=8)
+    assert other_clf._artifact_ref() == path
+
+
+def test_users_own_joblib_parallel_before_and_after(clf) -> None:
+    """Regression: newsclf's pool broke the user's joblib.Parallel (and vice versa)."""
+    from math import sqrt
+
+    from joblib import Parallel, delayed
+
+    expected = [sqrt(i) for i in range(20)]
+    assert Parallel(n_jobs=2)(delayed(sqrt)(i) for i in range(20)) == expected
+    assert clf.predict(TEXTS, n_jobs=2, batch_size=8) == clf.predict(TEXTS)
+    assert Parallel(n_jobs=2)(delayed(sqrt)(i) for i in range(20)) == expected
+    assert clf.predict(TEXTS, n_jobs=2, batch_size=8) == clf.predict(TEXTS)
+
+
+def test_close_stops_the_workers(records: list[dict], model_dir: Path) -> None:
+    with newsclf.load(model_dir) as clf:
+        clf.predict(TEXTS, n_jobs=2, batch_size=8)
+        pids = set(clf._workers._executor._processes)
+        assert len(pids) == 2
+    assert clf._workers is None
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def test_n_jobs_is_capped_at_the_cpus(clf) -> None:
+    from newsclf._parallel import available_cpus, check_n_jobs
+
+    assert check_n_jobs(1000) == available_cpus() == check_n_jobs(-1)
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"), [({"n_jobs": 0}, "n_jobs"), ({"batch_size": -1}, "batch_size")]
+    ("kwargs", "error", "message"),
+    [
+        ({"n_jobs": 0}, newsclf.InvalidArgumentError, "n_jobs"),
+        ({"n_jobs": "2"}, newsclf.InputTypeError, "n_jobs"),
+        ({"batch_size": -1}, newsclf.InvalidArgumentError, "batch_size"),
+        ({"batch_size": 2.5}, newsclf.InputTypeError, "batch_size"),
+    ],
 )
-def test_bad_parallel_arguments(clf, kwargs: dict, message: str) -> None:
-    with pytest.raises(newsclf.InputTypeError, match=message):
+def test_bad_parallel_arguments(clf, kwargs: dict, error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
         clf.predict(TEXTS, **kwargs)
 
 
