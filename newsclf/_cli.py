@@ -178,28 +178,51 @@ def _batched(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
 
 
 class _Writer:
-    """Writes result dicts as JSONL, CSV or a terminal table."""
+    """Writes result dicts as JSONL, CSV or a terminal table.
+
+    JSONL and the table stream out as they come.  CSV needs its header
+    first, and records may differ in their keys (an error record has
+    ``line`` and ``error``, another record an extra field): so CSV rows go
+    to a temporary spool file while the union of all keys is collected, and
+    :meth:`close` writes the header that covers every key, then every row.
+    Memory stays constant; nothing is dropped.
+    """
 
     def __init__(self, out: IO[str], fmt: str, colour: bool) -> None:
         self.out, self.fmt, self.colour = out, fmt, colour
-        self._csv: csv.DictWriter[str] | None = None
+        self._keys: dict[str, None] = {}
+        self._spool: IO[str] | None = None
 
     def write(self, row: dict[str, Any]) -> None:
         if self.fmt == "jsonl":
-            self.out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            self.out.write(_dumps(row) + "\n")
         elif self.fmt == "csv":
-            flat = {
-                k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
-                for k, v in row.items()
-            }
-            if self._csv is None:
-                self._csv = csv.DictWriter(
-                    self.out, fieldnames=list(flat), extrasaction="ignore", restval=""
-                )
-                self._csv.writeheader()
-            self._csv.writerow(flat)
+            if self._spool is None:
+                import tempfile
+
+                self._spool = tempfile.TemporaryFile("w+", encoding="utf-8")
+            self._keys.update(dict.fromkeys(row))
+            self._spool.write(_dumps(row) + "\n")
         else:
             self.out.write(self._table_row(row) + "\n")
+
+    def close(self) -> None:
+        """Write what is spooled (CSV); nothing to do for the other formats."""
+        if self._spool is None:
+            return
+        spool, self._spool = self._spool, None
+        writer = csv.DictWriter(self.out, fieldnames=list(self._keys), restval="")
+        writer.writeheader()
+        spool.seek(0)
+        for line in spool:
+            row = json.loads(line)
+            writer.writerow(
+                {
+                    k: _dumps(v) if isinstance(v, dict | list) else v
+                    for k, v in row.items()
+                }
+            )
+        spool.close()
 
     def _table_row(self, row: dict[str, Any]) -> str:
         where = f"{row.get('line', '')}" if "index" not in row else f"¶{row['index']}"
@@ -216,6 +239,10 @@ class _Writer:
             text = text[:89] + "…"
         # Arabic is left as is: the terminal's own bidi algorithm renders it.
         return f"{where:>6}  {shown} {score:.2f}{flag}  {text}"
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _result_row(rec: Record, pred: Any, collisions: set[str]) -> dict[str, Any]:
@@ -272,11 +299,45 @@ def cmd_classify(args: argparse.Namespace) -> int:
     fmt = args.format or ("table" if out.isatty() else "jsonl")
     writer = _Writer(out, fmt, colour=fmt == "table" and out.isatty())
     bar = _progress(args, paths)
-    total = failed = 0
-    first_error = ""
     collisions: set[str] = set()
     # With --jobs N, each chunk holds 4N model batches for the N workers.
     chunk = args.batch_size * (1 if args.jobs == 1 else 4 * args.jobs)
+    try:
+        total, failed, first_error = _classify_batches(
+            clf, args, paths, chunk, writer, bar, collisions
+        )
+    finally:
+        writer.close()
+        out.flush()
+    if bar is not None:
+        bar.close()
+    if collisions:
+        print(
+            f"newsclf: input already had fields {sorted(collisions)}; results are in "
+            f"{sorted('newsclf_' + k for k in collisions)}",
+            file=sys.stderr,
+        )
+    if failed:
+        print(
+            f"newsclf: {failed} of {total} records failed (first: {first_error})", file=sys.stderr
+        )
+        return 1
+    return 0
+
+
+def _classify_batches(
+    clf: Any,
+    args: argparse.Namespace,
+    paths: Sequence[str],
+    chunk: int,
+    writer: _Writer,
+    bar: Any,
+    collisions: set[str],
+) -> tuple[int, int, str]:
+    """Classify and write every record; ``(records, failed, first error)``."""
+    total = failed = 0
+    first_error = ""
+    out = writer.out
     for batch in _batched(_records(paths, args), chunk):
         good = [r for r in batch if r.error is None]
         preds = iter(
@@ -297,20 +358,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
         out.flush()
         if bar is not None:
             bar.update(len(batch))
-    if bar is not None:
-        bar.close()
-    if collisions:
-        print(
-            f"newsclf: input already had fields {sorted(collisions)}; results are in "
-            f"{sorted('newsclf_' + k for k in collisions)}",
-            file=sys.stderr,
-        )
-    if failed:
-        print(
-            f"newsclf: {failed} of {total} records failed (first: {first_error})", file=sys.stderr
-        )
-        return 1
-    return 0
+    return total, failed, first_error
 
 
 def cmd_strip(args: argparse.Namespace) -> int:

@@ -222,3 +222,25 @@ def test_progress_bar_only_when_asked_in_a_pipe(tmp_path: Path) -> None:
     path.write_text(ARTICLE, encoding="utf-8")
     assert run("classify", str(path)).stderr == b""
     assert b"records" in run("classify", str(path), "--progress").stderr
+
+
+def test_csv_output_keeps_every_record_and_field(tmp_path: Path, capsys, model_dir: Path) -> None:
+    """Regression: --format csv took its header from the first row and dropped later keys."""
+    from newsclf._cli import main
+
+    path = tmp_path / "m.jsonl"
+    rows = [
+        "{oops",
+        json.dumps({"text": "قصفت المدفعية مواقع المسلحين"}, ensure_ascii=False),
+        json.dumps({"id": "a2", "text": 42}),
+        json.dumps({"id": "a3", "text": "اشترك الآن", "label": "gold"}, ensure_ascii=False),
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert main(["classify", "--format", "csv", "--model", str(model_dir), str(path)]) == 1
+    got = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert len(got) == 4
+    assert got[0]["line"] == "1" and "invalid JSON" in got[0]["error"]
+    assert got[1]["label"] == "military" and json.loads(got[1]["scores"])["military"] > 0.5
+    assert got[2]["id"] == "a2" and got[2]["text"] == "42" and "is int" in got[2]["error"]
+    assert got[3]["label"] == "gold" and got[3]["newsclf_label"] == "boilerplate"
+    assert {"uncertain", "score", "newsclf_label"} <= set(got[0])
