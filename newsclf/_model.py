@@ -279,6 +279,24 @@ class Classifier:
             for i, (p, para) in enumerate(zip(preds, paragraphs, strict=True))
         ]
 
+    def explain(self, text: str, *, top: int = 10) -> dict[str, Any]:
+        """Why ``text`` got its label: the prediction (as :meth:`Prediction.to_dict`)
+        plus, under ``"features"``, for every label, the ``top`` n-grams of the
+        text that pushed hardest towards it, as ``[n-gram, contribution]``
+        pairs, strongest first (only positive contributions)."""
+        from newsclf._evaluate import top_features
+
+        pred = self.classify(text)
+        if isinstance(top, bool) or not isinstance(top, int) or top < 0:
+            raise InputTypeError(f"top must be a non-negative int, got {describe(top)}")
+        by_label = {
+            label: [[name, value] for name, value in feats]
+            for label, (feats,) in (
+                (lab, top_features(self, [text], [i], k=top)) for i, lab in enumerate(self._labels)
+            )
+        }
+        return {**pred.to_dict(), "features": by_label}
+
     def save(self, path: str | os.PathLike[str], *, name: str | None = None) -> Path:
         """Write this model as an artifact directory (see :mod:`newsclf._artifact`)."""
         meta = dict(self._metadata)
