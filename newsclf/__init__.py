@@ -30,7 +30,9 @@ from newsclf._paragraphs import split_paragraphs
 if TYPE_CHECKING:
     from newsclf._features import ArabicFeaturizer
     from newsclf._hf import annotate_dataset
-    from newsclf._model import Classifier, Prediction, build_pipeline, load
+    from newsclf._features import build_pipeline
+    from newsclf._model import Classifier, Prediction, load
+    from newsclf._train import train
     from newsclf._normalize import normalize
 
 __version__: str = _version("newsclf")
@@ -51,6 +53,7 @@ __all__ = [
     "load",
     "normalize",
     "split_paragraphs",
+    "train",
 ]
 
 # Public names served lazily (PEP 562), by the private module defining them.
@@ -59,9 +62,10 @@ _LAZY = {
     "annotate_dataset": "newsclf._hf",
     "Classifier": "newsclf._model",
     "Prediction": "newsclf._model",
-    "build_pipeline": "newsclf._model",
+    "build_pipeline": "newsclf._features",
     "load": "newsclf._model",
     "normalize": "newsclf._normalize",
+    "train": "newsclf._train",
 }
 
 

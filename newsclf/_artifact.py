@@ -1,56 +1,80 @@
-"""Model artifacts on disk: a directory with ``model.joblib`` and ``metadata.json``.
+"""Model artifacts: a directory of data -- JSON, UTF-8 text and ``.npy`` arrays.
 
-Loading checks, in order, and refuses with :class:`ArtifactError` at the
-first failure (it never fails open):
+Format 2 (this one)::
 
-1. the directory and both files exist;
-2. ``metadata.json`` is a JSON object with every required key, of the right
-   type, and a format version this library reads;
-3. the SHA-256 of ``model.joblib`` equals ``metadata["model_sha256"]`` --
-   checked *before* unpickling, so a swapped or corrupted file is never run;
-4. the unpickled object is a fitted scikit-learn ``Pipeline`` whose classes
-   are exactly ``metadata["labels"]``, in order.
+    metadata.json            name, labels, threshold, metrics, versions, the
+                             recipe (below) and the SHA-256 of every other file
+    coef.npy, intercept.npy  the linear model (float64, ``allow_pickle=False``)
+    <block>.hashes.npy       sorted 64-bit hashes of a block's n-grams ...
+    <block>.ids.npy          ... and the column of each
+    <block>.idf.npy          inverse document frequencies (vocabulary blocks)
+    <block>.vocab.txt        the n-grams, one per line, in column order
 
-Library versions that differ from those recorded give a
-:class:`VersionMismatchWarning`.
+The recipe says, as data, how text becomes features: for each *block* of
+columns, which input it reads (the paragraph, or its whole article), the
+n-gram range, proclitic stripping, ``1 + log(tf)``, L2 norm and weight; and
+which hash of n-grams the arrays use.  The code that interprets it lives in
+the library (:mod:`newsclf._engine`), never in the artifact.
 
-.. warning:: joblib files are pickles: loading one executes code.  The hash
-   check catches corruption and tampering *of the model file alone*; whoever
-   can rewrite both files can run code on your machine.  Load only artifacts
-   you trust.
+Loading reads each file once, checks the SHA-256 of exactly the bytes it
+then parses, and refuses with :class:`ArtifactError` at the first problem:
+missing or extra keys, wrong types or shapes, unknown format or hash, a file
+whose hash differs.  Nothing in the directory is ever executed: there is no
+pickle anywhere on the load path.  Format-1 artifacts (a joblib pickle) are
+refused; ``newsclf convert OLD NEW --trust-pickle`` turns one you trust into
+format 2.
+
+Writing is atomic: the files go into a temporary directory beside the
+target, are hashed as written, and the directory is renamed into place, so
+a crash or a concurrent writer never leaves a mixed artifact and the
+previous artifact survives until the new one is complete.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import io
 import json
 import os
 import platform
+import shutil
 import tempfile
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from importlib import metadata as _metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from newsclf._engine import Block
 from newsclf._errors import ArtifactError, VersionMismatchWarning
 
 __all__ = [
     "FORMAT_VERSION",
-    "artifact_digest",
+    "HASH_NAME",
     "METADATA_FILE",
-    "MODEL_FILE",
+    "Recipe",
     "library_versions",
     "read_artifact",
     "read_metadata",
-    "sha256_file",
     "write_artifact",
 ]
 
-FORMAT_VERSION = 1
-MODEL_FILE = "model.joblib"
+FORMAT_VERSION = 2
 METADATA_FILE = "metadata.json"
+#: The n-gram hash the engine computes; an artifact naming another is refused.
+HASH_NAME = "newsclf-ngram-hash-1"
+#: Inputs a block can read.
+INPUTS = ("paragraph", "article")
+#: How a classifier turns scores into probabilities (see :class:`Recipe`).
+KINDS = ("multinomial", "ovr")
+#: Largest inverse document frequency a block may hold (log of 10^400 documents).
+MAX_IDF = 1000.0
+#: Largest file an artifact may hold (a guard against a planted huge file).
+MAX_FILE_BYTES = 1 << 30
 
 #: Required metadata keys and their JSON types.
 _REQUIRED: dict[str, type | tuple[type, ...]] = {
@@ -58,24 +82,80 @@ _REQUIRED: dict[str, type | tuple[type, ...]] = {
     "name": str,
     "created": str,
     "labels": list,
-    "model_sha256": str,
     "versions": dict,
     "training_data": dict,
     "hyperparameters": dict,
     "metrics": dict,
     "uncertainty_threshold": (int, float),
+    "recipe": dict,
+    "files": dict,
 }
-#: Distributions whose version is recorded, and how many leading version
-#: parts must match before loading stays silent: scikit-learn pickles and
-#: camel-tools' maps change between minor releases, numpy, scipy and joblib
-#: only break compatibility across major ones.
-_TRACKED = {"scikit-learn": 2, "camel-tools": 2, "numpy": 1, "scipy": 1, "joblib": 1}
+#: Distributions whose version is recorded; a different major version warns.
+_TRACKED = ("newsclf", "numpy")
+
+
+@dataclass(frozen=True)
+class NamedBlock:
+    """A :class:`~newsclf._engine.Block` with what the artifact adds: its
+    name, the input it reads, its weight and (lazily) its n-grams."""
+
+    name: str
+    input: str
+    weight: float
+    block: Block
+    vocabulary: bytes | None = field(default=None, repr=False)  # UTF-8, one n-gram a line
+
+    def ngrams(self) -> list[str]:
+        """The n-gram of each column (hash buckets for a hashed block)."""
+        if self.vocabulary is None:
+            return [f"#{i}" for i in range(self.block.n_columns)]
+        return self.vocabulary.decode("utf-8").split("\n")[: self.block.n_columns]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything inference needs: the blocks and the linear model."""
+
+    labels: tuple[str, ...]
+    blocks: tuple[NamedBlock, ...]
+    coef: np.ndarray  # n_classes (1 when binary) × n_columns
+    intercept: np.ndarray
+    #: How scores become probabilities: "multinomial" (softmax; a sigmoid when
+    #: binary), as LogisticRegression; "ovr" (a sigmoid per label, rows
+    #: normalized), as SGDClassifier(loss="log_loss").
+    kind: str = "multinomial"
+
+    @property
+    def n_columns(self) -> int:
+        return sum(b.block.n_columns for b in self.blocks)
+
+    def to_json(self) -> dict[str, Any]:
+        """The recipe as it stands in ``metadata.json`` (file names, no arrays)."""
+        return {
+            "hash": HASH_NAME,
+            "classifier": {"kind": self.kind, "coef": "coef.npy", "intercept": "intercept.npy"},
+            "blocks": [
+                {
+                    "name": b.name,
+                    "input": b.input,
+                    "weight": b.weight,
+                    "kind": "hashed" if b.block.hashes is None else "vocabulary",
+                    "n_columns": b.block.n_columns,
+                    "ngram_range": list(b.block.ngram_range),
+                    "strip_clitics": b.block.strip_clitics,
+                    "sublinear_tf": b.block.sublinear_tf,
+                    "norm": b.block.norm,
+                    "idf": b.block.idf is not None,
+                }
+                for b in self.blocks
+            ],
+        }
 
 
 def library_versions() -> dict[str, str]:
     """Versions of Python and of the libraries a model depends on."""
     versions = {"python": platform.python_version()}
-    for dist in ("newsclf", *_TRACKED):
+    for dist in (*_TRACKED, "scikit-learn", "camel-tools"):
         try:
             versions[dist] = _metadata.version(dist)
         except _metadata.PackageNotFoundError:
@@ -83,90 +163,132 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _npy(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, np.ascontiguousarray(array), allow_pickle=False)
+    return buf.getvalue()
+
+
+def _files(recipe: Recipe) -> dict[str, bytes]:
+    """The artifact's data files, by name."""
+    files = {"coef.npy": _npy(recipe.coef), "intercept.npy": _npy(recipe.intercept)}
+    for b in recipe.blocks:
+        if b.block.hashes is not None:
+            assert b.block.ids is not None and b.vocabulary is not None
+            files[f"{b.name}.hashes.npy"] = _npy(b.block.hashes)
+            files[f"{b.name}.ids.npy"] = _npy(b.block.ids)
+            files[f"{b.name}.vocab.txt"] = b.vocabulary
+        if b.block.idf is not None:
+            files[f"{b.name}.idf.npy"] = _npy(b.block.idf)
+    return files
 
 
 def write_artifact(
-    pipeline: Any, path: str | os.PathLike[str], *, metadata: Mapping[str, Any]
+    recipe: Recipe,
+    path: str | os.PathLike[str],
+    *,
+    metadata: Mapping[str, Any],
+    overwrite: bool = True,
 ) -> Path:
-    """Save a fitted pipeline and its metadata as an artifact directory.
+    """Write ``recipe`` and ``metadata`` as an artifact directory, atomically.
 
     ``metadata`` supplies ``name``, ``training_data``, ``hyperparameters``,
     ``metrics`` and ``uncertainty_threshold``; the format version, labels,
-    model hash, library versions and (unless given) creation time are added
-    here.  Returns the directory.
+    recipe, file hashes, library versions and (unless given) the creation
+    time are added here.  Same recipe and metadata give the same bytes.
+    Returns the directory.
     """
-    import joblib
-
     out = Path(path)
-    out.mkdir(parents=True, exist_ok=True)
-    model_path = out / MODEL_FILE
-    fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{MODEL_FILE}.")
-    os.close(fd)
-    try:
-        joblib.dump(pipeline, tmp, compress=3)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, model_path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    if str(path) == "" or out.exists() and not out.is_dir():
+        raise ArtifactError("expected a directory path to write the artifact to", path=str(path))
+    if out.exists() and not overwrite:
+        raise ArtifactError("the target exists; pass overwrite=True to replace it", path=str(out))
+    files = _files(recipe)
     meta = dict(metadata)
     meta.setdefault("created", _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
     meta.update(
         format_version=FORMAT_VERSION,
-        labels=[str(c) for c in pipeline.classes_],
-        model_sha256=sha256_file(model_path),
+        labels=list(recipe.labels),
+        recipe=recipe.to_json(),
+        files={name: _sha256(data) for name, data in sorted(files.items())},
         versions=library_versions(),
     )
     missing = sorted(set(_REQUIRED) - set(meta))
     if missing:
         raise ArtifactError(f"metadata is missing required keys {missing}", path=str(out))
-    text = json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    _write_atomic(out / METADATA_FILE, text.encode("utf-8"))
+    files[METADATA_FILE] = (
+        json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    ).encode("utf-8")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
+    try:
+        for name, data in files.items():
+            (tmp / name).write_bytes(data)
+        tmp.chmod(0o755)
+        if out.exists():
+            # Swap: the old artifact is moved aside, the new one renamed in,
+            # and the old one removed only then.
+            old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old."))
+            os.replace(out, old / "artifact")
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return out
 
 
-def artifact_digest(path: str | os.PathLike[str]) -> str:
-    """The SHA-256 of an artifact's ``metadata.json``: it records the hash of
-    every other file, so it identifies the whole artifact."""
-    return sha256_file(Path(path) / METADATA_FILE)
+def _read(path: Path, name: str, where: str) -> bytes:
+    """The bytes of one file of the artifact, read once."""
+    file = path / name
+    try:
+        if file.is_symlink() or not file.is_file():
+            raise ArtifactError(f"expected a regular file {name}, found none", path=where)
+        with open(file, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        raise ArtifactError(f"cannot read {name}: {e.strerror or e}", path=where) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ArtifactError(f"{name} is larger than {MAX_FILE_BYTES} bytes", path=where)
+    return data
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read and validate ``metadata.json`` of the artifact at ``path``."""
-    where = str(path)
-    meta_path = Path(path) / METADATA_FILE
-    if not Path(path).is_dir():
-        raise ArtifactError("expected an artifact directory, found none", path=where)
-    try:
-        raw = meta_path.read_bytes()
-    except FileNotFoundError:
-        raise ArtifactError(f"expected {METADATA_FILE}, found no such file", path=where) from None
+    """Read and validate ``metadata.json`` of the artifact at ``path`` (no
+    other file is read)."""
+    return _parse_metadata(_read_dir(path), str(path))[0]
+
+
+def _read_dir(path: str | os.PathLike[str]) -> Path:
+    p = Path(path)
+    if not p.is_dir():
+        raise ArtifactError("expected an artifact directory, found none", path=str(path))
+    return p
+
+
+def _parse_metadata(p: Path, where: str) -> tuple[dict[str, Any], str]:
+    """``(metadata, digest)``: the validated metadata and the SHA-256 of the
+    bytes it was parsed from."""
+    raw = _read(p, METADATA_FILE, where)
     try:
         meta = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise ArtifactError(f"{METADATA_FILE} is not valid UTF-8 JSON: {e}", path=where) from None
     if not isinstance(meta, dict):
         found = type(meta).__name__
         raise ArtifactError(f"{METADATA_FILE} must hold a JSON object, found {found}", path=where)
+    if meta.get("format_version") == 1 or (p / "model.joblib").exists():
+        raise ArtifactError(
+            "this is a format-1 artifact (a pickle, which newsclf no longer loads); convert "
+            "one you trust with `newsclf convert OLD NEW --trust-pickle`, or retrain",
+            path=where,
+        )
     for key, kind in _REQUIRED.items():
         if key not in meta:
             raise ArtifactError(f"{METADATA_FILE} lacks required key {key!r}", path=where)
@@ -194,74 +316,165 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
             f"found {meta['uncertainty_threshold']}",
             path=where,
         )
-    return meta
+    return meta, _sha256(raw)
 
 
 def _type_name(kind: type | tuple[type, ...]) -> str:
     names = {
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        list: "a list",
-        dict: "an object",
-    }
+        bool: "true or false", int: "an integer", float: "a number", str: "a string",
+        list: "a list", dict: "an object",
+    }  # fmt: skip
     return names[kind] if isinstance(kind, type) else "a number"
 
 
-def read_artifact(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
-    """Validate and load the artifact at ``path``: ``(pipeline, metadata)``."""
-    where = str(path)
-    meta = read_metadata(path)
-    model_path = Path(path) / MODEL_FILE
-    if not model_path.is_file():
-        raise ArtifactError(f"expected {MODEL_FILE}, found no such file", path=where)
-    actual = sha256_file(model_path)
-    if actual != meta["model_sha256"]:
-        raise ArtifactError(
-            f"{MODEL_FILE} has SHA-256 {actual}, expected {meta['model_sha256']} from "
-            f"{METADATA_FILE}; the file was modified or corrupted, refusing to unpickle it",
-            path=where,
-        )
-    _warn_on_version_drift(meta["versions"], where)
-    pipeline = _unpickle(model_path, where)
-    classes = getattr(pipeline, "classes_", None)
-    steps = getattr(pipeline, "steps", None)
-    if classes is None or not isinstance(steps, list):
-        raise ArtifactError(
-            f"{MODEL_FILE} should hold a fitted scikit-learn Pipeline, "
-            f"found {type(pipeline).__name__}",
-            path=where,
-        )
-    if [str(c) for c in classes] != meta["labels"]:
-        raise ArtifactError(
-            f"labels in {METADATA_FILE} {meta['labels']} disagree with the model's "
-            f"classes {[str(c) for c in classes]}",
-            path=where,
-        )
-    return pipeline, meta
+class _Files:
+    """The artifact's data files, each read once and checked against its hash."""
 
+    def __init__(self, p: Path, hashes: Mapping[str, Any], where: str) -> None:
+        self.p, self.hashes, self.where = p, hashes, where
 
-def _unpickle(model_path: Path, where: str) -> Any:
-    import joblib
-
-    with warnings.catch_warnings():
-        # scikit-learn warns per estimator when versions differ; the single
-        # VersionMismatchWarning above already says so, with the fix.
-        warnings.filterwarnings("ignore", message=".*Trying to unpickle estimator.*")
-        try:
-            return joblib.load(model_path)
-        except Exception as e:  # anything a broken pickle can raise
+    def bytes(self, name: str) -> bytes:
+        expected = self.hashes.get(name)
+        if not isinstance(expected, str):
+            raise ArtifactError(f"'files' has no SHA-256 for {name}", path=self.where)
+        data = _read(self.p, name, self.where)
+        actual = _sha256(data)
+        if actual != expected:
             raise ArtifactError(
-                f"could not unpickle {MODEL_FILE}: {type(e).__name__}: {e}", path=where
-            ) from e
+                f"{name} has SHA-256 {actual}, expected {expected} from {METADATA_FILE}; "
+                "the file was modified or corrupted",
+                path=self.where,
+            )
+        return data
+
+    def array(self, name: str, dtype: str, ndim: int) -> np.ndarray:
+        data = self.bytes(name)
+        try:
+            array = np.load(io.BytesIO(data), allow_pickle=False)
+        except Exception as e:  # numpy raises ValueError, OSError, EOFError, ...
+            raise ArtifactError(f"{name} is not a valid .npy array: {e}", path=self.where) from None
+        if not isinstance(array, np.ndarray) or array.dtype != np.dtype(dtype) or array.ndim != ndim:
+            raise ArtifactError(
+                f"{name} should be a {ndim}-d {dtype} array, found "
+                f"{getattr(array, 'dtype', type(array).__name__)} with shape "
+                f"{getattr(array, 'shape', '?')}",
+                path=self.where,
+            )
+        return array
+
+
+def _check(condition: bool, message: str, where: str) -> None:
+    if not condition:
+        raise ArtifactError(message, path=where)
+
+
+def _read_block(spec: Any, files: _Files, where: str) -> NamedBlock:
+    _check(isinstance(spec, dict), f"a recipe block should be an object, found {spec!r:.60}", where)
+    keys = {
+        "name": str, "input": str, "weight": (int, float), "kind": str, "n_columns": int,
+        "ngram_range": list, "strip_clitics": bool, "sublinear_tf": bool, "idf": bool,
+    }  # fmt: skip
+    for key, kind in keys.items():
+        value = spec.get(key)
+        _check(
+            isinstance(value, kind) and (kind is bool or not isinstance(value, bool)),
+            f"recipe block {spec.get('name')!r}: {key!r} should be {_type_name(kind)}, "
+            f"found {value!r:.60}",
+            where,
+        )
+    name, n = spec["name"], spec["n_columns"]
+    lo_hi = spec["ngram_range"]
+    _check(
+        name.isidentifier()
+        and spec["input"] in INPUTS
+        and spec["kind"] in ("vocabulary", "hashed")
+        and spec.get("norm") in ("l2", None)
+        and n >= 1
+        and len(lo_hi) == 2
+        and all(isinstance(x, int) and not isinstance(x, bool) for x in lo_hi)
+        and 1 <= lo_hi[0] <= lo_hi[1] <= 8,
+        f"recipe block {name!r} has invalid settings: {json.dumps(spec)[:200]}",
+        where,
+    )
+    hashes = ids = idf = None
+    vocabulary = None
+    if spec["kind"] == "vocabulary":
+        hashes = files.array(f"{name}.hashes.npy", "<u8", 1)
+        ids = files.array(f"{name}.ids.npy", "<i8", 1)
+        vocabulary = files.bytes(f"{name}.vocab.txt")
+        _check(
+            len(hashes) == len(ids) <= n
+            and bool(np.all(hashes[1:] > hashes[:-1]))
+            and (len(ids) == 0 or (int(ids.min()) >= 0 and int(ids.max()) < n)),
+            f"block {name!r}: hashes must be sorted and distinct, ids within [0, {n})",
+            where,
+        )
+    if spec["idf"]:
+        idf = files.array(f"{name}.idf.npy", "<f8", 1)
+        _check(
+            len(idf) == n and bool(np.all((idf >= 0) & (idf <= MAX_IDF))),
+            f"{name}.idf.npy should hold {n} weights within [0, {MAX_IDF}]",
+            where,
+        )
+    block = Block(
+        ngram_range=(lo_hi[0], lo_hi[1]),
+        strip_clitics=spec["strip_clitics"],
+        sublinear_tf=spec["sublinear_tf"],
+        norm=spec.get("norm"),
+        n_columns=n,
+        hashes=hashes,
+        ids=ids,
+        idf=idf,
+    )
+    return NamedBlock(name, spec["input"], float(spec["weight"]), block, vocabulary)
+
+
+def read_artifact(path: str | os.PathLike[str]) -> tuple[Recipe, dict[str, Any], str]:
+    """Validate and load the artifact at ``path``: ``(recipe, metadata, digest)``,
+    ``digest`` being the SHA-256 of its ``metadata.json`` (which holds the
+    hash of every other file, so it names the whole artifact)."""
+    where = str(path)
+    p = _read_dir(path)
+    meta, digest = _parse_metadata(p, where)
+    recipe = meta["recipe"]
+    _check(
+        recipe.get("hash") == HASH_NAME,
+        f"the recipe uses n-gram hash {recipe.get('hash')!r}; this newsclf computes {HASH_NAME!r}",
+        where,
+    )
+    files = _Files(p, meta["files"], where)
+    blocks_spec = recipe.get("blocks")
+    _check(isinstance(blocks_spec, list) and bool(blocks_spec), "recipe has no blocks", where)
+    blocks = tuple(_read_block(spec, files, where) for spec in blocks_spec)
+    _check(len({b.name for b in blocks}) == len(blocks), "recipe block names repeat", where)
+    coef = files.array("coef.npy", "<f8", 2)
+    intercept = files.array("intercept.npy", "<f8", 1)
+    n_labels, n_columns = len(meta["labels"]), sum(b.block.n_columns for b in blocks)
+    rows = 1 if n_labels == 2 else n_labels
+    _check(
+        coef.shape == (rows, n_columns) and intercept.shape == (rows,),
+        f"coef.npy {coef.shape} and intercept.npy {intercept.shape} should be "
+        f"({rows}, {n_columns}) and ({rows},) for {n_labels} labels",
+        where,
+    )
+    _check(
+        bool(np.isfinite(coef).all() and np.isfinite(intercept).all()),
+        "coef.npy and intercept.npy must hold finite numbers",
+        where,
+    )
+    classifier = recipe.get("classifier")
+    kind = classifier.get("kind") if isinstance(classifier, dict) else None
+    _check(kind in KINDS, f"classifier kind should be one of {KINDS}, found {kind!r:.40}", where)
+    _warn_on_version_drift(meta["versions"], where)
+    return Recipe(tuple(meta["labels"]), blocks, coef, intercept, str(kind)), meta, digest
 
 
 def _warn_on_version_drift(recorded: Mapping[str, Any], where: str) -> None:
     current = library_versions()
     drift = [
         f"{dist} {recorded.get(dist)} (running {current[dist]})"
-        for dist, parts in _TRACKED.items()
-        if _leading(recorded.get(dist), parts) != _leading(current[dist], parts)
+        for dist in _TRACKED
+        if str(recorded.get(dist)).split(".")[:1] != current[dist].split(".")[:1]
     ]
     if drift:
         warnings.warn(
@@ -270,7 +483,3 @@ def _warn_on_version_drift(recorded: Mapping[str, Any], where: str) -> None:
             VersionMismatchWarning,
             stacklevel=3,
         )
-
-
-def _leading(version: object, parts: int) -> tuple[str, ...]:
-    return tuple(str(version).split(".")[:parts])

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from newsclf._errors import DataError
+from newsclf._paragraphs import article_context
 
 __all__ = [
     "data_sha256",
@@ -198,8 +199,9 @@ def resolve_ant_references(
     refs: Iterable[Mapping[str, Any]], corpus: str | os.PathLike[str]
 ) -> list[dict[str, Any]]:
     """Turn label rows ``{doc_id, para, sha, label, ...}`` into records with
-    the paragraph's ``text`` from the corpus, ``group`` = ``doc_id`` and
-    ``outlet``.  Raises :class:`DataError` when a document or paragraph is
+    the paragraph's ``text`` from the corpus, ``group`` = ``doc_id``,
+    ``outlet``, ``category`` and ``context`` (the whole article, title first:
+    what a model with article context reads).  Raises :class:`DataError` when a document or paragraph is
     missing or its text hash differs from ``sha``."""
     refs = list(refs)
     wanted = {r["doc_id"] for r in refs}
@@ -220,5 +222,14 @@ def resolve_ant_references(
                 f"{r['doc_id']}#{r['para']}: text hash {short_hash(text)} differs from the "
                 f"recorded {r['sha']}; the corpus copy is not the one we labeled"
             )
-        out.append({**r, "text": text, "group": r["doc_id"], "outlet": doc["outlet"]})
+        out.append(
+            {
+                **r,
+                "text": text,
+                "group": r["doc_id"],
+                "outlet": doc["outlet"],
+                "category": doc["category"],
+                "context": article_context(paras, doc.get("title")),
+            }
+        )
     return out

@@ -142,21 +142,47 @@ def pick_threshold(curve: Sequence[dict[str, float]], *, min_coverage: float = 0
 
 
 def top_features(
-    clf: Any, texts: Sequence[str], label_index: Sequence[int], k: int = 5
+    clf: Any, records: Sequence[Mapping[str, Any]], label_index: Sequence[int], k: int = 5
 ) -> list[list[tuple[str, float]]]:
-    """For each text, the ``k`` n-grams that pushed hardest towards the given label."""
-    features, model = clf.pipeline[:-1], clf.pipeline[-1]
-    X = features.transform(list(texts)).tocsr()
-    names = features.get_feature_names_out()
+    """For each record, the ``k`` n-grams that pushed hardest towards the given label."""
     out = []
-    for row, li in zip(range(X.shape[0]), label_index, strict=True):
-        start, end = X.indptr[row], X.indptr[row + 1]
-        idx, val = X.indices[start:end], X.data[start:end]
-        coef = model.coef_[li] if model.coef_.shape[0] > 1 else model.coef_[0] * (1 if li else -1)
-        contrib = val * coef[idx]
-        order = np.argsort(-contrib)[:k]
-        out.append([(str(names[idx[i]]), float(contrib[i])) for i in order if contrib[i] > 0])
+    for r, li in zip(records, label_index, strict=True):
+        contribs = clf.contributions(r["text"], context=r.get("context"))
+        ranked = sorted(((float(c[li]), name) for name, c in contribs if c[li] > 0), reverse=True)
+        out.append([(name, v) for v, name in ranked[:k]])
     return out
+
+
+#: Labels about our topics: "topical" scores count them against everything else.
+TOPICAL = ("military", "diplomacy", "humanitarian")
+#: What data files call the out-of-scope label, and what models answer.
+DATA_OUT_OF_SCOPE, MODEL_OUT_OF_SCOPE = "none", "other"
+
+
+def _model_label(label: str, labels: Sequence[str]) -> str:
+    """A data label as the model names it (``none`` is the model's ``other``)."""
+    if label == DATA_OUT_OF_SCOPE and MODEL_OUT_OF_SCOPE in labels:
+        return MODEL_OUT_OF_SCOPE
+    return label
+
+
+def topical_scores(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, float]:
+    """Precision, recall and F1 of "topical" (any of :data:`TOPICAL`) against
+    everything else; a topical paragraph given the wrong topic counts as a
+    false positive and a false negative."""
+    tp = fp = fn = 0
+    for t, p in zip(y_true, y_pred, strict=True):
+        if p in TOPICAL:
+            if p == t:
+                tp += 1
+            else:
+                fp += 1
+        if t in TOPICAL and p != t:
+            fn += 1
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "support": tp + fn}
 
 
 def evaluate(
@@ -176,9 +202,14 @@ def evaluate(
     """
     labels = list(clf.labels)
     cut = clf.threshold if threshold is None else threshold
+    records = [
+        {**r, "label": _model_label(r["label"], labels),
+         "acceptable": [_model_label(a, labels) for a in r.get("acceptable") or []]}
+        for r in records
+    ]  # fmt: skip
     known = [r for r in records if r["label"] in labels]
     unknown = [r for r in records if r["label"] not in labels]
-    proba = clf.predict_proba([r["text"] for r in known])
+    proba = _proba(clf, known)
     y = [r["label"] for r in known]
     report = score(labels, y, proba, acceptable=[r.get("acceptable") or [] for r in known])
     conf = proba.max(axis=1) if len(known) else np.zeros(0)
@@ -198,9 +229,7 @@ def evaluate(
                 )
                 for v in values
             }
-    oos_conf = (
-        clf.predict_proba([r["text"] for r in unknown]).max(axis=1) if unknown else np.zeros(0)
-    )
+    oos_conf = _proba(clf, unknown).max(axis=1) if unknown else np.zeros(0)
     report["out_of_scope"] = {
         "n": len(unknown),
         "labels": dict(sorted(Counter(r["label"] for r in unknown).items())),
@@ -209,7 +238,16 @@ def evaluate(
     report["coverage_curve"] = coverage_curve(conf, correct, oos_conf)
     wrong = np.flatnonzero(~correct)
     worst = wrong[np.argsort(-conf[wrong])][:n_errors]
-    feats = top_features(clf, [known[i]["text"] for i in worst], [int(pred_idx[i]) for i in worst])
+    feats = top_features(clf, [known[i] for i in worst], [int(pred_idx[i]) for i in worst])
+    if MODEL_OUT_OF_SCOPE in labels:
+        predicted = [labels[int(i)] for i in pred_idx]
+        report.update(_out_of_scope_scores(labels, y, predicted))
+        for key in ("source", "outlet"):
+            for v, sub in report.get(f"by_{key}", {}).items():
+                idx = [i for i, r in enumerate(known) if str(r.get(key)) == v]
+                sub.update(
+                    _out_of_scope_scores(labels, [y[i] for i in idx], [predicted[i] for i in idx])
+                )
     report["errors"] = [
         {
             "text": known[i]["text"],
@@ -222,6 +260,33 @@ def evaluate(
         for i, f in zip(worst, feats, strict=True)
     ]
     return report
+
+
+def _out_of_scope_scores(
+    labels: Sequence[str], y: Sequence[str], predicted: Sequence[str]
+) -> dict[str, Any]:
+    """For a model with an out-of-scope label: topical P/R/F1, and the macro-F1
+    over the in-scope labels on in-scope paragraphs (comparable with a model
+    that has no out-of-scope label)."""
+    from sklearn.metrics import f1_score
+
+    inside = [i for i, t in enumerate(y) if t != MODEL_OUT_OF_SCOPE]
+    in_scope = [lab for lab in labels if lab != MODEL_OUT_OF_SCOPE and lab in set(y)]
+    f1 = f1_score(
+        [y[i] for i in inside],
+        [predicted[i] for i in inside],
+        labels=in_scope,
+        average="macro",
+        zero_division=0,
+    )
+    return {"topical": topical_scores(y, predicted), "in_scope_macro_f1": float(f1)}
+
+
+def _proba(clf: Any, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """Probabilities of records, each read with its ``context`` when it has one."""
+    texts = [r["text"] for r in records]
+    contexts = [r.get("context") or r["text"] for r in records]
+    return clf.predict_proba(texts, contexts=contexts) if records else np.zeros((0, 0))
 
 
 def write_plots(report: dict[str, Any], out_dir: str | os.PathLike[str]) -> list[Path]:

@@ -1,102 +1,57 @@
-"""From raw Arabic news text to a sparse feature matrix.
+"""Training side: scikit-learn transformers, the Pipeline, and its export.
 
-:class:`ArabicFeaturizer` is a scikit-learn transformer: it normalizes each
-text (:func:`newsclf.normalize`), strips the article-and-preposition
-proclitics that make one word look like many (``والجيش``, ``بالجيش`` and
-``الجيش`` all count as ``جيش``), tokenizes exactly as camel-tools'
-``simple_word_tokenize`` does, and weights word n-grams with TF-IDF.
+:class:`ArabicFeaturizer` normalizes, strips proclitics, tokenizes
+(:mod:`newsclf._tokens`) and weights word n-grams with TF-IDF;
+:class:`ArabicHashingFeaturizer` hashes n-grams into a fixed number of
+columns instead (no vocabulary: for streams larger than memory).  A model is
+one ``Pipeline``: a featurizer -- or a ``ColumnTransformer`` of two, one for
+the paragraph and one for its whole article -- then a linear classifier.
+
+:func:`recipe_from_pipeline` exports a fitted Pipeline as the data-only
+:class:`~newsclf._artifact.Recipe` the engine runs, and
+:func:`pipeline_from_recipe` rebuilds an equivalent fitted Pipeline.  This
+module imports scikit-learn: inference never does.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from itertools import repeat
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from camel_tools.tokenizers.word import _SYMBOLS_ALL
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize as normalize_rows
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from newsclf._errors import InputTypeError, describe
-from newsclf._normalize import _ARCLEAN_MAP, _char_class, join_lines, normalize_joined
+from newsclf._artifact import NamedBlock, Recipe
+from newsclf._engine import Block, block_features, ngram_hashes
+from newsclf._errors import DataError
+from newsclf._tokens import check_texts, prepare, tokenize
 
 __all__ = [
     "ArabicFeaturizer",
     "ArabicHashingFeaturizer",
-    "check_batch",
-    "check_texts",
-    "strip_proclitics",
-    "tokenize",
+    "build_pipeline",
+    "pipeline_from_recipe",
+    "recipe_from_pipeline",
 ]
 
-_ARABIC_LETTER = "\u0621-\u063a\u0641-\u064a"
-# Optional conjunction (wa-, fa-), optional preposition (bi-, ka-, li-) and
-# the article al-, or li- fused with the article (lil-), at the start of a
-# word that keeps at least two letters.
-_PROCLITIC_RE = re.compile(
-    f"(?<!\\w)[\u0648\u0641]?(?:[\u0628\u0643\u0644]?\u0627\u0644|\u0644\u0644)(?=[{_ARABIC_LETTER}]{{2}})"
-)
 
-# Every character normalize() can leave in a text, and those among them that
-# camel-tools' simple_word_tokenize splits off as a token of their own.
-_ALPHABET = {out for k, v in _ARCLEAN_MAP.items() for out in (v if v is not None else k)}
-_SYMBOLS = _char_class(c for c in _ALPHABET if c in _SYMBOLS_ALL)
-_TOKEN_RE = re.compile(f"[{_SYMBOLS}]|[^\\s{_SYMBOLS}]+")
-# The same, plus a line break as a token of its own: in a batch joined by
-# line breaks it marks where one text ends and the next begins.
-_TOKEN_OR_BREAK_RE = re.compile(f"\\n|{_TOKEN_RE.pattern}")
+def _string_input_tags(tags: Any) -> Any:
+    tags.input_tags.two_d_array = False
+    tags.input_tags.string = True
+    return tags
 
 
-def strip_proclitics(text: str) -> str:
-    """Drop ``ال`` and the particles fused with it (و، ف، ب، ك، ل) from the
-    start of each word of a normalized text."""
-    return _PROCLITIC_RE.sub("", text)
-
-
-def tokenize(text: str) -> list[str]:
-    """Split a normalized text into tokens: runs of non-space characters, with
-    every punctuation mark or symbol a token of its own.  On normalized text
-    this equals camel-tools' ``simple_word_tokenize`` (tested), at C speed."""
-    return _TOKEN_RE.findall(text)
-
-
-def check_batch(texts: object, *, what: str = "texts") -> Iterable[object]:
-    """Return ``texts`` if it is a batch (an iterable, not one text), or raise
-    :class:`InputTypeError`.  A bare ``str`` (or ``bytes``) is refused: it is
-    one text, and iterating it would classify each character."""
-    if isinstance(texts, str | bytes | bytearray):
-        raise InputTypeError(
-            f"{what} must be an iterable of str (a batch), got a single "
-            f"{type(texts).__name__}; wrap one text in a list: [text]"
-        )
-    if not isinstance(texts, Iterable):
-        raise InputTypeError(f"{what} must be an iterable of str, got {describe(texts)}")
-    return texts
-
-
-def check_texts(texts: object, *, what: str = "texts", offset: int = 0) -> list[str]:
-    """Return the batch ``texts`` as a list of ``str``, or raise
-    :class:`InputTypeError` naming the first bad item (its position counted
-    from ``offset``)."""
-    out = list(check_batch(texts, what=what))
-    for i, t in enumerate(out):
-        if not isinstance(t, str):
-            hint = "; decode bytes first" if isinstance(t, bytes | bytearray) else ""
-            at = offset + i
-            raise InputTypeError(f"{what}[{at}] must be a str, got {describe(t)}{hint}", index=at)
-    return out  # type: ignore[return-value]
-
-
-def prepare_joined(texts: list[str], *, strip_clitics: bool = True) -> str:
-    """Normalize (and strip proclitics from) a batch, as one string with a
-    text per line: the form the featurizer tokenizes."""
-    joined = normalize_joined(join_lines(texts))
-    return strip_proclitics(joined) if strip_clitics else joined
+def _to_csr(features: Any) -> sp.csr_matrix:
+    return sp.csr_matrix(
+        (features.value, (features.row, features.col)),
+        shape=(features.n_rows, features.n_columns),
+    )
 
 
 class ArabicFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
@@ -136,10 +91,8 @@ class ArabicFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self.sublinear_tf = sublinear_tf
         self.strip_clitics = strip_clitics
 
-    def _prepare_all(self, texts: list[str]) -> list[str]:
-        if not texts:
-            return []
-        return prepare_joined(texts, strip_clitics=self.strip_clitics).split("\n")
+    def __sklearn_tags__(self) -> Any:
+        return _string_input_tags(super().__sklearn_tags__())
 
     def fit(self, X: Iterable[str], y: Any = None) -> ArabicFeaturizer:
         """Learn the n-gram vocabulary and IDF weights of ``X``."""
@@ -157,96 +110,56 @@ class ArabicFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             min_df=self.min_df,
             max_features=self.max_features,
             sublinear_tf=self.sublinear_tf,
-            dtype=np.float32,
+            dtype=np.float64,
         )
-        X = self.vectorizer_.fit_transform(self._prepare_all(texts))
-        self._fit_lookup()
-        return X
-
-    def _fit_lookup(self) -> None:
-        """Tables for :meth:`transform`: an id per token of the vocabulary,
-        and each unigram and bigram feature keyed by its token ids."""
-        grams = [(g.split(" "), i) for g, i in self.vectorizer_.vocabulary_.items()]
-        token_ids: dict[str, int] = {}
-        for parts, _ in grams:
-            for t in parts:
-                token_ids.setdefault(t, len(token_ids))
-        n_tokens = len(token_ids)
-        keys, ids = [], []
-        for parts, i in grams:
-            if len(parts) <= 2:
-                a = token_ids[parts[0]]
-                keys.append(a if len(parts) == 1 else n_tokens + a * n_tokens + token_ids[parts[1]])
-                ids.append(i)
-        order = np.argsort(keys)
-        self.token_ids_ = token_ids
-        self.gram_keys_ = np.asarray(keys, dtype=np.int64)[order]
-        self.gram_ids_ = np.asarray(ids, dtype=np.int64)[order]
+        try:
+            out = self.vectorizer_.fit_transform(prepare(texts, strip_clitics=self.strip_clitics))
+        except ValueError as e:  # "empty vocabulary", "no terms remain"
+            raise DataError(
+                f"no n-gram is left to learn from ({e}); give more texts, or lower min_df "
+                f"(now {self.min_df})"
+            ) from None
+        self.n_features_in_ = 1
+        return out
 
     def transform(self, X: Iterable[str]) -> Any:
-        """Return the TF-IDF matrix (``n_texts × n_features``, sparse) of ``X``.
-
-        Equal to ``vectorizer_.transform`` of the prepared texts (tested), but
-        the whole batch is tokenized and looked up at once, without a Python
-        loop per document.
-        """
-        check_is_fitted(self, ("vectorizer_", "token_ids_"))
+        """The TF-IDF matrix (``n_texts × n_features``, sparse) of ``X``, by the
+        reference path (the engine is tested against this)."""
+        check_is_fitted(self, "vectorizer_")
         texts = check_texts(X, what="X")
-        vec = self.vectorizer_
-        n_features = len(vec.vocabulary_)
-        if not texts:
-            return sp.csr_matrix((0, n_features), dtype=np.float32)
-        tokens = _TOKEN_OR_BREAK_RE.findall(prepare_joined(texts, strip_clitics=self.strip_clitics))
-        # Text index of each token position (a break token starts the next text).
-        doc = np.cumsum(np.fromiter((t == "\n" for t in tokens), dtype=bool, count=len(tokens)))
-        rows, cols = [], []
-        lo, hi = self.ngram_range
-        tok = np.fromiter(map(self.token_ids_.get, tokens, repeat(-1)), np.int64, len(tokens))
-        n_tokens = len(self.token_ids_)
-        for n in range(lo, hi + 1):
-            count = len(tokens) - n + 1
-            if count <= 0:
-                continue
-            if n <= 2:
-                # Unigrams and bigrams: keys from token ids, found by binary search.
-                first = tok[:count]
-                keys = first if n == 1 else n_tokens + first * n_tokens + tok[1:]
-                valid = first >= 0 if n == 1 else (first >= 0) & (tok[1:] >= 0)
-                pos = np.searchsorted(self.gram_keys_, keys[valid])
-                pos[pos == len(self.gram_keys_)] = 0
-                hit = self.gram_keys_[pos] == keys[valid] if len(pos) else pos.astype(bool)
-                rows.append(doc[:count][valid][hit])
-                cols.append(self.gram_ids_[pos[hit]])
-                continue
-            grams = map(" ".join, zip(*(tokens[i:] for i in range(n)), strict=False))
-            # An n-gram across texts holds a line break: it is in no vocabulary.
-            ids = np.fromiter(map(vec.vocabulary_.get, grams, repeat(-1)), np.int64, count)
-            known = ids >= 0
-            rows.append(doc[:count][known])
-            cols.append(ids[known])
-        r = np.concatenate(rows) if rows else np.zeros(0, np.int64)
-        c = np.concatenate(cols) if cols else np.zeros(0, np.int64)
-        counts = sp.csr_matrix(
-            (np.ones(len(r), dtype=np.float32), (r, c)), shape=(len(texts), n_features)
-        )
-        counts.sum_duplicates()
-        if vec.sublinear_tf:
-            np.log(counts.data, out=counts.data)
-            counts.data += 1
-        counts.data *= vec.idf_[counts.indices].astype(np.float32)
-        return normalize_rows(counts, norm="l2", copy=False)
+        return self.vectorizer_.transform(prepare(texts, strip_clitics=self.strip_clitics))
 
     def get_feature_names_out(self, input_features: Any = None) -> Any:
         """The n-gram of each feature column, as the model sees it."""
         check_is_fitted(self, "vectorizer_")
         return self.vectorizer_.get_feature_names_out()
 
+    def _block(self) -> tuple[Block, bytes]:
+        """This fitted featurizer as an engine block, and its vocabulary text."""
+        check_is_fitted(self, "vectorizer_")
+        names = [str(n) for n in self.vectorizer_.get_feature_names_out()]
+        hashes = ngram_hashes(names)
+        order = np.argsort(hashes)
+        if len(hashes) > 1 and not bool(np.all(np.diff(hashes[order].astype(np.int64)) != 0)):
+            raise DataError("two n-grams of the vocabulary share a 64-bit hash")
+        block = Block(
+            ngram_range=tuple(self.ngram_range),  # type: ignore[arg-type]
+            strip_clitics=bool(self.strip_clitics),
+            sublinear_tf=bool(self.sublinear_tf),
+            norm="l2",
+            n_columns=len(names),
+            hashes=hashes[order],
+            ids=order.astype(np.int64),
+            idf=np.asarray(self.vectorizer_.idf_, dtype=np.float64),
+        )
+        return block, "\n".join(names).encode("utf-8")
+
 
 class ArabicHashingFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """The stateless variant of :class:`ArabicFeaturizer`, for training on
     streams larger than memory: same normalization and tokens, n-grams hashed
-    into ``n_features`` columns, ``1 + log(tf)`` weighting and L2 norm, no
-    vocabulary and no IDF.  Feature names are hash buckets (``#12345``).
+    (newsclf's own 64-bit n-gram hash) into ``n_features`` columns,
+    ``1 + log(tf)`` weighting and L2 norm, no vocabulary and no IDF.
     """
 
     def __init__(
@@ -261,42 +174,203 @@ class ArabicHashingFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[
         self.strip_clitics = strip_clitics
 
     def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
+        tags = _string_input_tags(super().__sklearn_tags__())
         tags.requires_fit = False
         return tags
 
     def fit(self, X: Iterable[str], y: Any = None) -> ArabicHashingFeaturizer:
-        """Nothing to learn: set up the hashing vectorizer."""
-        from sklearn.feature_extraction.text import HashingVectorizer
-
-        self.vectorizer_ = HashingVectorizer(
-            tokenizer=tokenize,
-            token_pattern=None,
-            lowercase=False,
-            ngram_range=self.ngram_range,
-            n_features=self.n_features,
-            alternate_sign=False,
-            norm=None,
-            dtype=np.float32,
-        )
+        """Nothing to learn."""
         return self
 
     def partial_fit(self, X: Iterable[str], y: Any = None) -> ArabicHashingFeaturizer:
-        return self if hasattr(self, "vectorizer_") else self.fit(X, y)
+        """Nothing to learn."""
+        return self
+
+    def _block(self) -> Block:
+        return Block(
+            ngram_range=tuple(self.ngram_range),  # type: ignore[arg-type]
+            strip_clitics=bool(self.strip_clitics),
+            sublinear_tf=True,
+            norm="l2",
+            n_columns=int(self.n_features),
+        )
 
     def transform(self, X: Iterable[str]) -> Any:
         """Hashed, log-weighted, L2-normalized n-gram counts of ``X``."""
-        if not hasattr(self, "vectorizer_"):
-            self.fit([])
         texts = check_texts(X, what="X")
-        if not texts:
-            return sp.csr_matrix((0, self.n_features), dtype=np.float32)
-        prepared = prepare_joined(texts, strip_clitics=self.strip_clitics).split("\n")
-        counts = self.vectorizer_.transform(prepared).tocsr()
-        np.log(counts.data, out=counts.data)
-        counts.data += 1
-        return normalize_rows(counts, norm="l2", copy=False)
+        return _to_csr(block_features(texts, self._block()))
 
     def get_feature_names_out(self, input_features: Any = None) -> Any:
         """Hash buckets: a stateless featurizer cannot name its n-grams."""
         return np.array([f"#{i}" for i in range(self.n_features)], dtype=object)
+
+
+def build_pipeline(
+    *,
+    C: float = 10.0,
+    ngram_range: tuple[int, int] = (1, 2),
+    min_df: int = 2,
+    class_weight: str | None = "balanced",
+    context_weight: float | None = None,
+    seed: int = 0,
+) -> Pipeline:
+    """The untrained newsclf model: :class:`ArabicFeaturizer` then a
+    multinomial logistic regression (classes weighted by inverse frequency,
+    so a rare label is not drowned by a common one).
+
+    With ``context_weight``, the model reads ``[paragraph, article]`` pairs
+    (an ``n × 2`` array): a second featurizer sees the whole article, its
+    features weighted by ``context_weight``, beside the paragraph's own."""
+    paragraph = ArabicFeaturizer(ngram_range=ngram_range, min_df=min_df)
+    features: Any = paragraph
+    if context_weight is not None:
+        features = ColumnTransformer(
+            [
+                ("paragraph", paragraph, 0),
+                ("article", ArabicFeaturizer(ngram_range=(1, 1), min_df=min_df), 1),
+            ],
+            transformer_weights={"paragraph": 1.0, "article": context_weight},
+        )
+    clf = LogisticRegression(C=C, class_weight=class_weight, max_iter=3000, random_state=seed)
+    return Pipeline([("features", features), ("clf", clf)])
+
+
+def _classifier_kind(clf: Any) -> str:
+    if isinstance(clf, LogisticRegression):
+        return "multinomial"
+    if isinstance(clf, SGDClassifier) and clf.loss == "log_loss":
+        return "ovr"
+    raise DataError(
+        f"expected a LogisticRegression or SGDClassifier(loss='log_loss'), found {clf!r:.80}"
+    )
+
+
+def recipe_from_pipeline(pipeline: Pipeline) -> Recipe:
+    """The data-only recipe of a fitted Pipeline."""
+    features, clf = pipeline[0], pipeline[-1]
+    kind = _classifier_kind(clf)
+    if isinstance(features, ColumnTransformer):
+        parts = [
+            (name, transformer, ("paragraph", "article")[int(column)])
+            for name, transformer, column in features.transformers_
+            if transformer != "drop"
+        ]
+        weights = features.transformer_weights or {}
+    else:
+        parts, weights = [("paragraph", features, "paragraph")], {}
+    blocks = []
+    for name, transformer, column in parts:
+        if isinstance(transformer, ArabicHashingFeaturizer):
+            block, vocabulary = transformer._block(), None
+        else:
+            block, vocabulary = transformer._block()
+        blocks.append(NamedBlock(name, column, float(weights.get(name, 1.0)), block, vocabulary))
+    recipe = Recipe(
+        labels=tuple(str(c) for c in clf.classes_),
+        blocks=tuple(blocks),
+        coef=np.asarray(clf.coef_, dtype=np.float64),
+        intercept=np.asarray(clf.intercept_, dtype=np.float64),
+        kind=kind,
+    )
+    return recipe
+
+
+def _fitted_featurizer(nb: NamedBlock) -> Any:
+    b = nb.block
+    if b.hashes is None:
+        return ArabicHashingFeaturizer(
+            ngram_range=b.ngram_range, n_features=b.n_columns, strip_clitics=b.strip_clitics
+        )
+    f = ArabicFeaturizer(
+        ngram_range=b.ngram_range, min_df=1, sublinear_tf=b.sublinear_tf,
+        strip_clitics=b.strip_clitics,
+    )  # fmt: skip
+    names = nb.ngrams()
+    vec = TfidfVectorizer(
+        tokenizer=tokenize,
+        token_pattern=None,
+        lowercase=False,
+        ngram_range=b.ngram_range,
+        sublinear_tf=b.sublinear_tf,
+        dtype=np.float64,
+        vocabulary={name: i for i, name in enumerate(names)},
+    )
+    vec.idf_ = b.idf
+    f.vectorizer_ = vec
+    f.n_features_in_ = 1
+    return f
+
+
+def pipeline_from_recipe(recipe: Recipe) -> Pipeline:
+    """An equivalent fitted scikit-learn Pipeline, rebuilt from the recipe
+    (for grid search, stacking, or inspection)."""
+    blocks = recipe.blocks
+    if len(blocks) == 1 and blocks[0].input == "paragraph" and blocks[0].weight == 1.0:
+        features: Any = _fitted_featurizer(blocks[0])
+    else:
+        columns = {"paragraph": 0, "article": 1}
+        features = ColumnTransformer(
+            [(b.name, _fitted_featurizer(b), columns[b.input]) for b in blocks],
+            transformer_weights={b.name: b.weight for b in blocks},
+        )
+        # ColumnTransformer has no "prefit": fit it on a stand-in row to set
+        # its layout, then put the fitted featurizers in.
+        features.fit(np.array([["\u0628\u0628", "\u0628\u0628"]], dtype=object))
+        features.transformers_ = [
+            (b.name, _fitted_featurizer(b), columns[b.input]) for b in blocks
+        ]
+        features.sparse_output_ = True
+    clf: Any = LogisticRegression() if recipe.kind == "multinomial" else SGDClassifier(
+        loss="log_loss"
+    )
+    clf.classes_ = np.array(recipe.labels, dtype=object)
+    clf.coef_ = recipe.coef.copy()
+    clf.intercept_ = recipe.intercept.copy()
+    clf.n_features_in_ = recipe.n_columns
+    return Pipeline([("features", features), ("clf", clf)])
+
+
+def convert_legacy(old: str, new: str, *, trust_pickle: bool = False) -> Any:
+    """Convert a format-1 artifact (``model.joblib``, a pickle, and
+    ``metadata.json``) into a format-2 artifact at ``new``; returns the
+    written directory.  Unpickling runs code from the file, so it happens
+    only with ``trust_pickle=True``, and only after the file's SHA-256 was
+    checked against its metadata.  Streaming (hashed) format-1 models used
+    another hash and cannot be converted: retrain them."""
+    import hashlib
+    import io
+    import json
+    from pathlib import Path
+
+    import joblib
+
+    from newsclf._artifact import write_artifact
+    from newsclf._errors import ArtifactError
+
+    if not trust_pickle:
+        raise ArtifactError(
+            "converting a format-1 artifact unpickles its model.joblib, which runs code from "
+            "it: pass trust_pickle=True (--trust-pickle) only for an artifact you trust",
+            path=old,
+        )
+    src = Path(old)
+    try:
+        meta = json.loads((src / "metadata.json").read_text(encoding="utf-8"))
+        data = (src / "model.joblib").read_bytes()
+    except (OSError, ValueError) as e:
+        raise ArtifactError(f"expected a format-1 artifact: {e}", path=old) from None
+    if not isinstance(meta, dict) or meta.get("format_version") != 1:
+        raise ArtifactError("expected format_version 1 in metadata.json", path=old)
+    if hashlib.sha256(data).hexdigest() != meta.get("model_sha256"):
+        raise ArtifactError("model.joblib differs from its recorded SHA-256", path=old)
+    pipeline = joblib.load(io.BytesIO(data))
+    if isinstance(pipeline[0], ArabicHashingFeaturizer):
+        raise ArtifactError("a format-1 streaming model cannot be converted: retrain it", path=old)
+    recipe = recipe_from_pipeline(pipeline)
+    meta_out = {k: meta.get(k, {}) for k in ("training_data", "hyperparameters", "metrics")}
+    meta_out["name"] = meta.get("name", Path(old).name)
+    if "created" in meta:
+        meta_out["created"] = meta["created"]
+    meta_out["uncertainty_threshold"] = meta.get("uncertainty_threshold", 0.5)
+    meta_out["converted_from"] = {"format_version": 1, "model_sha256": meta["model_sha256"]}
+    return write_artifact(recipe, new, metadata=meta_out)

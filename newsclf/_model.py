@@ -1,11 +1,16 @@
-"""The classifier: a scikit-learn Pipeline behind a small, typed API."""
+"""The classifier: a data-only recipe run by the numpy engine, behind a small typed API.
+
+Loading and predicting import numpy and the normalizer only -- never
+scikit-learn, scipy or pandas.  :attr:`Classifier.pipeline` rebuilds an
+equivalent scikit-learn Pipeline on demand, for users who want one.
+"""
 
 from __future__ import annotations
 
 import os
 import weakref
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from itertools import islice
 from pathlib import Path
@@ -13,13 +18,12 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
 
-from newsclf._artifact import artifact_digest, read_artifact, write_artifact
+from newsclf._artifact import Recipe, read_artifact, write_artifact
+from newsclf._engine import block_features, linear_scores, support
 from newsclf._errors import ArtifactError, InputTypeError, InvalidArgumentError, describe
-from newsclf._features import ArabicFeaturizer, check_batch, check_texts
-from newsclf._paragraphs import split_paragraphs
+from newsclf._paragraphs import article_context, split_paragraphs
+from newsclf._tokens import check_batch, check_texts
 
 if TYPE_CHECKING:
     from newsclf._parallel import WorkerPool
@@ -29,7 +33,6 @@ __all__ = [
     "DEFAULT_THRESHOLD",
     "Classifier",
     "Prediction",
-    "build_pipeline",
     "bundled_model_path",
     "load",
 ]
@@ -42,30 +45,9 @@ DEFAULT_THRESHOLD = 0.5
 #: Texts go through the model this many at a time, so memory stays bounded
 #: whatever the length of the input.
 BATCH_SIZE = 4096
-
-
-def build_pipeline(
-    *,
-    C: float = 10.0,
-    ngram_range: tuple[int, int] = (1, 2),
-    min_df: int = 2,
-    class_weight: str | None = "balanced",
-    seed: int = 0,
-) -> Pipeline:
-    """The untrained newsclf model: :class:`ArabicFeaturizer` then a
-    multinomial logistic regression (classes weighted by inverse frequency,
-    so a rare label is not drowned by a common one)."""
-    return Pipeline(
-        [
-            ("features", ArabicFeaturizer(ngram_range=ngram_range, min_df=min_df)),
-            (
-                "clf",
-                LogisticRegression(
-                    C=C, class_weight=class_weight, max_iter=2000, random_state=seed
-                ),
-            ),
-        ]
-    )
+#: Below this many batches, ``n_jobs > 1`` scores in this process: starting
+#: workers would cost more than it saves.
+MIN_PARALLEL_BATCHES = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +58,8 @@ class Prediction:
     ``scores`` maps every label to its probability (they sum to 1).
     ``uncertain`` is true when ``score`` is below the threshold, or when the
     text has no feature the model knows (empty text, or nothing but unseen
-    words): then ``scores`` are only the model's prior.  For paragraphs of an
-    article, ``index`` is the paragraph's position and ``text`` its text.
+    words).  For paragraphs of an article, ``index`` is the paragraph's
+    position and ``text`` its text.
     """
 
     label: str
@@ -102,30 +84,54 @@ class Prediction:
         return out
 
 
+Batch = tuple[list[str], list[str] | None]
+
+
 class Classifier:
-    """A trained newsclf model.  Get one with :func:`newsclf.load`.
+    """A trained newsclf model.  Get one with :func:`newsclf.load` or
+    :func:`newsclf.train`.
 
     ``predict`` and ``predict_proba`` take a batch (any iterable of ``str``);
     ``classify`` takes one text; ``classify_article`` takes a whole article.
     A bare ``str`` where a batch is expected, ``None``, ``bytes`` or any
     non-``str`` item raises :class:`newsclf.InputTypeError`.
+
+    A model with article context reads each paragraph together with its
+    article: pass ``contexts`` (one article text per paragraph) to the batch
+    methods, or use :meth:`classify_article`; without them, a paragraph is
+    its own article.
     """
 
     def __init__(
         self,
-        pipeline: Pipeline,
+        recipe: Recipe,
         metadata: Mapping[str, Any],
         *,
         path: str | os.PathLike[str] | None = None,
         digest: str | None = None,
     ) -> None:
-        self._pipeline = pipeline
+        self._recipe = recipe
         self._metadata = MappingProxyType(dict(metadata))
-        self._labels = tuple(str(c) for c in pipeline.classes_)
+        self._labels = recipe.labels
         self._path = None if path is None else str(path)
         self._digest = digest
         self._workers: WorkerPool | None = None
-        self._finalizer: weakref.finalize[Any, Any]
+        self._finalizer: weakref.finalize[Any, Any] | None = None
+        # Each block's slice of the coefficients, transposed for the engine.
+        self._coef_t: list[np.ndarray] = []
+        offset = 0
+        for b in recipe.blocks:
+            n = b.block.n_columns
+            self._coef_t.append(np.ascontiguousarray(recipe.coef[:, offset : offset + n].T))
+            offset += n
+
+    @classmethod
+    def from_pipeline(cls, pipeline: Any, metadata: Mapping[str, Any]) -> Classifier:
+        """A classifier from a fitted scikit-learn Pipeline (as
+        :func:`newsclf.build_pipeline` makes), exported to a recipe."""
+        from newsclf._features import recipe_from_pipeline
+
+        return cls(recipe_from_pipeline(pipeline), metadata)
 
     def __repr__(self) -> str:
         return f"<newsclf.Classifier {self._metadata.get('name', '?')!r} labels={self._labels}>"
@@ -146,29 +152,83 @@ class Classifier:
         return float(self._metadata.get("uncertainty_threshold", DEFAULT_THRESHOLD))
 
     @property
-    def pipeline(self) -> Pipeline:
-        """The underlying scikit-learn pipeline (featurizer, then classifier)."""
-        return self._pipeline
+    def uses_context(self) -> bool:
+        """Whether the model reads each paragraph's article beside it."""
+        return any(b.input == "article" for b in self._recipe.blocks)
 
-    def _proba_and_support(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    @property
+    def recipe(self) -> Recipe:
+        """The data the engine runs (arrays and settings)."""
+        return self._recipe
+
+    @property
+    def pipeline(self) -> Any:
+        """An equivalent fitted scikit-learn Pipeline, rebuilt from the recipe
+        (imports scikit-learn).  A model with article context reads an
+        ``n × 2`` array of ``[paragraph, article]``."""
+        from newsclf._features import pipeline_from_recipe
+
+        return pipeline_from_recipe(self._recipe)
+
+    # --- scoring ----------------------------------------------------------
+
+    def _decision(self, texts: list[str], contexts: list[str] | None) -> tuple[np.ndarray, np.ndarray]:
+        """Linear scores and, per text, its number of known paragraph features."""
+        rows = self._recipe.coef.shape[0]
+        scores = np.zeros((len(texts), rows))
+        known = np.zeros(len(texts), np.int64)
+        for b, coef_t in zip(self._recipe.blocks, self._coef_t, strict=True):
+            if b.input == "paragraph":
+                feats = block_features(texts, b.block)
+                scores += b.weight * linear_scores(feats, coef_t)
+                known += support(feats)
+            else:  # each distinct article once
+                articles = texts if contexts is None else contexts
+                index: dict[str, int] = {}
+                rows_of = [index.setdefault(a, len(index)) for a in articles]
+                feats = block_features(list(index), b.block)
+                scores += b.weight * linear_scores(feats, coef_t)[rows_of]
+        return scores + self._recipe.intercept, known
+
+    def _proba_and_support(
+        self, texts: list[str], contexts: list[str] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Probabilities and, per text, the number of known features."""
         if not texts:
             return np.zeros((0, len(self._labels))), np.zeros(0, dtype=np.int64)
-        X = self._pipeline[:-1].transform(texts)
-        proba = self._pipeline[-1].predict_proba(X)
-        return proba, np.diff(X.indptr)
+        d, known = self._decision(texts, contexts)
+        if d.shape[1] == 1:  # binary: one score for the second label
+            p = 1.0 / (1.0 + np.exp(-d[:, 0]))
+            return np.column_stack([1.0 - p, p]), known
+        if self._recipe.kind == "ovr":
+            p = 1.0 / (1.0 + np.exp(-d))
+            return p / p.sum(axis=1, keepdims=True), known
+        e = np.exp(d - d.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True), known
 
     @staticmethod
-    def _batches(texts: object, batch_size: int) -> Iterator[list[str]]:
-        """Checked batches of at most ``batch_size`` texts, from any iterable."""
+    def _batches(texts: object, contexts: object, batch_size: int) -> Iterator[Batch]:
+        """Checked batches of at most ``batch_size`` texts (and their contexts)."""
         items = iter(check_batch(texts, what="texts"))
+        ctx = None if contexts is None else iter(check_batch(contexts, what="contexts"))
         offset = 0
         while batch := list(islice(items, batch_size)):
-            yield check_texts(batch, what="texts", offset=offset)
+            checked = check_texts(batch, what="texts", offset=offset)
+            cbatch = None
+            if ctx is not None:
+                cbatch = check_texts(list(islice(ctx, len(batch))), what="contexts", offset=offset)
+                if len(cbatch) != len(checked):
+                    raise InvalidArgumentError(
+                        f"expected one context per text, found {offset + len(cbatch)} contexts "
+                        f"for at least {offset + len(checked)} texts"
+                    )
+            yield checked, cbatch
             offset += len(batch)
+        if ctx is not None and next(ctx, None) is not None:
+            raise InvalidArgumentError(f"expected one context per text, found more than {offset}")
 
     def _scores(
-        self, texts: object, batch_size: int, n_jobs: int
+        self, texts: object, contexts: object, batch_size: int, n_jobs: int
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """``(probabilities, known-feature counts)`` per batch, in order."""
         from newsclf._parallel import check_n_jobs
@@ -178,14 +238,15 @@ class Classifier:
         if batch_size < 1:
             raise InvalidArgumentError(f"batch_size must be a positive int, got {batch_size}")
         workers = check_n_jobs(n_jobs)
-        batches = self._batches(texts, batch_size)
-        if workers == 1:
-            yield from map(self._proba_and_support, batches)
+        batches = self._batches(texts, contexts, batch_size)
+        head = list(islice(batches, MIN_PARALLEL_BATCHES if workers > 1 else 0))
+        if workers == 1 or len(head) < MIN_PARALLEL_BATCHES:
+            for t, c in [*head, *batches]:
+                yield self._proba_and_support(t, c)
             return
         path, digest = self._artifact_ref()
-        yield from self._pool(workers).map_ordered(
-            _score_in_worker, ((path, digest, b) for b in batches)
-        )
+        tasks = ((path, digest, t, c) for t, c in [*head, *batches])
+        yield from self._pool(workers).map_ordered(_score_in_worker, tasks)
 
     def _pool(self, n_jobs: int) -> WorkerPool:
         """This classifier's own worker pool of ``n_jobs`` processes."""
@@ -201,7 +262,8 @@ class Classifier:
         """Stop this classifier's worker processes, if any (they also stop
         when it is garbage-collected or the interpreter exits)."""
         if self._workers is not None:
-            self._finalizer.detach()
+            if self._finalizer is not None:
+                self._finalizer.detach()
             self._workers.close()
             self._workers = None
 
@@ -214,96 +276,139 @@ class Classifier:
     def _artifact_ref(self) -> tuple[str, str]:
         """``(path, digest)`` of an artifact workers can load this model
         from: where it was loaded from, or a private copy saved once."""
-        if self._path is None:
+        if self._path is None or self._digest is None:
             import atexit
             import shutil
             import tempfile
 
             tmp = tempfile.mkdtemp(prefix="newsclf-model-")
             atexit.register(shutil.rmtree, tmp, ignore_errors=True)
-            self._path = str(self.save(Path(tmp) / "model"))
-            self._digest = artifact_digest(self._path)
-        assert self._digest is not None
+            saved = self.save(Path(tmp) / "model")
+            self._path, self._digest = str(saved), read_artifact(saved)[2]
         return self._path, self._digest
 
+    # --- public API --------------------------------------------------------
+
     def predict_proba(
-        self, texts: Iterable[str], *, batch_size: int = BATCH_SIZE, n_jobs: int = 1
+        self,
+        texts: Iterable[str],
+        *,
+        contexts: Iterable[str] | None = None,
+        batch_size: int = BATCH_SIZE,
+        n_jobs: int = 1,
     ) -> np.ndarray:
         """Probabilities, ``len(texts) × len(labels)``, columns in :attr:`labels` order.
 
         Texts go through the model ``batch_size`` at a time; with ``n_jobs > 1``
-        the batches are scored by that many worker processes, each loading
-        the model once.
+        (``-1``: every CPU) the batches are scored by that many worker
+        processes, each loading the model once.
         """
-        parts = [p for p, _ in self._scores(texts, batch_size, n_jobs)]
+        parts = [p for p, _ in self._scores(texts, contexts, batch_size, n_jobs)]
         return np.vstack(parts) if parts else np.zeros((0, len(self._labels)))
 
     def predict(
-        self, texts: Iterable[str], *, batch_size: int = BATCH_SIZE, n_jobs: int = 1
+        self,
+        texts: Iterable[str],
+        *,
+        contexts: Iterable[str] | None = None,
+        batch_size: int = BATCH_SIZE,
+        n_jobs: int = 1,
     ) -> list[str]:
         """The most probable label of each text (see :meth:`predict_proba`)."""
-        proba = self.predict_proba(texts, batch_size=batch_size, n_jobs=n_jobs)
+        proba = self.predict_proba(texts, contexts=contexts, batch_size=batch_size, n_jobs=n_jobs)
         return [self._labels[i] for i in proba.argmax(axis=1)]
 
     def classify_many(
         self,
         texts: Iterable[str],
         *,
+        contexts: Iterable[str] | None = None,
         threshold: float | None = None,
         batch_size: int = BATCH_SIZE,
         n_jobs: int = 1,
     ) -> Iterator[Prediction]:
         """Classify a stream of texts lazily, in batches, in constant memory;
-        one :class:`Prediction` per text, in order.  ``n_jobs > 1`` scores the
-        batches in that many worker processes."""
+        one :class:`Prediction` per text, in order."""
         cut = self._check_threshold(threshold)
-        for proba, support in self._scores(texts, batch_size, n_jobs):
-            yield from (self._prediction(p, n, cut) for p, n in zip(proba, support, strict=True))
+        for proba, known in self._scores(texts, contexts, batch_size, n_jobs):
+            yield from (self._prediction(p, n, cut) for p, n in zip(proba, known, strict=True))
 
-    def classify(self, text: str, *, threshold: float | None = None) -> Prediction:
-        """Classify one text.  Empty or blank text is answered, not refused:
-        its scores are the model's prior and it is always ``uncertain``."""
+    def classify(
+        self, text: str, *, context: str | None = None, threshold: float | None = None
+    ) -> Prediction:
+        """Classify one text (``context``: its article, if known).  Empty or
+        blank text is answered, not refused: it is always ``uncertain``."""
         if not isinstance(text, str):
             raise InputTypeError(f"classify() expected a str, got {describe(text)}")
-        return next(self.classify_many([text], threshold=threshold))
+        contexts = None if context is None else [context]
+        return next(self.classify_many([text], contexts=contexts, threshold=threshold))
 
-    def classify_article(self, text: str, *, threshold: float | None = None) -> list[Prediction]:
+    def classify_article(
+        self, text: str, *, title: str | None = None, threshold: float | None = None
+    ) -> list[Prediction]:
         """Split an article with :func:`newsclf.split_paragraphs` and classify
-        each paragraph; each result carries the paragraph's ``index`` and ``text``."""
+        each paragraph, reading it with its whole article (and ``title``);
+        each result carries the paragraph's ``index`` and ``text``."""
         if not isinstance(text, str):
             raise InputTypeError(f"classify_article() expected a str, got {describe(text)}")
+        if title is not None and not isinstance(title, str):
+            raise InputTypeError(f"title must be a str, got {describe(title)}")
         paragraphs = split_paragraphs(text)
-        preds = self.classify_many(paragraphs, threshold=threshold)
+        context = article_context(paragraphs, title)
+        preds = self.classify_many(
+            paragraphs, contexts=[context] * len(paragraphs), threshold=threshold
+        )
         return [
-            _replace(p, index=i, text=para)
+            replace(p, index=i, text=para)
             for i, (p, para) in enumerate(zip(preds, paragraphs, strict=True))
         ]
 
-    def explain(self, text: str, *, top: int = 10) -> dict[str, Any]:
-        """Why ``text`` got its label: the prediction (as :meth:`Prediction.to_dict`)
-        plus, under ``"features"``, for every label, the ``top`` n-grams of the
-        text that pushed hardest towards it, as ``[n-gram, contribution]``
-        pairs, strongest first (only positive contributions)."""
-        from newsclf._evaluate import top_features
+    def contributions(
+        self, text: str, *, context: str | None = None
+    ) -> list[tuple[str, np.ndarray]]:
+        """Each known n-gram of ``text`` (and of its article, prefixed
+        ``article:``) with its contribution to every label's score."""
+        if not isinstance(text, str):
+            raise InputTypeError(f"expected a str, got {describe(text)}")
+        out = []
+        rows = self._recipe.coef.shape[0]
+        for b, coef_t in zip(self._recipe.blocks, self._coef_t, strict=True):
+            source = text if b.input == "paragraph" or context is None else context
+            feats = block_features([source], b.block)
+            names = b.ngrams()
+            prefix = "" if b.input == "paragraph" else "article: "
+            for col, value in zip(feats.col.tolist(), feats.value.tolist(), strict=True):
+                contrib = b.weight * value * coef_t[col]
+                if rows == 1:
+                    contrib = np.array([-contrib[0], contrib[0]])
+                out.append((prefix + names[col], contrib))
+        return out
 
-        pred = self.classify(text)
+    def explain(self, text: str, *, context: str | None = None, top: int = 10) -> dict[str, Any]:
+        """Why ``text`` got its label: the prediction (as :meth:`Prediction.to_dict`)
+        plus, under ``"features"``, for every label, the ``top`` n-grams that
+        pushed hardest towards it, as ``[n-gram, contribution]`` pairs,
+        strongest first (only positive contributions)."""
         if isinstance(top, bool) or not isinstance(top, int) or top < 0:
             raise InputTypeError(f"top must be a non-negative int, got {describe(top)}")
-        by_label = {
-            label: [[name, value] for name, value in feats]
-            for label, (feats,) in (
-                (lab, top_features(self, [text], [i], k=top)) for i, lab in enumerate(self._labels)
-            )
-        }
-        return {**pred.to_dict(), "features": by_label}
+        pred = self.classify(text, context=context)
+        contribs = self.contributions(text, context=context)
+        features = {}
+        for i, label in enumerate(self._labels):
+            ranked = sorted(((c[i], name) for name, c in contribs if c[i] > 0), reverse=True)
+            features[label] = [[name, float(v)] for v, name in ranked[:top]]
+        return {**pred.to_dict(), "features": features}
 
-    def save(self, path: str | os.PathLike[str], *, name: str | None = None) -> Path:
+    def save(
+        self, path: str | os.PathLike[str], *, name: str | None = None, overwrite: bool = True
+    ) -> Path:
         """Write this model as an artifact directory (see :mod:`newsclf._artifact`)."""
         meta = dict(self._metadata)
         if name is not None:
             meta["name"] = name
-        meta.pop("created", None)
-        return write_artifact(self._pipeline, path, metadata=meta)
+        for key in ("format_version", "labels", "recipe", "files", "versions"):
+            meta.pop(key, None)
+        return write_artifact(self._recipe, path, metadata=meta, overwrite=overwrite)
 
     def _check_threshold(self, threshold: float | None) -> float:
         if threshold is None:
@@ -314,7 +419,7 @@ class Classifier:
             raise InvalidArgumentError(f"threshold must be within [0, 1], got {threshold}")
         return float(threshold)
 
-    def _prediction(self, proba: np.ndarray, support: int, cut: float) -> Prediction:
+    def _prediction(self, proba: np.ndarray, known: int, cut: float) -> Prediction:
         best = int(np.argmax(proba))
         score = float(proba[best])
         return Prediction(
@@ -323,14 +428,8 @@ class Classifier:
             scores=MappingProxyType(
                 {lab: float(p) for lab, p in zip(self._labels, proba, strict=True)}
             ),
-            uncertain=bool(score < cut or support == 0),
+            uncertain=bool(score < cut or known == 0),
         )
-
-
-def _replace(p: Prediction, **changes: Any) -> Prediction:
-    from dataclasses import replace
-
-    return replace(p, **changes)
 
 
 #: Models this process has loaded, by (resolved path, artifact digest): what
@@ -339,10 +438,11 @@ def _replace(p: Prediction, **changes: Any) -> Prediction:
 _LOADED: dict[tuple[str, str | None], Classifier] = {}
 
 
-def load_cached(path: str | os.PathLike[str] | None = None, digest: str | None = None) -> Classifier:
+def load_cached(
+    path: str | os.PathLike[str] | None = None, digest: str | None = None
+) -> Classifier:
     """:func:`load`, once per process, path and digest.  With ``digest``,
-    the artifact found at ``path`` must be that one (:func:`artifact_digest`),
-    else :class:`ArtifactError`."""
+    the artifact found at ``path`` must be that one, else :class:`ArtifactError`."""
     key = (str(bundled_model_path() if path is None else Path(path).resolve()), digest)
     if key not in _LOADED:
         import warnings
@@ -352,17 +452,19 @@ def load_cached(path: str | os.PathLike[str] | None = None, digest: str | None =
             clf = load(key[0])
         if digest is not None and clf._digest != digest:
             raise ArtifactError(
-                f"expected the artifact with digest {digest[:16]}…, found {clf._digest[:16]}…; "
-                "it was replaced while workers were using it",
+                f"expected the artifact with digest {digest[:16]}…, found "
+                f"{(clf._digest or '')[:16]}…; it was replaced while workers were using it",
                 path=key[0],
             )
         _LOADED[key] = clf
     return _LOADED[key]
 
 
-def _score_in_worker(path: str, digest: str, batch: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """A worker task: score ``batch`` with the model ``(path, digest)``."""
-    return load_cached(path, digest)._proba_and_support(batch)
+def _score_in_worker(
+    path: str, digest: str, texts: list[str], contexts: list[str] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """A worker task: score a batch with the model ``(path, digest)``."""
+    return load_cached(path, digest)._proba_and_support(texts, contexts)
 
 
 def result_columns(preds: Iterable[Prediction], prefix: str = "") -> dict[str, list[Any]]:
@@ -394,11 +496,11 @@ def load(path: str | os.PathLike[str] | None = None) -> Classifier:
     """Load a trained model; with no ``path``, the bundled one.
 
     Raises :class:`newsclf.ArtifactError` when the artifact is missing,
-    malformed or tampered with.  Only load artifacts you trust: they are
-    pickles (see :mod:`newsclf._artifact`).
+    malformed or tampered with.  Loading runs nothing from the artifact: it
+    is data (JSON, text and ``.npy`` arrays), checked file by file.
     """
     if path is not None and not isinstance(path, str | os.PathLike):
         raise InputTypeError(f"load() expected a path, got {describe(path)}")
     where = bundled_model_path() if path is None else path
-    pipeline, metadata = read_artifact(where)
-    return Classifier(pipeline, metadata, path=where, digest=artifact_digest(where))
+    recipe, metadata, digest = read_artifact(where)
+    return Classifier(recipe, metadata, path=where, digest=digest)

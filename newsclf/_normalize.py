@@ -1,10 +1,11 @@
 """Arabic news text normalization: one small pure function per rule.
 
-:func:`normalize` applies every rule in a fixed order.  The rules build on
-camel-tools' own utilities (the ``arclean`` character map, ``dediac_ar``,
-``normalize_alef_ar``, ``normalize_alef_maksura_ar``,
-``normalize_teh_marbuta_ar``) and add what news text needs and they leave
-out: invisible and bidi control characters, URLs / e-mails / @handles /
+:func:`normalize` applies every rule in a fixed order.  The character rules
+are camel-tools' (the ``arclean`` map, ``dediac_ar``, ``normalize_alef_ar``,
+``normalize_alef_maksura_ar``, ``normalize_teh_marbuta_ar``), kept here as
+data -- ``_arclean.json`` is camel-tools' map, and the tests check every rule
+against camel-tools itself -- so that normalizing never imports camel-tools
+(about 1 s).  On top of them come what news text needs and they leave out: invisible and bidi control characters, URLs / e-mails / @handles /
 phone numbers mapped to placeholder words, words glued together by machine
 translation, Latin case and runs of white space.
 
@@ -13,23 +14,22 @@ Everything here is idempotent: ``normalize(normalize(t)) == normalize(t)``.
 
 from __future__ import annotations
 
+import json
 import re
-
-from camel_tools.utils.charmap import CharMapper
-from camel_tools.utils.dediac import dediac_ar
-from camel_tools.utils.normalize import (
-    normalize_alef_ar,
-    normalize_alef_maksura_ar,
-    normalize_teh_marbuta_ar,
-)
+from importlib import resources
 
 __all__ = [
+    "ARABIC_LETTERS",
     "PLACEHOLDERS",
     "arclean",
     "collapse_whitespace",
+    "dediac_ar",
     "lowercase_latin",
     "normalize",
+    "normalize_alef_ar",
+    "normalize_alef_maksura_ar",
     "normalize_many",
+    "normalize_teh_marbuta_ar",
     "remove_invisible",
     "replace_emails",
     "replace_handles",
@@ -48,13 +48,15 @@ PLACEHOLDERS = {"url": "xurlx", "email": "xemailx", "handle": "xhandlex", "phone
 # they are deleted, not turned into a space as arclean would.
 _INVISIBLE = "\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
 
-# camel-tools' arclean map, expanded.  Its default maps every character not
-# in the map to "" (deletes it).  CharMapper walks the string in Python; here
+# camel-tools' arclean map (a character -> its replacement, or null for "kept
+# as is"); every character not in the map is deleted.  CharMapper walks the string in Python; here
 # the map becomes two regexes over character *ranges*: one deletes what the
 # map does not know, one rewrites the characters it changes.  The result
 # equals CharMapper.builtin_mapper("arclean")(text) at ~5x the speed
 # (tests/test_normalize.py checks the equality on arbitrary text).
-_ARCLEAN_MAP: dict[str, str | None] = dict(CharMapper.builtin_mapper("arclean")._charmap)
+_ARCLEAN_MAP: dict[str, str | None] = json.loads(
+    resources.files("newsclf").joinpath("_arclean.json").read_text(encoding="utf-8")
+)
 _ARCLEAN_CHANGES = {k: v for k, v in _ARCLEAN_MAP.items() if v is not None and v != k}
 
 
@@ -74,7 +76,15 @@ def _char_class(chars: object) -> str:
 
 # --- precompiled patterns -------------------------------------------------
 
+#: camel-tools' Arabic diacritics (``AR_DIAC_CHARSET``), alef variants and
+#: the two letters that only end a word.
+DIACRITICS = "\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652\u0670"
+ALEF_VARIANTS = "\u0625\u0623\u0671\u0622"
+ALEF, ALEF_MAKSURA, YEH, TEH_MARBUTA, HEH = "\u0627", "\u0649", "\u064a", "\u0629", "\u0647"
+
 _INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
+_DIACRITICS_RE = re.compile(f"[{DIACRITICS}]")
+_ALEF_VARIANTS_RE = re.compile(f"[{ALEF_VARIANTS}]")
 _ARCLEAN_DROP_RE = re.compile(f"[^{_char_class(_ARCLEAN_MAP)}]+")
 _ARCLEAN_CHANGE_RE = re.compile(f"[{_char_class(_ARCLEAN_CHANGES)}]")
 _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -87,10 +97,11 @@ _URL_RE = re.compile(
 _HANDLE_RE = re.compile(r"(?<!@)@\w+")
 _PHONE_HINT_RE = re.compile(r"\d(?:[ -]?\d){7}")
 _PHONE_RE = re.compile(r"(?<![\w+])\+?\d(?:[ -]?\d){7,}(?!\w)")
-_ARABIC_LETTER = "\u0621-\u063a\u0641-\u064a"
+#: The Arabic letters (hamza to ghain, feh to yeh) as a regex range.
+ARABIC_LETTERS = "\u0621-\u063a\u0641-\u064a"
 # Teh marbuta and alef maksura only ever end a word: a letter right after one
 # means two words were glued together ("قويةبما" -> "قوية بما").
-_GLUED_AFTER_FINAL_RE = re.compile(f"([\u0629\u0649])(?=[{_ARABIC_LETTER}])")
+_GLUED_AFTER_FINAL_RE = re.compile(f"([\u0629\u0649])(?=[{ARABIC_LETTERS}])")
 # "أوكرانياالذي": a word ending in alef glued to a word starting with al-.
 # Any of these in a line means one of the pattern rules may apply to it.
 _PATTERN_HINT_RE = re.compile(rf"@|://|www\.|{_TLD}|\d(?:[ -]?\d){{7}}", re.IGNORECASE)
@@ -99,7 +110,7 @@ _PATTERN_HINT_RE = re.compile(rf"@|://|www\.|{_TLD}|\d(?:[ -]?\d){{7}}", re.IGNO
 _LINE_BREAK_RE = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 # (The look-behind comes after the first alef so the scan can skip to alefs.)
 _GLUED_ALEF_AL_RE = re.compile(
-    f"\u0627(?<=[{_ARABIC_LETTER}]\u0627)(?=\u0627\u0644[{_ARABIC_LETTER}])"
+    f"\u0627(?<=[{ARABIC_LETTERS}]\u0627)(?=\u0627\u0644[{ARABIC_LETTERS}])"
 )
 
 
@@ -166,6 +177,27 @@ def split_glued_words(text: str) -> str:
     if "\u0627\u0627\u0644" in text:
         text = _GLUED_ALEF_AL_RE.sub("\u0627 ", text)
     return text
+
+
+def dediac_ar(text: str) -> str:
+    """Delete Arabic diacritics (camel-tools' ``dediac_ar``)."""
+    return _DIACRITICS_RE.sub("", text)
+
+
+def normalize_alef_ar(text: str) -> str:
+    """Alef with hamza or madda, and alef wasla, become bare alef (camel-tools'
+    ``normalize_alef_ar``)."""
+    return _ALEF_VARIANTS_RE.sub(ALEF, text)
+
+
+def normalize_alef_maksura_ar(text: str) -> str:
+    """Alef maksura becomes yeh (camel-tools' ``normalize_alef_maksura_ar``)."""
+    return text.replace(ALEF_MAKSURA, YEH)
+
+
+def normalize_teh_marbuta_ar(text: str) -> str:
+    """Teh marbuta becomes heh (camel-tools' ``normalize_teh_marbuta_ar``)."""
+    return text.replace(TEH_MARBUTA, HEH)
 
 
 def lowercase_latin(text: str) -> str:

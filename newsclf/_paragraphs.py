@@ -1,12 +1,13 @@
-"""Split an article into paragraphs."""
+"""Split an article into paragraphs; the text a model reads as a paragraph's article."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from newsclf._errors import InputTypeError, describe
 
-__all__ = ["split_paragraphs"]
+__all__ = ["article_context", "split_paragraphs"]
 
 # Line breaks of every kind: CRLF, CR, LF, vertical tab, form feed, NEL and
 # the Unicode line / paragraph separators.
@@ -35,3 +36,9 @@ def split_paragraphs(text: str) -> list[str]:
         if para:
             out.append(para)
     return out
+
+
+def article_context(paragraphs: Iterable[str], title: str | None = None) -> str:
+    """The text a model with article context reads for an article: its title
+    (if any) and every paragraph, one per line."""
+    return "\n".join([*([title] if title else []), *paragraphs])

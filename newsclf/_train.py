@@ -16,16 +16,18 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from newsclf._data import data_sha256, iter_records
 from newsclf._errors import DataError, NewsclfError
 
-__all__ = ["TrainResult", "main", "split_records", "train", "train_streaming"]
+if TYPE_CHECKING:
+    from newsclf._model import Classifier
+
+__all__ = ["main", "split_records", "train", "train_streaming"]
 
 #: Records with these labels are left out of training by default: ``none``
 #: marks out-of-scope paragraphs, kept to measure how the model treats them.
@@ -34,14 +36,6 @@ DEFAULT_EXCLUDE = ("none",)
 
 def _log(message: str) -> None:
     print(f"[newsclf train] {message}", file=sys.stderr, flush=True)
-
-
-@dataclass(frozen=True)
-class TrainResult:
-    """A fitted pipeline and the metadata that goes with it."""
-
-    pipeline: Any
-    metadata: dict[str, Any]
 
 
 def split_records(
@@ -73,11 +67,20 @@ def _timed(what: str, fn: Callable[[], Any], log: Callable[[str], None]) -> Any:
     return out
 
 
+def _inputs(rows: Sequence[Mapping[str, Any]], context: bool) -> Any:
+    """What the Pipeline reads: texts, or ``[text, article]`` pairs (a record
+    without a ``context`` is its own article)."""
+    if not context:
+        return [r["text"] for r in rows]
+    return np.array([[r["text"], r.get("context") or r["text"]] for r in rows], dtype=object)
+
+
 def _choose_threshold(
     pipeline: Any,
     train_rows: Sequence[Mapping[str, Any]],
     out_scope_train: Sequence[Mapping[str, Any]],
     *,
+    context: bool,
     seed: int,
     log: Callable[[str], None],
 ) -> float:
@@ -93,7 +96,7 @@ def _choose_threshold(
     groups = [str(r.get("group", f"#record-{i}")) for i, r in enumerate(train_rows)]
     if not out_scope_train or len(set(groups)) < 4:
         return DEFAULT_THRESHOLD
-    texts = [r["text"] for r in train_rows]
+    texts = _inputs(train_rows, context)
     y = np.array([r["label"] for r in train_rows])
     oof = _timed(
         "choosing the uncertainty threshold (4-fold out-of-fold probabilities)",
@@ -108,7 +111,7 @@ def _choose_threshold(
         log,
     )
     correct = pipeline.classes_[oof.argmax(axis=1)] == y
-    oos = pipeline.predict_proba([r["text"] for r in out_scope_train]).max(axis=1)
+    oos = pipeline.predict_proba(_inputs(out_scope_train, context)).max(axis=1)
     return pick_threshold(coverage_curve(oof.max(axis=1), correct, oos))
 
 
@@ -120,15 +123,28 @@ def train(
     C: float = 10.0,
     ngram_range: tuple[int, int] = (1, 2),
     min_df: int = 2,
+    context_weight: float | None = None,
+    class_weight: str | None = "balanced",
     exclude_labels: Iterable[str] = DEFAULT_EXCLUDE,
     threshold: float | None = None,
     name: str = "newsclf-model",
     description: str = "",
     log: Callable[[str], None] = _log,
-) -> TrainResult:
-    """Fit a model on ``records`` and score it on a held-out split."""
+) -> Classifier:
+    """Fit a model on ``records`` and score it on a held-out split.
+
+    ``records`` are dicts with ``text`` and ``label`` (and optionally
+    ``group``, ``split``, ``source``, ``outlet``, ``acceptable`` and
+    ``context``: the paragraph's whole article).  With ``context_weight``,
+    the model reads each paragraph with its article (see
+    :func:`newsclf.build_pipeline`).  Records whose label is in
+    ``exclude_labels`` are left out of training and measure out-of-scope
+    behaviour instead.  Returns the trained :class:`newsclf.Classifier`, its
+    metadata holding the data hash, hyper-parameters and held-out metrics.
+    """
     from newsclf._evaluate import evaluate
-    from newsclf._model import Classifier, build_pipeline
+    from newsclf._features import build_pipeline
+    from newsclf._model import Classifier
 
     records = list(records)
     excluded = set(exclude_labels)
@@ -149,17 +165,26 @@ def train(
         f"{len(records)} records: {len(train_rows)} train, {len(test_rows)} test, "
         f"{len(out_scope)} excluded as {sorted(excluded)}; labels {labels_seen}"
     )
-    pipeline = build_pipeline(C=C, ngram_range=ngram_range, min_df=min_df, seed=seed)
-    texts = [r["text"] for r in train_rows]
+    pipeline = build_pipeline(
+        C=C,
+        ngram_range=ngram_range,
+        min_df=min_df,
+        context_weight=context_weight,
+        class_weight=class_weight,
+        seed=seed,
+    )
+    texts = _inputs(train_rows, context_weight is not None)
     y = [r["label"] for r in train_rows]
     _timed(f"fitting on {len(texts)} paragraphs", lambda: pipeline.fit(texts, y), log)
     if threshold is not None:
         cut = threshold
     else:
-        cut = _choose_threshold(pipeline, train_rows, oos_train, seed=seed, log=log)
+        cut = _choose_threshold(
+            pipeline, train_rows, oos_train, context=context_weight is not None, seed=seed, log=log
+        )
     metrics: dict[str, Any] = {}
+    clf = Classifier.from_pipeline(pipeline, {"uncertainty_threshold": cut})
     if test_rows:
-        clf = Classifier(pipeline, {"uncertainty_threshold": cut})
         metrics = _timed(
             f"scoring {len(test_rows)} held-out paragraphs (+{len(oos_test)} out of scope)",
             lambda: evaluate(clf, test_rows + oos_test, n_errors=0),
@@ -173,8 +198,12 @@ def train(
     metadata = {
         "name": name,
         "uncertainty_threshold": cut,
-        "threshold_rule": "in-scope coverage >= 0.85, then most out-of-scope flagged "
-        "minus in-scope flagged (training data, out of fold)",
+        "threshold_rule": "given" if threshold is not None else (
+            "in-scope coverage >= 0.85, then most out-of-scope flagged minus in-scope flagged "
+            "(training data, out of fold)"
+            if oos_train
+            else "default: no out-of-scope records were held out to tune it"
+        ),
         "training_data": {
             "sha256": data_sha256(train_rows),
             "test_sha256": data_sha256(test_rows),
@@ -188,14 +217,15 @@ def train(
             "C": C,
             "ngram_range": list(ngram_range),
             "min_df": min_df,
+            "context_weight": context_weight,
             "class_weight": pipeline[-1].class_weight,
             "seed": seed,
             "test_size": test_size,
-            "featurizer": {k: _jsonable(v) for k, v in pipeline[0].get_params().items()},
         },
         "metrics": metrics,
     }
-    return TrainResult(pipeline=pipeline, metadata=metadata)
+    return Classifier(clf.recipe, metadata)
+
 
 
 def _in_test(record: Mapping[str, Any], test_size: float) -> bool:
@@ -221,7 +251,7 @@ def train_streaming(
     name: str = "newsclf-streaming",
     description: str = "",
     log: Callable[[str], None] = _log,
-) -> TrainResult:
+) -> Classifier:
     """Train on a stream larger than memory: ``read()`` yields the records
     afresh for each pass.  A first pass collects the labels; then ``epochs``
     passes of ``partial_fit`` in batches of ``batch_size`` (hashed features,
@@ -232,7 +262,7 @@ def train_streaming(
 
     from newsclf._evaluate import score
     from newsclf._features import ArabicHashingFeaturizer
-    from newsclf._model import DEFAULT_THRESHOLD
+    from newsclf._model import DEFAULT_THRESHOLD, Classifier
 
     excluded = set(exclude_labels)
     counts: Counter[str] = Counter()
@@ -252,7 +282,7 @@ def train_streaming(
     if len(labels) < 2:
         raise DataError(f"expected training records of at least 2 labels, found {labels}")
     log(f"streaming: {sum(counts.values())} train and {n_test} test records; labels {labels}")
-    features = ArabicHashingFeaturizer(n_features=n_features).fit([])
+    features = ArabicHashingFeaturizer(n_features=n_features)
     clf = SGDClassifier(loss="log_loss", alpha=alpha, random_state=seed)
     pipeline = Pipeline([("features", features), ("clf", clf)])
     for epoch in range(epochs):
@@ -321,11 +351,7 @@ def train_streaming(
         },
         "metrics": metrics,
     }
-    return TrainResult(pipeline=pipeline, metadata=metadata)
-
-
-def _jsonable(value: Any) -> Any:
-    return list(value) if isinstance(value, tuple) else value
+    return Classifier.from_pipeline(pipeline, metadata)
 
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
@@ -368,8 +394,6 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
 
 def run(args: argparse.Namespace) -> int:
     """Train from parsed arguments; print a summary."""
-    from newsclf._artifact import write_artifact
-
     def read() -> Iterable[dict[str, Any]]:
         for path in args.data:
             yield from iter_records(
@@ -387,11 +411,11 @@ def run(args: argparse.Namespace) -> int:
         "description": "files: " + ", ".join(Path(p).name for p in args.data),
     }
     if args.streaming:
-        result = train_streaming(read, batch_size=args.batch_size, epochs=args.epochs, **common)
+        clf = train_streaming(read, batch_size=args.batch_size, epochs=args.epochs, **common)
     else:
-        result = train(list(read()), C=args.C, **common)
-    out = write_artifact(result.pipeline, args.out, metadata=result.metadata)
-    print(summary(out, result.metadata))
+        clf = train(list(read()), C=args.C, **common)
+    out = clf.save(args.out)
+    print(summary(out, clf.metadata))
     return 0
 
 

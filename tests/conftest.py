@@ -35,13 +35,10 @@ def records() -> list[dict]:
 
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory: pytest.TempPathFactory, records: list[dict]) -> Path:
-    from newsclf._artifact import write_artifact
     from newsclf._train import train
 
-    result = train(records, seed=0, name="fixture", log=lambda message: None)
-    return write_artifact(
-        result.pipeline, tmp_path_factory.mktemp("model") / "fixture", metadata=result.metadata
-    )
+    clf = train(records, seed=0, name="fixture", log=lambda message: None)
+    return clf.save(tmp_path_factory.mktemp("model") / "fixture")
 
 
 @pytest.fixture(scope="session")

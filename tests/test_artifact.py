@@ -1,17 +1,21 @@
-"""Artifacts: validated on load, never failing open."""
+"""Artifacts: data only, validated on load, never failing open, never running code."""
 
 from __future__ import annotations
 
 import json
+import os
+import pickle
 import shutil
 import warnings
 from pathlib import Path
 
-import joblib
+import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import newsclf
-from newsclf._artifact import METADATA_FILE, MODEL_FILE, sha256_file
+from newsclf._artifact import METADATA_FILE
 
 
 @pytest.fixture
@@ -28,62 +32,164 @@ def _edit_metadata(path: Path, **changes) -> None:
 
 
 def test_metadata_records_what_is_promised(model_dir: Path) -> None:
+    """The metadata names every file with its SHA-256, the recipe, versions and metrics."""
+    import hashlib
+
     meta = json.loads((model_dir / METADATA_FILE).read_text(encoding="utf-8"))
-    for key in (
-        "format_version",
-        "labels",
-        "model_sha256",
-        "created",
-        "hyperparameters",
-        "metrics",
-        "training_data",
-        "uncertainty_threshold",
-    ):
+    for key in ("format_version", "labels", "created", "hyperparameters", "metrics", "recipe"):
         assert key in meta
-    assert set(meta["versions"]) >= {"newsclf", "scikit-learn", "numpy", "camel-tools", "python"}
+    assert meta["format_version"] == 2
+    assert set(meta["versions"]) >= {"newsclf", "numpy", "python"}
     assert len(meta["training_data"]["sha256"]) == 64
-    assert meta["model_sha256"] == sha256_file(model_dir / MODEL_FILE)
+    files = sorted(p.name for p in model_dir.iterdir() if p.name != METADATA_FILE)
+    assert sorted(meta["files"]) == files
+    for name, digest in meta["files"].items():
+        assert hashlib.sha256((model_dir / name).read_bytes()).hexdigest() == digest
+    assert not any(name.endswith((".joblib", ".pkl", ".pickle")) for name in files)
 
 
-def test_tampered_model_refused_before_unpickling(copy: Path) -> None:
-    """A model file that differs from its recorded hash is never unpickled."""
-    with open(copy / MODEL_FILE, "ab") as f:
+def test_same_model_saves_the_same_bytes(clf, tmp_path: Path) -> None:
+    """Saving is deterministic: same model and metadata, byte-identical files."""
+    a, b = clf.save(tmp_path / "a"), clf.save(tmp_path / "b")
+    for file in a.iterdir():
+        assert file.read_bytes() == (b / file.name).read_bytes(), file.name
+
+
+@pytest.mark.parametrize("name", ["coef.npy", "paragraph.vocab.txt", "paragraph.hashes.npy"])
+def test_tampered_file_refused(copy: Path, name: str) -> None:
+    """A data file that differs from its recorded hash is refused."""
+    with open(copy / name, "ab") as f:
         f.write(b"\0")
-    with pytest.raises(newsclf.ArtifactError, match=r"SHA-256 .* expected"):
+    with pytest.raises(newsclf.ArtifactError, match=rf"{name} has SHA-256 .* expected"):
         newsclf.load(copy)
 
 
-def test_swapped_model_refused(copy: Path) -> None:
-    """Replacing model.joblib by another pickle (code could run on load) is refused."""
-    joblib.dump({"not": "a model"}, copy / MODEL_FILE)
-    with pytest.raises(newsclf.ArtifactError, match="refusing to unpickle"):
+def test_format_1_refused_with_the_way_out(copy: Path) -> None:
+    _edit_metadata(copy, format_version=1)
+    with pytest.raises(newsclf.ArtifactError, match="newsclf convert OLD NEW --trust-pickle"):
         newsclf.load(copy)
 
 
-def test_corrupt_pickle_with_matching_hash(copy: Path) -> None:
-    (copy / MODEL_FILE).write_bytes(b"this is not a pickle")
-    _edit_metadata(copy, model_sha256=sha256_file(copy / MODEL_FILE))
-    with pytest.raises(newsclf.ArtifactError, match="could not unpickle"):
+class _Boom:
+    def __reduce__(self):
+        return (os.system, ("touch PWNED",))
+
+
+def test_planted_pickle_is_never_run(copy: Path, tmp_path: Path, monkeypatch) -> None:
+    """A malicious pickle in place of an array (with its hash updated) is refused, not run."""
+    import hashlib
+
+    monkeypatch.chdir(tmp_path)
+    payload = pickle.dumps(_Boom())
+    for name in ("coef.npy", "model.joblib"):
+        (copy / name).write_bytes(payload)
+    meta = json.loads((copy / METADATA_FILE).read_text(encoding="utf-8"))
+    meta["files"]["coef.npy"] = hashlib.sha256(payload).hexdigest()
+    (copy / METADATA_FILE).write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(newsclf.ArtifactError):
+        newsclf.load(copy)
+    (copy / "model.joblib").unlink()
+    with pytest.raises(newsclf.ArtifactError, match="not a valid .npy"):
+        newsclf.load(copy)
+    assert not (tmp_path / "PWNED").exists()
+
+
+def test_object_array_is_refused(copy: Path) -> None:
+    """An .npy holding Python objects (a pickle inside) is refused with allow_pickle=False."""
+    import hashlib
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    (copy / "intercept.npy").write_bytes(buf.getvalue())
+    meta = json.loads((copy / METADATA_FILE).read_text(encoding="utf-8"))
+    meta["files"]["intercept.npy"] = hashlib.sha256(buf.getvalue()).hexdigest()
+    (copy / METADATA_FILE).write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(newsclf.ArtifactError, match="intercept.npy"):
         newsclf.load(copy)
 
 
-def test_other_object_with_matching_hash(copy: Path) -> None:
-    joblib.dump({"not": "a model"}, copy / MODEL_FILE)
-    _edit_metadata(copy, model_sha256=sha256_file(copy / MODEL_FILE))
-    with pytest.raises(newsclf.ArtifactError, match="should hold a fitted scikit-learn Pipeline"):
-        newsclf.load(copy)
+@settings(
+    max_examples=60,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    derandomize=True,
+)
+@given(data=st.data())
+def test_fuzzed_artifacts_give_artifact_error(model_dir: Path, tmp_path_factory, data) -> None:
+    """Random bytes, truncations and edits in any file (hashes updated or not): an
+    ArtifactError or a working model, never another exception."""
+    import hashlib
+
+    copy = tmp_path_factory.mktemp("fuzz") / "a"
+    shutil.copytree(model_dir, copy)
+    names = sorted(p.name for p in copy.iterdir())
+    name = data.draw(st.sampled_from(names))
+    raw = (copy / name).read_bytes()
+    how = data.draw(st.sampled_from(["random", "truncate", "flip", "splice"]))
+    if how == "random":
+        new = data.draw(st.binary(max_size=300))
+    elif how == "truncate":
+        new = raw[: data.draw(st.integers(0, max(0, len(raw) - 1)))]
+    elif how == "flip":
+        at = data.draw(st.integers(0, max(0, len(raw) - 1)))
+        new = raw[:at] + bytes([(raw[at] if raw else 0) ^ data.draw(st.integers(1, 255))]) + raw[at + 1 :]
+    else:
+        at = data.draw(st.integers(0, len(raw)))
+        new = raw[:at] + data.draw(st.binary(min_size=1, max_size=40)) + raw[at:]
+    (copy / name).write_bytes(new)
+    if name != METADATA_FILE and data.draw(st.booleans()):
+        meta = json.loads((copy / METADATA_FILE).read_text(encoding="utf-8"))
+        meta["files"][name] = hashlib.sha256(new).hexdigest()
+        (copy / METADATA_FILE).write_text(json.dumps(meta), encoding="utf-8")
+    try:
+        clf = newsclf.load(copy)
+    except newsclf.ArtifactError:
+        return
+    clf.predict(["قصفت المدفعية مواقع المسلحين", ""])
 
 
-def test_labels_disagreeing_with_model(copy: Path) -> None:
-    _edit_metadata(copy, labels=["a", "b", "c", "d"])
-    with pytest.raises(newsclf.ArtifactError, match="disagree with the model"):
-        newsclf.load(copy)
+def test_convert_format_1(model_dir: Path, tmp_path: Path) -> None:
+    """A format-1 artifact converts only with trust_pickle, and predicts as before."""
+    import hashlib
+
+    import joblib
+
+    from newsclf._features import convert_legacy
+
+    clf = newsclf.load(model_dir)
+    old = tmp_path / "old"
+    old.mkdir()
+    joblib.dump(clf.pipeline, old / "model.joblib")
+    digest = hashlib.sha256((old / "model.joblib").read_bytes()).hexdigest()
+    meta = {"format_version": 1, "model_sha256": digest, "name": "old", "uncertainty_threshold": 0.4}
+    (old / METADATA_FILE).write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(newsclf.ArtifactError, match="format-1"):
+        newsclf.load(old)
+    with pytest.raises(newsclf.ArtifactError, match="trust_pickle"):
+        convert_legacy(str(old), str(tmp_path / "new"))
+    new = newsclf.load(convert_legacy(str(old), str(tmp_path / "new"), trust_pickle=True))
+    texts = ["قصفت المدفعية مواقع المسلحين", "اشترك الآن"]
+    np.testing.assert_allclose(new.predict_proba(texts), clf.predict_proba(texts), atol=1e-9)
+    assert new.threshold == 0.4
+
+
+def test_save_replaces_atomically_and_keeps_nothing_behind(clf, tmp_path: Path) -> None:
+    target = tmp_path / "m"
+    clf.save(target)
+    clf.save(target, name="again")
+    assert newsclf.load(target).metadata["name"] == "again"
+    assert [p.name for p in tmp_path.iterdir()] == ["m"]
+    with pytest.raises(newsclf.ArtifactError, match="exists"):
+        clf.save(target, overwrite=False)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(newsclf.ArtifactError, match="directory"):
+        clf.save(tmp_path / "file")
 
 
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (None, "found no such file"),
+        (None, "expected a regular file metadata.json"),
         (b"{not json", "not valid UTF-8 JSON"),
         (b"\xff\xfe", "not valid UTF-8 JSON"),
         (b"[1, 2]", "must hold a JSON object, found list"),
@@ -98,7 +204,7 @@ def test_missing_or_malformed_metadata(copy: Path, content, message: str) -> Non
         newsclf.load(copy)
 
 
-@pytest.mark.parametrize("key", ["labels", "model_sha256", "format_version", "metrics"])
+@pytest.mark.parametrize("key", ["labels", "files", "format_version", "metrics", "recipe"])
 def test_missing_required_key(copy: Path, key: str) -> None:
     meta = json.loads((copy / METADATA_FILE).read_text(encoding="utf-8"))
     del meta[key]
@@ -122,9 +228,9 @@ def test_invalid_metadata_values(copy: Path, changes: dict, message: str) -> Non
         newsclf.load(copy)
 
 
-def test_missing_model_file_and_directory(copy: Path, tmp_path: Path) -> None:
-    (copy / MODEL_FILE).unlink()
-    with pytest.raises(newsclf.ArtifactError, match=r"expected model\.joblib"):
+def test_missing_file_and_directory(copy: Path, tmp_path: Path) -> None:
+    (copy / "coef.npy").unlink()
+    with pytest.raises(newsclf.ArtifactError, match=r"expected a regular file coef\.npy"):
         newsclf.load(copy)
     with pytest.raises(newsclf.ArtifactError, match="expected an artifact directory"):
         newsclf.load(tmp_path / "nowhere")
@@ -132,9 +238,9 @@ def test_missing_model_file_and_directory(copy: Path, tmp_path: Path) -> None:
 
 def test_version_drift_warns(copy: Path) -> None:
     meta = json.loads((copy / METADATA_FILE).read_text(encoding="utf-8"))
-    meta["versions"]["scikit-learn"] = "0.1.0"
+    meta["versions"]["numpy"] = "0.1.0"
     (copy / METADATA_FILE).write_text(json.dumps(meta), encoding="utf-8")
-    with pytest.warns(newsclf.VersionMismatchWarning, match=r"scikit-learn 0\.1\.0"):
+    with pytest.warns(newsclf.VersionMismatchWarning, match=r"numpy 0\.1\.0"):
         newsclf.load(copy)
 
 

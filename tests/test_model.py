@@ -136,6 +136,8 @@ def test_save_load_identical_predictions(clf, tmp_path: Path, records: list[dict
 
 def test_bundled_model_loads_and_is_sensible() -> None:
     bundled = newsclf.load()
-    assert bundled.labels == LABELS
+    assert bundled.labels == (*LABELS, "other")
     assert bundled.classify("تابعونا على منصات التواصل الاجتماعي").label == "boilerplate"
+    assert bundled.classify("فاز ريال مدريد على برشلونة بهدفين في الدوري الإسباني").label == "other"
+    assert bundled.uses_context
     assert bundled.metadata["training_data"]["sha256"]

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 from strategies import any_text, news_text
 
 import newsclf
-from newsclf._features import strip_proclitics, tokenize
+from newsclf import _normalize
 from newsclf._normalize import arclean, split_glued_words
+from newsclf._tokens import SYMBOLS, strip_proclitics, tokenize
 
 CAMEL_ARCLEAN = CharMapper.builtin_mapper("arclean")
 
@@ -26,6 +27,42 @@ def test_arclean_equals_camel_tools(text: str) -> None:
 def test_arclean_equals_camel_tools_on_news(text: str) -> None:
     """... also on text dense in Arabic, digits, punctuation and invisibles."""
     assert arclean(text) == CAMEL_ARCLEAN(text)
+
+
+def test_arclean_map_is_camel_tools_map() -> None:
+    """The map shipped as data (_arclean.json) is camel-tools' arclean map."""
+    assert _normalize._ARCLEAN_MAP == dict(CAMEL_ARCLEAN._charmap)
+
+
+@pytest.mark.parametrize(
+    "name", ["dediac_ar", "normalize_alef_ar", "normalize_alef_maksura_ar", "normalize_teh_marbuta_ar"]
+)
+@given(text=st.one_of(any_text, news_text))
+def test_character_rules_equal_camel_tools(name: str, text: str) -> None:
+    """Each character rule kept as data equals the camel-tools function of that name."""
+    import camel_tools.utils.dediac
+    import camel_tools.utils.normalize
+
+    camel = getattr(camel_tools.utils.dediac, name, None) or getattr(
+        camel_tools.utils.normalize, name
+    )
+    assert getattr(_normalize, name)(text) == camel(text)
+
+
+def test_symbols_are_camel_tools_symbols_that_normalization_keeps() -> None:
+    from camel_tools.tokenizers.word import _SYMBOLS_ALL
+
+    alphabet = {c for k, v in _normalize._ARCLEAN_MAP.items() for c in (k if v is None else v)}
+    assert set(SYMBOLS) == {c for c in alphabet if c in _SYMBOLS_ALL}
+
+
+def test_normalizing_does_not_import_camel_tools() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, newsclf; newsclf.normalize('x'); print('camel_tools' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 @given(news_text)

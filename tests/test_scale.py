@@ -36,8 +36,7 @@ def other_clf(records: list[dict]) -> newsclf.Classifier:
     from newsclf._train import train
 
     rows = [r for r in records if r["label"] != "boilerplate"]
-    result = train(rows, seed=0, log=lambda m: None)
-    return newsclf.Classifier(result.pipeline, result.metadata)
+    return train(rows, seed=0, log=lambda m: None)
 
 
 def test_two_models_in_workers_never_mix(clf, other_clf) -> None:

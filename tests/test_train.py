@@ -54,10 +54,7 @@ def test_any_label_set_works(tmp_path: Path) -> None:
                 "group": f"e{i}",
             }
         )
-    result = train(rows, seed=0, log=_quiet)
-    from newsclf._artifact import write_artifact
-
-    clf = newsclf.load(write_artifact(result.pipeline, tmp_path / "m", metadata=result.metadata))
+    clf = newsclf.load(train(rows, seed=0, log=_quiet).save(tmp_path / "m"))
     assert clf.labels == ("economy", "sport")
     assert clf.predict(["انتهت المباراة بالتعادل"]) == ["sport"]
 
@@ -74,9 +71,9 @@ def test_none_excluded_and_measured(records: list[dict]) -> None:
         {"text": f"سجل اللاعب هدفين في المباراة رقم {i}", "label": "none", "group": f"n{i}"}
         for i in range(30)
     ]
-    result = train(records + extra, seed=0, log=_quiet)
-    assert "none" not in result.pipeline.classes_
-    assert result.metadata["metrics"]["out_of_scope"]["n"] > 0
+    clf = train(records + extra, seed=0, log=_quiet)
+    assert "none" not in clf.labels
+    assert clf.metadata["metrics"]["out_of_scope"]["n"] > 0
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".tsv", ".parquet"])
@@ -135,7 +132,6 @@ def test_data_hash_depends_on_text_and_label() -> None:
 def test_streaming_trainer_reads_in_passes_and_loads(records: list[dict], tmp_path: Path) -> None:
     """The streaming trainer re-reads its source per pass, never holding the
     training set, and its artifact loads and predicts like any other."""
-    from newsclf._artifact import write_artifact
     from newsclf._train import train_streaming
 
     passes = []
@@ -148,11 +144,9 @@ def test_streaming_trainer_reads_in_passes_and_loads(records: list[dict], tmp_pa
     assert len(passes) == 1 + 2 + 1  # labels, two epochs, held-out scoring
     metrics = result.metadata["metrics"]
     assert metrics["n"] > 0 and metrics["macro_f1"] > 0.6
-    clf = newsclf.load(write_artifact(result.pipeline, tmp_path / "s", metadata=result.metadata))
+    clf = newsclf.load(result.save(tmp_path / "s"))
     assert clf.predict(["اشترك الآن في نشرتنا البريدية"]) == ["boilerplate"]
     assert clf.classify("").uncertain
     again = train_streaming(lambda: iter(records), epochs=2, batch_size=100, seed=0, log=_quiet)
     texts = [r["text"] for r in records[:50]]
-    np.testing.assert_array_equal(
-        again.pipeline.predict_proba(texts), result.pipeline.predict_proba(texts)
-    )
+    np.testing.assert_array_equal(again.predict_proba(texts), result.predict_proba(texts))

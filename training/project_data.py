@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "training" / "data"
 ANT_LABELS = DATA / "ant_labels.jsonl"
 ANT_ANNOTATIONS = DATA / "ant_annotations.jsonl"
+ANT_ARTICLES = DATA / "ant_articles.jsonl"
+ANT_ARTICLE_ANNOTATIONS = DATA / "ant_article_annotations.jsonl"
 ORIGINAL = DATA / "original.jsonl"
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpora" / "ant-v2.1.jsonl.gz"
 
@@ -33,9 +35,12 @@ def original_records() -> list[dict[str, Any]]:
 
 
 def ant_records(corpus: Path = DEFAULT_CORPUS) -> list[dict[str, Any]]:
-    """Our labels on ANT paragraphs, resolved against the corpus."""
-    rows = resolve_ant_references(read_jsonl(ANT_LABELS), corpus)
-    return [{**r, "source": "ant"} for r in rows]
+    """Our labels on ANT paragraphs (``source`` "ant"), then on every
+    paragraph of whole ANT articles (``source`` "article"), resolved against
+    the corpus: each record carries its article as ``context``."""
+    rows = [{**r, "source": "ant"} for r in read_jsonl(ANT_LABELS)]
+    rows += [{**r, "source": "article"} for r in read_jsonl(ANT_ARTICLES)]
+    return resolve_ant_references(rows, corpus)
 
 
 def project_records(corpus: Path = DEFAULT_CORPUS) -> list[dict[str, Any]]:

@@ -1,0 +1,113 @@
+"""The engine computes exactly what the reference path computes, without scikit-learn."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import news_text, text_batches
+
+import newsclf
+from newsclf._engine import hash_tokens, ngram_hashes, text_hashes
+from newsclf._tokens import prepare, tokenize
+
+_FIXTURE_SETTINGS = settings(
+    max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+def _reference(texts: list[str], strip_clitics: bool) -> tuple[np.ndarray, np.ndarray]:
+    tokens = [tokenize(p) for p in prepare(texts, strip_clitics=strip_clitics)]
+    doc = np.array([i for i, toks in enumerate(tokens) for _ in toks], dtype=np.int64)
+    return doc, hash_tokens([t for toks in tokens for t in toks])
+
+
+@settings(max_examples=300)
+@given(texts=text_batches, strip_clitics=st.booleans())
+def test_token_hashes_equal_the_reference_tokens(texts: list[str], strip_clitics: bool) -> None:
+    """Normalization, proclitics and tokens in numpy give the reference tokens, text by text."""
+    doc, hashes = text_hashes(texts, strip_clitics=strip_clitics)
+    ref_doc, ref_hashes = _reference(texts, strip_clitics)
+    np.testing.assert_array_equal(doc, ref_doc)
+    np.testing.assert_array_equal(hashes, ref_hashes)
+
+
+def test_token_hashes_on_the_project_paragraphs(records: list[dict]) -> None:
+    texts = [r["text"] for r in records]
+    doc, hashes = text_hashes(texts)
+    ref_doc, ref_hashes = _reference(texts, True)
+    np.testing.assert_array_equal(doc, ref_doc)
+    np.testing.assert_array_equal(hashes, ref_hashes)
+
+
+def test_ngram_hashes_are_distinct_and_order_sensitive() -> None:
+    grams = ["جيش", "قصف", "جيش قصف", "قصف جيش", "جيش قصف مدفعي"]
+    hashes = ngram_hashes(grams)
+    assert len(set(hashes.tolist())) == len(grams)
+
+
+@_FIXTURE_SETTINGS
+@given(texts=text_batches)
+def test_engine_equals_the_pipeline(clf, texts: list[str]) -> None:
+    """Probabilities from the engine and from the rebuilt scikit-learn Pipeline agree to 1e-9."""
+    batch = [*texts, "قصفت المدفعية مواقع المسلحين"]
+    np.testing.assert_allclose(
+        clf.predict_proba(batch), clf.pipeline.predict_proba(batch), rtol=0, atol=1e-9
+    )
+
+
+@pytest.fixture(scope="module")
+def context_clf(records: list[dict]) -> newsclf.Classifier:
+    """A model with article context, trained on articles made of the originals' batches."""
+    by_batch: dict[str, list[str]] = {}
+    for r in records:
+        by_batch.setdefault(r["group"], []).append(r["text"])
+    rows = [{**r, "context": "\n".join(by_batch[r["group"]][:8])} for r in records]
+    return newsclf.train(rows, seed=0, context_weight=0.5, log=lambda m: None)
+
+
+@_FIXTURE_SETTINGS
+@given(texts=st.lists(news_text, min_size=1, max_size=6), article=news_text)
+def test_context_engine_equals_the_pipeline(context_clf, texts: list[str], article: str) -> None:
+    contexts = [article] * len(texts)
+    pairs = np.array([[t, article] for t in texts], dtype=object)
+    np.testing.assert_allclose(
+        context_clf.predict_proba(texts, contexts=contexts),
+        context_clf.pipeline.predict_proba(pairs),
+        rtol=0,
+        atol=1e-9,
+    )
+
+
+def test_context_model_saves_and_loads(context_clf, tmp_path: Path) -> None:
+    again = newsclf.load(context_clf.save(tmp_path / "ctx"))
+    texts = ["قصفت المدفعية مواقع المسلحين", "اشترك الآن"]
+    contexts = ["وزير الخارجية يستقبل نظيره", "وزير الخارجية يستقبل نظيره"]
+    np.testing.assert_array_equal(
+        again.predict_proba(texts, contexts=contexts),
+        context_clf.predict_proba(texts, contexts=contexts),
+    )
+    assert again.uses_context and not newsclf.load(again.save(tmp_path / "b")).metadata is None
+
+
+def test_inference_imports_numpy_and_the_normalizer_only(model_dir: Path) -> None:
+    """import, load, predict: no scikit-learn, scipy, pandas, pyarrow, datasets, matplotlib or
+    camel-tools in sys.modules."""
+    code = (
+        "import sys, json, newsclf\n"
+        f"clf = newsclf.load({str(model_dir)!r})\n"
+        "clf.predict(['قصفت المدفعية مواقع المسلحين'])\n"
+        "clf.classify_article('وزير الخارجية يستقبل نظيره\\nاشترك الآن')\n"
+        "newsclf.load().predict(['x'])\n"
+        "print(json.dumps(sorted(m.split('.')[0] for m in sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True, text=True)
+    loaded = set(json.loads(out.stdout))
+    heavy = {"sklearn", "scipy", "pandas", "pyarrow", "datasets", "matplotlib", "camel_tools"}
+    assert not loaded & heavy, loaded & heavy
