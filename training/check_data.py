@@ -4,14 +4,16 @@
 
 Counts per label x source x split, articles and outlets, inter-annotator
 agreement on the double-labeled paragraphs (Cohen's kappa, overall and per
-class), and the near-duplicate check of our original paragraphs -- among
-themselves and, when the corpus is at hand, against every ANT paragraph.
-Exits non-zero when a target of issue 3 is not met.
+class) of both labeling rounds (sampled paragraphs; whole articles), and
+the near-duplicate check of our original paragraphs -- among themselves and,
+when the corpus is at hand, against every ANT paragraph.  Exits non-zero
+when a target of issues 3 or 9 is not met.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -21,6 +23,8 @@ from sklearn.metrics import cohen_kappa_score
 from training.ingest_labels import NEAR_DUPLICATE
 from training.project_data import (
     ANT_ANNOTATIONS,
+    ANT_ARTICLE_ANNOTATIONS,
+    ANT_ARTICLES,
     ANT_LABELS,
     DEFAULT_CORPUS,
     ORIGINAL,
@@ -28,6 +32,37 @@ from training.project_data import (
 )
 
 LABELS = ["military", "diplomacy", "humanitarian", "boilerplate", "none"]
+MONITORING = ("internationalNews", "middleEast")
+LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def whole_articles(rows: list[dict]) -> list[str]:
+    """Print the whole-article round's figures; return the targets it misses."""
+    docs = {r["doc_id"]: r["split"] for r in rows}
+    sections = Counter(d.split("-")[1] for d in docs)
+    monitoring = sum(sections[s] for s in MONITORING)
+    test = sum(split == "test" for split in docs.values())
+    double = {
+        a["doc_id"]
+        for a in read_jsonl(ANT_ARTICLE_ANNOTATIONS)
+        if a["annotator"] != "" and a["para"] == 0
+    }
+    annotations = Counter(a["doc_id"] for a in read_jsonl(ANT_ARTICLE_ANNOTATIONS))
+    per_doc = Counter(r["doc_id"] for r in rows)
+    twice = sum(annotations[d] == 2 * per_doc[d] for d in double)
+    print(
+        f"\nwhole articles: {len(docs)} articles, {len(rows)} paragraphs (every paragraph "
+        f"labeled); {monitoring} from internationalNews/middleEast, {len(docs) - monitoring} "
+        f"from other sections {dict(sorted(sections.items()))}; test split {test} articles "
+        f"({test / len(docs):.1%}); labeled twice: {twice} articles ({twice / len(docs):.1%})"
+    )
+    table(rows, "whole-article paragraphs")
+    problems = []
+    if len(docs) < 1000 or monitoring < 700 or len(docs) - monitoring < 300:
+        problems.append("whole articles: fewer than 1,000, 700 monitoring or 300 other")
+    if test / len(docs) < 0.15 or twice / len(docs) < 0.095:
+        problems.append("whole articles: test split under 15% or under 10% labeled twice")
+    return problems
 TARGETS = {"military": 1000, "diplomacy": 1000, "humanitarian": 700, "none": 500}
 
 
@@ -44,9 +79,9 @@ def table(rows: list[dict], title: str) -> None:
     print(f"  {'all':14s} {tr:6d} {te:6d} {tr + te:6d}")
 
 
-def agreement() -> dict[str, float]:
+def agreement(path: Path) -> dict[str, float]:
     by_ref: dict[tuple[str, int], list[dict]] = defaultdict(list)
-    for a in read_jsonl(ANT_ANNOTATIONS):
+    for a in read_jsonl(path):
         by_ref[(a["doc_id"], a["para"])].append(a)
     pairs = [v for v in by_ref.values() if len(v) == 2]
     first = [p[0]["label"] for p in pairs]
@@ -57,7 +92,7 @@ def agreement() -> dict[str, float]:
         "raw": agree / len(pairs),
         "kappa": cohen_kappa_score(first, second),
     }
-    print(f"\nagreement: {len(pairs)} paragraphs labeled twice, independently")
+    print(f"\nagreement ({path.name}): {len(pairs)} paragraphs labeled twice, independently")
     print(f"  raw agreement {out['raw']:.3f}, Cohen's kappa {out['kappa']:.3f}")
     for lab in LABELS:
         k = cohen_kappa_score([x == lab for x in first], [x == lab for x in second])
@@ -126,13 +161,36 @@ def main() -> int:
     kinds = Counter(r["kind"].split(",")[0].strip().lower() for r in originals)
     print(f"  most common kinds: {kinds.most_common(12)}")
     print(f"  hard tie-break cases: {sum('hard' in r['kind'] for r in originals)}")
-    agreement()
+    agreement(ANT_ANNOTATIONS)
+    articles = read_jsonl(ANT_ARTICLES)
+    problems = whole_articles(articles)
+    agreement(ANT_ARTICLE_ANNOTATIONS)
     if not args.no_similarity:
         similarity(originals, args.corpus)
 
     ant_counts = Counter(r["label"] for r in ant)
     orig_counts = Counter(r["label"] for r in originals)
-    problems = [
+    real_humanitarian = ant_counts["humanitarian"] + sum(
+        r["label"] == "humanitarian" for r in articles
+    )
+    print(f"\nreal humanitarian paragraphs (both rounds): {real_humanitarian}")
+    if real_humanitarian < 1500:
+        problems.append(f"real humanitarian: {real_humanitarian} < 1500")
+    mt = [r for r in originals if "machine-translated" in r["kind"]]
+    latin_mt = sum(len(LATIN_WORD.findall(r["text"])) >= 3 for r in mt)
+    latin_none = sum(
+        r["label"] == "none" and bool(LATIN_WORD.search(r["text"])) for r in originals
+    )
+    space_comma = sum(" ," in r["text"] or " ،" in r["text"] for r in mt)
+    print(
+        f"machine-translated originals: {len(mt)}; with 3+ Latin words {latin_mt}; with a "
+        f"space before a comma {space_comma}; out-of-scope originals with Latin words "
+        f"{latin_none}"
+    )
+    if latin_mt > len(mt) // 20 or space_comma > len(mt) // 20 or latin_none < 50:
+        problems.append("machine-translated originals are not Arabic throughout, or too few "
+                        "out-of-scope originals hold Latin words")
+    problems += [
         f"ANT {lab}: {ant_counts[lab]} < {n}" for lab, n in TARGETS.items() if ant_counts[lab] < n
     ]
     if len(ant) < 4000 or len({r["doc_id"] for r in ant}) < 1200 or len(outlets) < 5:
