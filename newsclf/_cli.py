@@ -1,276 +1,77 @@
 """The ``newsclf`` command.
 
 Every input record yields exactly one output record, in order.  A record
-that cannot be classified (invalid JSON or UTF-8, a missing or non-string
-text field) yields an *error record* with its line number and the reason;
-processing goes on and the exit status is 1 at the end, with a one-line
-summary on stderr.  Usage errors, missing files and bad models exit with 2.
+that cannot be classified (see :mod:`newsclf._records`: invalid JSON or
+UTF-8, a malformed CSV row, a missing or non-string text field) yields an
+*error record* with its line and the reason; processing goes on, and a
+one-line summary goes to stderr at the end.
+
+Exit status:
+
+- 0: every record was classified;
+- 1: some records failed (each gave an error record);
+- 2: the command could not run: a usage error, a missing or unreadable
+  file, a bad model, an output that cannot be written.  One line on
+  stderr says why; never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import io
+import importlib
+import importlib.util
 import json
 import os
-import re
 import sys
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import IO, Any
+import tempfile
+from collections.abc import Callable, Sequence
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from newsclf._errors import NewsclfError
+from newsclf._records import (
+    FORMATS,
+    UsageError,
+    Writer,
+    check_inputs,
+    input_format,
+    invalid_utf8,
+    read_lines,
+    read_records,
+)
+
+if TYPE_CHECKING:
+    from newsclf._model import Classifier
 
 __all__ = ["main"]
 
 #: Records read, classified and written per batch: output is flushed after
 #: each, so memory stays constant and ``| head`` sees results early.
 BATCH = 1024
-RESULT_KEYS = ("label", "score", "scores", "uncertain")
-_INVALID_UTF8_RE = re.compile("[\udc80-\udcff]")
-_COLOURS = {
-    "military": "\033[31m",
-    "diplomacy": "\033[34m",
-    "humanitarian": "\033[32m",
-    "boilerplate": "\033[90m",
-}
+EXIT_STATUS = """exit status:
+  0  every record classified
+  1  some records failed: each gave an error record (line and reason)
+  2  could not run: usage error, missing file, bad model, I/O error"""
 _EXAMPLES = {
     "classify": "examples:\n  newsclf classify examples/article-ar.txt\n"
-    "  newsclf classify --text-field body < feed.jsonl > labeled.jsonl",
+    "  newsclf classify --input-format jsonl --text-field body < feed.jsonl > labeled.jsonl",
     "strip": "example:\n  newsclf strip article.txt > article.clean.txt",
     "explain": 'example:\n  newsclf explain "اشترك الآن واحصل على شهر مجاني"',
     "info": "example:\n  newsclf info --model models/newsclf-ar",
+    "train": "example:\n  newsclf train --data labeled.jsonl --out models/mine",
     "evaluate": "example:\n  newsclf evaluate --data test.jsonl --plots report/",
+    "serve": "example:\n  newsclf serve --port 8000",
 }
 
 
-class UsageError(Exception):
-    """A problem with the command line or its files: exit status 2."""
+class _Progress(Protocol):
+    def update(self, n: int) -> object: ...
+    def close(self) -> object: ...
 
 
-# --- reading records ------------------------------------------------------
-
-
-@dataclass
-class Record:
-    """One input record: where it came from and either a text or an error."""
-
-    line: int
-    fields: dict[str, Any] = field(default_factory=dict)
-    text: str | None = None
-    error: str | None = None
-    source: str | None = None
-    is_text: bool = False  # from a plain-text article (one record per paragraph)
-
-
-def _open_input(path: str) -> IO[str]:
-    if path == "-":
-        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="surrogateescape")
-    if not os.path.isfile(path):
-        raise UsageError(f"{path}: no such file")
-    return open(path, encoding="utf-8", errors="surrogateescape", newline="")
-
-
-def _input_format(path: str, forced: str | None) -> str:
-    if forced:
-        return forced
-    name = path.lower()
-    for ext, fmt in ((".jsonl", "jsonl"), (".ndjson", "jsonl"), (".csv", "csv"), (".tsv", "tsv")):
-        if name.endswith(ext):
-            return fmt
-    return "text"
-
-
-def _invalid_utf8(value: str) -> bool:
-    return _INVALID_UTF8_RE.search(value) is not None
-
-
-def _read_text(f: IO[str], source: str) -> Iterator[Record]:
-    """One record per non-blank line: each line of an article is a paragraph."""
-    from newsclf._paragraphs import split_paragraphs
-
-    index = 0
-    for line_no, line in enumerate(f, 1):
-        if _invalid_utf8(line):
-            yield Record(
-                line_no,
-                {"index": index},
-                error="invalid UTF-8 byte sequence",
-                source=source,
-                is_text=True,
-            )
-            index += 1
-            continue
-        for para in split_paragraphs(line):
-            yield Record(line_no, {"index": index}, text=para, source=source, is_text=True)
-            index += 1
-
-
-def _read_jsonl(f: IO[str], text_field: str, source: str) -> Iterator[Record]:
-    for line_no, line in enumerate(f, 1):
-        if not line.strip():
-            continue
-        if _invalid_utf8(line):
-            yield Record(line_no, error="invalid UTF-8 byte sequence", source=source)
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            yield Record(line_no, error=f"invalid JSON: {e.msg} at column {e.colno}", source=source)
-            continue
-        if not isinstance(obj, dict):
-            yield Record(
-                line_no, error=f"expected a JSON object, found {type(obj).__name__}", source=source
-            )
-            continue
-        yield _with_text(Record(line_no, obj, source=source), text_field)
-
-
-def _read_delimited(f: IO[str], text_field: str, delimiter: str, source: str) -> Iterator[Record]:
-    reader = csv.DictReader(f, delimiter=delimiter)
-    for row in reader:
-        line_no = reader.line_num
-        if any(_invalid_utf8(str(v)) for v in row.values() if v is not None):
-            yield Record(line_no, error="invalid UTF-8 byte sequence", source=source)
-            continue
-        yield _with_text(Record(line_no, dict(row), source=source), text_field)
-
-
-def _with_text(rec: Record, text_field: str) -> Record:
-    value = rec.fields.get(text_field)
-    if text_field not in rec.fields:
-        rec.error = f"missing text field {text_field!r}"
-    elif not isinstance(value, str):
-        rec.error = f"text field {text_field!r} is {type(value).__name__}, expected a string"
-    else:
-        rec.text = value
-    return rec
-
-
-def _records(paths: Sequence[str], args: argparse.Namespace) -> Iterator[Record]:
-    for path in paths:
-        fmt = _input_format(path, args.input_format)
-        source = None if path == "-" else path
-        with _open_input(path) as f:
-            if fmt == "text":
-                yield from _read_text(f, source or "-")
-            elif fmt == "jsonl":
-                yield from _read_jsonl(f, args.text_field, source or "-")
-            else:
-                yield from _read_delimited(
-                    f, args.text_field, "\t" if fmt == "tsv" else ",", source or "-"
-                )
-
-
-def _batched(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
-    batch: list[Record] = []
-    for rec in records:
-        batch.append(rec)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-# --- writing results ------------------------------------------------------
-
-
-class _Writer:
-    """Writes result dicts as JSONL, CSV or a terminal table.
-
-    JSONL and the table stream out as they come.  CSV needs its header
-    first, and records may differ in their keys (an error record has
-    ``line`` and ``error``, another record an extra field): so CSV rows go
-    to a temporary spool file while the union of all keys is collected, and
-    :meth:`close` writes the header that covers every key, then every row.
-    Memory stays constant; nothing is dropped.
-    """
-
-    def __init__(self, out: IO[str], fmt: str, colour: bool) -> None:
-        self.out, self.fmt, self.colour = out, fmt, colour
-        self._keys: dict[str, None] = {}
-        self._spool: IO[str] | None = None
-
-    def write(self, row: dict[str, Any]) -> None:
-        if self.fmt == "jsonl":
-            self.out.write(_dumps(row) + "\n")
-        elif self.fmt == "csv":
-            if self._spool is None:
-                import tempfile
-
-                self._spool = tempfile.TemporaryFile("w+", encoding="utf-8")
-            self._keys.update(dict.fromkeys(row))
-            self._spool.write(_dumps(row) + "\n")
-        else:
-            self.out.write(self._table_row(row) + "\n")
-
-    def close(self) -> None:
-        """Write what is spooled (CSV); nothing to do for the other formats."""
-        if self._spool is None:
-            return
-        spool, self._spool = self._spool, None
-        writer = csv.DictWriter(self.out, fieldnames=list(self._keys), restval="")
-        writer.writeheader()
-        spool.seek(0)
-        for line in spool:
-            row = json.loads(line)
-            writer.writerow(
-                {
-                    k: _dumps(v) if isinstance(v, dict | list) else v
-                    for k, v in row.items()
-                }
-            )
-        spool.close()
-
-    def _table_row(self, row: dict[str, Any]) -> str:
-        where = f"{row.get('line', '')}" if "index" not in row else f"¶{row['index']}"
-        if "error" in row:
-            return f"{where:>6}  ERROR {row['error']}"
-        label = str(row.get("label", row.get("newsclf_label", "")))
-        score = row.get("score", row.get("newsclf_score", 0.0))
-        flag = "?" if row.get("uncertain", row.get("newsclf_uncertain")) else " "
-        shown = f"{label:<12}"
-        if self.colour:
-            shown = f"{_COLOURS.get(label, '')}{shown}\033[0m"
-        text = str(row.get("text", ""))
-        if len(text) > 90:
-            text = text[:89] + "…"
-        # Arabic is left as is: the terminal's own bidi algorithm renders it.
-        return f"{where:>6}  {shown} {score:.2f}{flag}  {text}"
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _result_row(rec: Record, pred: Any, collisions: set[str]) -> dict[str, Any]:
-    is_text = rec.is_text
-    row: dict[str, Any] = {}
-    if rec.source is not None and is_text:
-        row["file"] = rec.source
-    row.update(rec.fields)
-    if is_text and rec.text is not None:
-        row["text"] = rec.text
-    if rec.error is not None:
-        row["line"] = rec.line
-        row["error"] = rec.error
-        return row
-    result = pred.to_dict()
-    for key in RESULT_KEYS:
-        target = key if key not in rec.fields or is_text else f"newsclf_{key}"
-        if target != key:
-            collisions.add(key)
-        row[target] = result[key]
-    return row
-
-
-# --- commands --------------------------------------------------------------
-
-
-def _load_model(path: str | None) -> Any:
-    from newsclf._model import load
+def _load_model(path: str | None) -> Classifier:
+    from newsclf import load
 
     try:
         return load(path)
@@ -278,7 +79,19 @@ def _load_model(path: str | None) -> Any:
         raise UsageError(f"cannot load model: {e}") from e
 
 
-def _progress(args: argparse.Namespace, paths: Sequence[str]) -> Any:
+def _check_writable(folder: str | os.PathLike[str]) -> None:
+    """Fail now, before any long work, when nothing can be written in
+    ``folder`` (or, while it does not exist, in the folder it would be made in)."""
+    where = Path(folder).absolute()
+    while not where.exists():
+        where = where.parent
+    try:
+        os.rmdir(tempfile.mkdtemp(dir=where, prefix=".newsclf-check-"))
+    except OSError as e:
+        raise UsageError(f"cannot write in {where}: {e.strerror}") from None
+
+
+def _progress(args: argparse.Namespace, paths: Sequence[str]) -> _Progress | None:
     show = args.progress
     if show is None:
         show = sys.stderr.isatty() and all(p != "-" for p in paths)
@@ -286,35 +99,61 @@ def _progress(args: argparse.Namespace, paths: Sequence[str]) -> Any:
         return None
     from tqdm import tqdm
 
-    return tqdm(unit=" records", file=sys.stderr, dynamic_ncols=True)
+    bar: _Progress = tqdm(unit=" records", file=sys.stderr, dynamic_ncols=True)
+    return bar
+
+
+# --- commands --------------------------------------------------------------
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
     paths = args.files or ["-"]
-    for p in paths:
-        if p != "-" and not os.path.isfile(p):
-            raise UsageError(f"{p}: no such file")
+    check_inputs(paths)
+    if args.text_field is not None and all(
+        input_format(p, args.input_format) == "text" for p in paths
+    ):
+        raise UsageError(
+            "--text-field names a field of records, but the input is read as text "
+            "(stdin and files without a .jsonl/.csv/.tsv name are): add --input-format jsonl "
+            "(or csv, tsv)"
+        )
     clf = _load_model(args.model)
     out = sys.stdout
     fmt = args.format or ("table" if out.isatty() else "jsonl")
-    writer = _Writer(out, fmt, colour=fmt == "table" and out.isatty())
+    writer = Writer(out, fmt, colour=fmt == "table" and out.isatty())
     bar = _progress(args, paths)
-    collisions: set[str] = set()
+    records = read_records(paths, args.input_format, args.text_field or "text")
     # With --jobs N, each chunk holds 4N model batches for the N workers.
     chunk = args.batch_size * (1 if args.jobs == 1 else 4 * args.jobs)
+    total = failed = 0
+    first_error = ""
     try:
-        total, failed, first_error = _classify_batches(
-            clf, args, paths, chunk, writer, bar, collisions
-        )
+        while batch := list(islice(records, chunk)):
+            preds = clf.classify_many(
+                [r.text for r in batch if r.text is not None],
+                threshold=args.threshold,
+                batch_size=args.batch_size,
+                n_jobs=args.jobs,
+            )
+            for rec in batch:
+                pred = next(preds) if rec.text is not None else None
+                if pred is None:
+                    failed += 1
+                    first_error = first_error or f"line {rec.line}: {rec.error}"
+                writer.write(rec, pred)
+            total += len(batch)
+            out.flush()
+            if bar is not None:
+                bar.update(len(batch))
     finally:
         writer.close()
-        out.flush()
-    if bar is not None:
-        bar.close()
-    if collisions:
+        if bar is not None:
+            bar.close()
+    if writer.collisions:
+        keys = sorted(writer.collisions)
         print(
-            f"newsclf: input already had fields {sorted(collisions)}; results are in "
-            f"{sorted('newsclf_' + k for k in collisions)}",
+            f"newsclf: input already had fields {keys}; newsclf's are in "
+            f"{['newsclf_' + k for k in keys]}",
             file=sys.stderr,
         )
     if failed:
@@ -325,52 +164,18 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _classify_batches(
-    clf: Any,
-    args: argparse.Namespace,
-    paths: Sequence[str],
-    chunk: int,
-    writer: _Writer,
-    bar: Any,
-    collisions: set[str],
-) -> tuple[int, int, str]:
-    """Classify and write every record; ``(records, failed, first error)``."""
-    total = failed = 0
-    first_error = ""
-    out = writer.out
-    for batch in _batched(_records(paths, args), chunk):
-        good = [r for r in batch if r.error is None]
-        preds = iter(
-            clf.classify_many(
-                [r.text for r in good],
-                threshold=args.threshold,
-                batch_size=args.batch_size,
-                n_jobs=args.jobs,
-            )
-        )
-        for rec in batch:
-            pred = next(preds) if rec.error is None else None
-            if rec.error is not None:
-                failed += 1
-                first_error = first_error or f"line {rec.line}: {rec.error}"
-            writer.write(_result_row(rec, pred, collisions))
-        total += len(batch)
-        out.flush()
-        if bar is not None:
-            bar.update(len(batch))
-    return total, failed, first_error
-
-
 def cmd_strip(args: argparse.Namespace) -> int:
-    from newsclf._paragraphs import split_paragraphs
+    from newsclf import split_paragraphs
 
     path = args.file or "-"
+    check_inputs([path])
     clf = _load_model(args.model)
-    with _open_input(path) as f:
-        lines = f.readlines()
-    bad = [i + 1 for i, line in enumerate(lines) if _invalid_utf8(line)]
-    if bad:
-        raise UsageError(f"{path}: invalid UTF-8 byte sequence on line {bad[0]}")
+    if "boilerplate" not in clf.labels:
+        raise UsageError(
+            f"the model has no 'boilerplate' label (its labels: {', '.join(clf.labels)}), "
+            "so strip cannot tell which paragraphs to remove"
+        )
+    lines = read_lines(path)
     paras = [(i, p[0]) for i, line in enumerate(lines) if (p := split_paragraphs(line))]
     preds = clf.classify_many([p for _, p in paras], threshold=args.threshold)
     drop = set()
@@ -390,26 +195,27 @@ def cmd_strip(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from newsclf._evaluate import top_features
-
-    text = args.text if args.text is not None else sys.stdin.read()
+    text = args.text if args.text is not None else "".join(read_lines("-"))
+    if invalid_utf8(text):
+        raise UsageError("the text is not valid UTF-8")
     clf = _load_model(args.model)
-    pred = clf.classify(text, threshold=args.threshold)
-    (top,) = top_features(clf, [text], [clf.labels.index(pred.label)], k=args.top)
+    result = clf.explain(text, top=args.top)
+    if args.threshold is not None:
+        result.update(clf.classify(text, threshold=args.threshold).to_dict())
     if args.json:
-        print(json.dumps({**pred.to_dict(), "features": top}, ensure_ascii=False))
+        print(json.dumps(result, ensure_ascii=False, allow_nan=False))
         return 0
-    from newsclf._normalize import normalize
+    from newsclf import normalize
 
-    print(
-        f"label: {pred.label}  score: {pred.score:.3f}{'  (uncertain)' if pred.uncertain else ''}"
-    )
-    print("scores: " + "  ".join(f"{lab} {p:.3f}" for lab, p in pred.scores.items()))
+    label = result["label"]
+    uncertain = "  (uncertain)" if result["uncertain"] else ""
+    print(f"label: {label}  score: {result['score']:.3f}{uncertain}")
+    print("scores: " + "  ".join(f"{lab} {p:.3f}" for lab, p in result["scores"].items()))
     print(f"normalized: {normalize(text)}")
-    print(f"n-grams pushing towards {pred.label}:")
-    for name, value in top:
+    print(f"n-grams pushing towards {label}:")
+    for name, value in result["features"][label]:
         print(f"  {value:+.3f}  {name}")
-    if not top:
+    if not result["features"][label]:
         print("  (none: no known n-gram in the text; the scores are the model's prior)")
     return 0
 
@@ -444,18 +250,21 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from newsclf._train import run
 
+    _check_writable(Path(args.out).parent)  # before fitting, not after
     return run(args)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from newsclf._data import read_records
+    from newsclf._data import read_records as read_labeled
     from newsclf._evaluate import evaluate, write_plots
 
+    if args.plots:
+        _check_writable(args.plots)
     clf = _load_model(args.model)
     records = [
         r
         for path in args.data
-        for r in read_records(path, text_field=args.text_field, label_field=args.label_field)
+        for r in read_labeled(path, text_field=args.text_field, label_field=args.label_field)
     ]
     report = evaluate(clf, records, threshold=args.threshold, n_errors=args.errors)
     if args.plots:
@@ -520,11 +329,14 @@ def _format_report(report: dict[str, Any]) -> str:
 # --- parser ---------------------------------------------------------------
 
 
-def _positive(value: str) -> int:
-    n = int(value)
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return n
+def _int_at_least(minimum: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        n = int(value)
+        if n < minimum:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {value}")
+        return n
+
+    return parse
 
 
 def _threshold(value: str) -> float:
@@ -534,18 +346,24 @@ def _threshold(value: str) -> float:
     return t
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    return int(importlib.import_module("newsclf._serve").run(args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     from importlib.metadata import version
 
+    fmt = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="newsclf",
-        description="Say what each paragraph of Arabic news is about: military, diplomacy, "
-        "humanitarian or boilerplate.",
-        epilog="Run 'newsclf COMMAND --help' for each command's options and an example.",
+        description="Say what each paragraph of Arabic news is about, with the bundled model "
+        "('newsclf info' lists its labels) or one you train.",
+        epilog="Run 'newsclf COMMAND --help' for each command's options and an example.\n\n"
+        + EXIT_STATUS,
+        formatter_class=fmt,
     )
     parser.add_argument("--version", action="version", version=f"newsclf {version('newsclf')}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    fmt = argparse.RawDescriptionHelpFormatter
 
     def add(name: str, help_: str) -> argparse.ArgumentParser:
         return sub.add_parser(
@@ -566,19 +384,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="*", metavar="FILE", help="input files; '-' or none: stdin")
     p.add_argument(
         "--input-format",
-        choices=["text", "jsonl", "csv", "tsv"],
-        help="default: from the extension; stdin is text",
+        choices=FORMATS,
+        help="default: from the file name (.jsonl/.ndjson, .csv, .tsv, else text); stdin is text",
     )
-    p.add_argument("--text-field", default="text", help="field holding the text (records)")
+    p.add_argument(
+        "--text-field", default=None, help="field holding the text in records (default: text)"
+    )
     p.add_argument(
         "--format",
         choices=["jsonl", "csv", "table"],
         help="default: table on a terminal, jsonl otherwise",
     )
-    p.add_argument("--batch-size", type=_positive, default=BATCH, help=argparse.SUPPRESS)
+    p.add_argument("--batch-size", type=_int_at_least(1), default=BATCH, help=argparse.SUPPRESS)
     p.add_argument(
         "--jobs",
-        type=_positive,
+        type=_int_at_least(1),
         default=1,
         metavar="N",
         help="worker processes scoring batches (default 1)",
@@ -604,7 +424,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("explain", "Show a prediction and the n-grams that pushed it there.")
     p.add_argument("text", nargs="?", help="the text (default: stdin)")
-    p.add_argument("--top", type=int, default=10, help="how many n-grams")
+    p.add_argument("--top", type=_int_at_least(0), default=10, help="how many n-grams")
     p.add_argument("--json", action="store_true")
     model_opts(p)
     p.set_defaults(func=cmd_explain)
@@ -618,7 +438,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("train", "Train a model on labeled paragraphs.")
     train_parser(p)
-    p.epilog = "example:\n  newsclf train --data labeled.jsonl --out models/mine"
+    p.epilog = _EXAMPLES["train"]
     p.set_defaults(func=cmd_train)
 
     p = add("evaluate", "Score a model on labeled paragraphs.")
@@ -635,29 +455,54 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--plots", metavar="DIR", help="write confusion.png, reliability.png and coverage.png there"
     )
-    p.add_argument("--errors", type=int, default=15, help="how many worst errors to list")
+    p.add_argument(
+        "--errors", type=_int_at_least(0), default=15, help="how many worst errors to list"
+    )
     p.add_argument("--json", action="store_true")
     model_opts(p)
     p.set_defaults(func=cmd_evaluate)
+
+    if importlib.util.find_spec("newsclf._serve") is not None:
+        p = add("serve", "Serve the classifier over HTTP, with a page for analysts.")
+        importlib.import_module("newsclf._serve").add_arguments(p)
+        p.set_defaults(func=cmd_serve)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``newsclf`` command; returns the exit status."""
-    args = build_parser().parse_args(argv)
+def _stdout_failed() -> bool:
+    """Whether stdout cannot be written; if so, it is pointed at /dev/null so
+    that Python's own flush at exit does not fail again, with a traceback."""
     try:
-        return int(args.func(args))
-    except UsageError as e:
-        print(f"newsclf: error: {e}", file=sys.stderr)
-        return 2
-    except NewsclfError as e:
-        print(f"newsclf: error: {e}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:
-        # The reader went away (| head): stop quietly, without a traceback
-        # when Python flushes stdout at exit.
+        sys.stdout.flush()
+        return False
+    except OSError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return True
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``newsclf`` command; returns the exit status (see the module docstring)."""
+    args = build_parser().parse_args(argv)
+    try:
+        status = int(args.func(args))
+        sys.stdout.flush()
+        return status
+    except (UsageError, NewsclfError) as e:
+        message = str(e)
+    except BrokenPipeError:
+        # The reader went away (| head): stop quietly.
+        _stdout_failed()
         return 0
+    except OSError as e:
+        if _stdout_failed():
+            message = f"cannot write the output: {e.strerror or e}"
+        elif e.filename:
+            message = f"{e.filename}: {e.strerror}"
+        else:
+            message = f"I/O error: {e.strerror or e}"
     except KeyboardInterrupt:
         return 130
+    print(f"newsclf: error: {message}", file=sys.stderr)
+    return 2

@@ -1,69 +1,196 @@
-"""The newsclf command, driven as a user drives it: the installed entry point in a subprocess."""
+"""The newsclf command: in-process through ``newsclf._cli.main`` (fast), plus two end-to-end
+runs of the installed entry point for what only a real process shows (exit-time flushing,
+a pipe closed by ``head``)."""
 
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
-import time
+import types
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.machinery import ModuleSpec
 from pathlib import Path
 
 import pytest
 
+from newsclf import _cli
+
 EXE = shutil.which("newsclf", path=os.path.dirname(sys.executable)) or shutil.which("newsclf")
+ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = (
     "وزير الخارجية يستقبل نظيره التركي ويبحثان تعزيز العلاقات الثنائية\n\n"
     "قصفت المدفعية الثقيلة مواقع المسلحين قرب الحدود\n"
     "• اشترك الآن واحصل على شهر مجاني من التغطية الحصرية\n\n"
     "حذر برنامج الأغذية العالمي من خطر المجاعة على ملايين النازحين\n"
 )
+LABELS = ["diplomacy", "military", "boilerplate", "humanitarian"]
+#: Every command with an example in its help (serve only when newsclf._serve is there).
+COMMANDS = [c for c in _cli._EXAMPLES if c != "serve" or importlib.util.find_spec("newsclf._serve")]
 
 
-def run(
-    *args: str, stdin: bytes | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess:
-    assert EXE, "the newsclf entry point is not installed"
-    return subprocess.run([EXE, *args], input=stdin, capture_output=True, timeout=timeout)
+@dataclass
+class Result:
+    status: int
+    out: str
+    err: str
+
+    def rows(self) -> list[dict]:
+        return [json.loads(line, parse_constant=_refuse) for line in self.out.splitlines()]
 
 
-def jsonl(out: bytes) -> list[dict]:
-    return [json.loads(line) for line in out.decode("utf-8").splitlines()]
+def _refuse(name: str) -> None:
+    raise AssertionError(f"non-standard JSON in the output: {name}")
 
 
-def test_version_and_help() -> None:
-    assert run("--version").stdout.decode().startswith("newsclf ")
-    for command in ("classify", "strip", "explain", "info", "train", "evaluate"):
-        out = run(command, "--help")
-        assert out.returncode == 0
-        assert "example" in out.stdout.decode()
+Run = Callable[..., Result]
 
 
-def test_classify_article_file(tmp_path: Path) -> None:
+@pytest.fixture
+def cli(capsys, monkeypatch, model_dir: Path) -> Run:
+    """``newsclf ARGS`` in this process, with the fixture model as the default model."""
+    load = _cli._load_model
+    monkeypatch.setattr(_cli, "_load_model", lambda path: load(path or str(model_dir)))
+
+    def run(*args: str, stdin: bytes | None = None) -> Result:
+        if stdin is not None:
+            monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
+        status = _cli.main(list(args))
+        got = capsys.readouterr()
+        got.out.encode("utf-8")  # valid UTF-8: no lone surrogate reached the output
+        return Result(status, got.out, got.err)
+
+    return run
+
+
+def jsonl_file(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    return path
+
+
+# --- help ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def help_of(capsys) -> Callable[..., str]:
+    def get(*command: str) -> str:
+        with pytest.raises(SystemExit) as e:
+            _cli.main([*command, "--help"])
+        assert e.value.code == 0
+        return capsys.readouterr().out
+
+    return get
+
+
+def test_help_lists_the_exit_status_and_examples(help_of: Callable[..., str]) -> None:
+    top = help_of()
+    assert "0  every record classified" in top and "1  some records failed" in top
+    assert "2  could not run" in top
+    for command in COMMANDS:
+        text = help_of(command)
+        assert "example" in text and f"\n  newsclf {command} " in text
+
+
+def test_help_examples_work_as_written(
+    cli: Run,
+    help_of: Callable[..., str],
+    tmp_path: Path,
+    monkeypatch,
+    model_dir: Path,
+    records: list[dict],
+) -> None:
+    """Every example in ``COMMAND --help`` runs as printed, in a folder holding its files.
+    Regression: the classify example read JSONL from stdin as text and ignored --text-field."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "examples").mkdir()
+    shutil.copy(ROOT / "examples" / "article-ar.txt", tmp_path / "examples")
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "newsclf-ar").symlink_to(model_dir)
+    (tmp_path / "article.txt").write_text(ARTICLE, encoding="utf-8")
+    jsonl_file(
+        tmp_path / "feed.jsonl", [{"id": i, "body": r["text"]} for i, r in enumerate(records[:5])]
+    )
+    labeled = [r for r in records[::4] if r["label"] in LABELS]  # in scope: no threshold search
+    jsonl_file(tmp_path / "labeled.jsonl", labeled)
+    jsonl_file(
+        tmp_path / "test.jsonl", [*records[1::8], {"text": "فاز الفريق بالمباراة", "label": "none"}]
+    )
+    for command in COMMANDS:
+        for line in help_of(command).splitlines():
+            if not line.strip().startswith("newsclf "):
+                continue
+            words = shlex.split(line)[1:]
+            stdin = None
+            if "<" in words:
+                at = words.index("<")
+                stdin = Path(words[at + 1]).read_bytes()
+                words[at : at + 2] = []
+            if ">" in words:
+                words = words[: words.index(">")]
+            if command == "serve":  # would serve forever: parsing is what is checked
+                _cli.build_parser().parse_args(words)
+                continue
+            got = cli(*words, stdin=stdin)
+            assert got.status == 0, (line, got.err)
+            assert got.out.strip(), line
+            if "feed.jsonl" in line:
+                rows = got.rows()
+                assert [r["id"] for r in rows] == list(range(5)) and all("label" in r for r in rows)
+    assert (tmp_path / "models" / "mine" / "metadata.json").is_file()
+    assert (tmp_path / "report" / "reliability.png").is_file()
+    ev = cli("evaluate", "--data", "test.jsonl", "--model", "models/mine")
+    assert "macro-F1" in ev.out and "out-of-scope" in ev.out and "coverage" in ev.out
+    ev = cli("evaluate", "--data", "labeled.jsonl", "--model", "models/mine", "--json")
+    assert json.loads(ev.out)["n"] == len(labeled)
+
+
+# --- classify ---------------------------------------------------------------------
+
+
+def test_classify_article_file(cli: Run, tmp_path: Path) -> None:
     """A text article gives one record per paragraph, in order, with label and scores."""
     path = tmp_path / "a.txt"
     path.write_text(ARTICLE, encoding="utf-8")
-    out = run("classify", str(path))
-    assert out.returncode == 0, out.stderr
-    rows = jsonl(out.stdout)
-    assert [r["index"] for r in rows] == [0, 1, 2, 3]
-    assert [r["label"] for r in rows] == ["diplomacy", "military", "boilerplate", "humanitarian"]
+    got = cli("classify", str(path))
+    assert got.status == 0 and got.err == "", got.err
+    rows = got.rows()
+    assert [r["index"] for r in rows] == [0, 1, 2, 3] and [r["label"] for r in rows] == LABELS
     assert rows[2]["text"] == "اشترك الآن واحصل على شهر مجاني من التغطية الحصرية"
+    assert rows[0]["file"] == str(path)
     assert all(abs(sum(r["scores"].values()) - 1) < 1e-6 for r in rows)
 
 
-def test_classify_stdin_and_table_and_csv() -> None:
-    out = run("classify", "--format", "table", stdin=ARTICLE.encode())
-    assert out.returncode == 0 and len(out.stdout.decode().splitlines()) == 4
-    out = run("classify", "--format", "csv", stdin=ARTICLE.encode())
-    rows = list(csv.DictReader(io.StringIO(out.stdout.decode())))
-    assert [r["label"] for r in rows][2] == "boilerplate" and len(rows) == 4
+def test_classify_stdin_as_table_and_csv(cli: Run) -> None:
+    got = cli("classify", "--format", "table", "--threshold", "0.99", stdin=ARTICLE.encode())
+    lines = got.out.splitlines()
+    assert [line.split()[0] for line in lines[:4]] == ["¶0", "¶1", "¶2", "¶3"]
+    assert all("?" in line for line in lines[:4])
+    assert lines[4].startswith("? uncertain") and len(lines) == 5  # the marker is explained
+    got = cli("classify", "--format", "csv", stdin=ARTICLE.encode())
+    rows = list(csv.DictReader(io.StringIO(got.out)))
+    assert [r["label"] for r in rows] == LABELS and rows[0]["file"] == "-"
 
 
-def test_jsonl_records_errors_and_passthrough(tmp_path: Path) -> None:
+def test_stdin_honours_input_format_and_text_field(cli: Run) -> None:
+    """Regression: `classify --text-field body < feed.jsonl` classified raw JSON lines as text."""
+    feed = '{"id": 1, "body": "قصفت المدفعية مواقع المسلحين"}\n'.encode()
+    got = cli("classify", "--input-format", "jsonl", "--text-field", "body", stdin=feed)
+    assert got.status == 0 and got.rows()[0]["id"] == 1 and got.rows()[0]["label"] == "military"
+    got = cli("classify", "--text-field", "body", stdin=feed)
+    assert got.status == 2 and got.out == "" and "--input-format jsonl" in got.err
+    feed = "\ufeffid,body\n1,قصفت المدفعية مواقع المسلحين\n".encode()
+    got = cli("classify", "--input-format", "csv", "--text-field", "body", stdin=feed)
+    assert got.status == 0 and got.rows()[0]["id"] == "1"
+
+
+def test_jsonl_records_errors_and_passthrough(cli: Run, tmp_path: Path) -> None:
     """Malformed records yield error records in place; the rest pass through; exit 1 at the end."""
     lines = [
         json.dumps(
@@ -78,156 +205,66 @@ def test_jsonl_records_errors_and_passthrough(tmp_path: Path) -> None:
     ]
     path = tmp_path / "in.jsonl"
     path.write_bytes(b"\n".join(lines) + b"\n")
-    out = run("classify", str(path))
-    assert out.returncode == 1
-    rows = jsonl(out.stdout)
+    got = cli("classify", str(path))
+    assert got.status == 1
+    rows = got.rows()
     assert len(rows) == len(lines)
-    assert (
-        rows[0]["id"] == 1 and rows[0]["extra"] == {"k": [1]} and rows[0]["label"] == "boilerplate"
-    )
+    assert rows[0]["id"] == 1 and rows[0]["extra"] == {"k": [1]}
+    assert rows[0]["label"] == "boilerplate"
     assert rows[1] == {"line": 2, "error": rows[1]["error"]} and "invalid JSON" in rows[1]["error"]
     assert rows[2]["id"] == 3 and "missing text field" in rows[2]["error"]
     assert rows[3]["id"] == 4 and "is int" in rows[3]["error"]
     assert rows[4]["line"] == 5 and "invalid UTF-8" in rows[4]["error"]
     assert rows[5]["label"] == "gold" and rows[5]["newsclf_label"] == "military"
     assert "expected a JSON object" in rows[6]["error"]
-    assert "5 of 7 records failed" in out.stderr.decode()
+    assert "5 of 7 records failed" in got.err and "newsclf_label" in got.err
 
 
-def test_csv_and_tsv_records_keep_their_columns(tmp_path: Path) -> None:
+def test_hostile_records_each_give_one_error_record(cli: Run, tmp_path: Path) -> None:
+    """Regression: these raised a traceback and lost the batch, or wrote non-standard JSON or
+    invalid UTF-8.  Now: one record per line, in order, standard JSON in UTF-8, exit 1."""
+    good = '{"text": "قصفت المدفعية مواقع المسلحين"}'
+    hostile = [
+        '{"text": "x", "n": ' + "1" * 5000 + "}",
+        "[" * 100_000,
+        '{"text": "abc \\ud800 def"}',
+        '{"text": "\\udc80"}',
+        '{"text": "x", "v": NaN}',
+        '{"text": "x", "v": Infinity}',
+        '{"text": "x", "line": "L1", "error": "theirs", "file": "f"}',
+    ]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(x for h in hostile for x in (h, good)) + "\n", encoding="utf-8")
+    got = cli("classify", str(path), str(tmp_path / "in.jsonl"))
+    rows = got.rows()
+    assert got.status == 1 and len(rows) == 4 * len(hostile)
+    assert all(r["label"] == "military" for r in rows[1::2])
+    errors = [r.get("error") for r in rows[0:12:2]]
+    assert all(e and "invalid JSON" in e for e in errors), errors
+    assert rows[0]["file"] == str(path) and rows[0]["line"] == 1
+    theirs = rows[12]  # a good record whose own fields are newsclf's names
+    assert theirs["line"] == "L1" and theirs["error"] == "theirs" and "label" in theirs
+
+
+def test_csv_and_tsv_records_keep_their_columns(cli: Run, tmp_path: Path) -> None:
     for ext, sep in (("csv", ","), ("tsv", "\t")):
         path = tmp_path / f"in.{ext}"
         path.write_text(
             f"id{sep}body\n7{sep}اشترك الآن\n8{sep}قصف مدفعي للمواقع\n", encoding="utf-8"
         )
-        out = run("classify", str(path), "--text-field", "body")
-        assert out.returncode == 0, out.stderr
-        rows = jsonl(out.stdout)
-        assert [(r["id"], r["label"]) for r in rows] == [("7", "boilerplate"), ("8", "military")]
+        got = cli("classify", str(path), "--text-field", "body")
+        assert got.status == 0, got.err
+        assert [(r["id"], r["label"]) for r in got.rows()] == [
+            ("7", "boilerplate"),
+            ("8", "military"),
+        ]
+        got = cli("classify", str(path))
+        assert got.status == 1 and "(the record has 'id', 'body')" in got.rows()[0]["error"]
+        assert "--text-field" in got.err
 
 
-def test_missing_file_and_bad_model_exit_2(tmp_path: Path) -> None:
-    out = run("classify", str(tmp_path / "absent.txt"))
-    assert out.returncode == 2 and b"no such file" in out.stderr
-    out = run("classify", "--model", str(tmp_path), stdin=b"x")
-    assert out.returncode == 2 and b"cannot load model" in out.stderr
-    assert b"Traceback" not in out.stderr
-
-
-def test_head_on_a_large_stream_terminates_promptly(tmp_path: Path) -> None:
-    """`newsclf classify big.jsonl | head -n 1` ends soon, quietly, without reading it all."""
-    path = tmp_path / "big.jsonl"
-    row = json.dumps({"text": "قصفت المدفعية الثقيلة مواقع المسلحين"}, ensure_ascii=False)
-    path.write_text((row + "\n") * 300_000, encoding="utf-8")
-    start = time.monotonic()
-    proc = subprocess.run(
-        f"'{EXE}' classify '{path}' | head -n 1", shell=True, capture_output=True, timeout=120
-    )
-    elapsed = time.monotonic() - start
-    assert json.loads(proc.stdout)["label"] == "military"
-    assert b"Traceback" not in proc.stderr and b"Error" not in proc.stderr
-    assert elapsed < 60  # a generous bound: reading everything first would take far longer
-
-
-def test_strip_removes_boilerplate_and_keeps_breaks(tmp_path: Path) -> None:
-    path = tmp_path / "a.txt"
-    path.write_text(ARTICLE, encoding="utf-8")
-    out = run("strip", str(path))
-    assert out.returncode == 0
-    assert out.stdout.decode() == (
-        "وزير الخارجية يستقبل نظيره التركي ويبحثان تعزيز العلاقات الثنائية\n\n"
-        "قصفت المدفعية الثقيلة مواقع المسلحين قرب الحدود\n\n"
-        "حذر برنامج الأغذية العالمي من خطر المجاعة على ملايين النازحين\n"
-    )
-
-
-def test_explain_and_info() -> None:
-    out = run("explain", "--json", "اشترك الآن واحصل على شهر مجاني")
-    result = json.loads(out.stdout)
-    assert result["label"] == "boilerplate"
-    assert result["features"] and all(value > 0 for _, value in result["features"])
-    info = json.loads(run("info", "--json").stdout)
-    assert info["labels"] == ["boilerplate", "diplomacy", "humanitarian", "military"]
-
-
-def test_train_then_evaluate(tmp_path: Path, records: list[dict]) -> None:
-    data = tmp_path / "train.jsonl"
-    data.write_text(
-        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
-    )
-    out = run("train", "--data", str(data), "--out", str(tmp_path / "m"), timeout=300)
-    assert out.returncode == 0, out.stderr
-    assert b"held-out macro-F1" in out.stdout
-    ev = run("evaluate", "--data", str(data), "--model", str(tmp_path / "m"), "--json")
-    assert ev.returncode == 0
-    assert json.loads(ev.stdout)["n"] == len(records)
-
-
-@pytest.mark.parametrize("args", [["train", "--data", "/nonexistent.jsonl", "--out", "/tmp/x"]])
-def test_train_bad_data_exit_2(args: list[str]) -> None:
-    out = run(*args)
-    assert out.returncode == 2 and b"no such file" in out.stderr
-
-
-def test_evaluate_writes_plots(tmp_path: Path, records: list[dict]) -> None:
-    data = tmp_path / "test.jsonl"
-    rows = [*records[:150], {"text": "فاز الفريق بالمباراة", "label": "none"}]
-    data.write_text(
-        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
-    )
-    out = run("evaluate", "--data", str(data), "--plots", str(tmp_path / "report"))
-    assert out.returncode == 0, out.stderr
-    text = out.stdout.decode()
-    assert "macro-F1" in text and "out-of-scope" in text and "coverage" in text
-    assert (tmp_path / "report" / "reliability.png").is_file()
-
-
-def test_train_streaming_and_classify_with_jobs(tmp_path: Path, records: list[dict]) -> None:
-    data = tmp_path / "train.jsonl"
-    data.write_text(
-        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
-    )
-    out = run(
-        "train",
-        "--data",
-        str(data),
-        "--out",
-        str(tmp_path / "s"),
-        "--streaming",
-        "--epochs",
-        "2",
-        timeout=300,
-    )
-    assert out.returncode == 0, out.stderr
-    article = tmp_path / "a.txt"
-    article.write_text(ARTICLE * 50, encoding="utf-8")
-    one = run("classify", str(article), "--model", str(tmp_path / "s"))
-    two = run(
-        "classify",
-        str(article),
-        "--model",
-        str(tmp_path / "s"),
-        "--jobs",
-        "2",
-        "--batch-size",
-        "16",
-    )
-    assert two.returncode == 0, two.stderr
-    assert jsonl(two.stdout) == jsonl(one.stdout) and len(jsonl(one.stdout)) == 200
-
-
-def test_progress_bar_only_when_asked_in_a_pipe(tmp_path: Path) -> None:
-    """In a pipe stderr stays quiet unless --progress asks for a bar."""
-    path = tmp_path / "a.txt"
-    path.write_text(ARTICLE, encoding="utf-8")
-    assert run("classify", str(path)).stderr == b""
-    assert b"records" in run("classify", str(path), "--progress").stderr
-
-
-def test_csv_output_keeps_every_record_and_field(tmp_path: Path, capsys, model_dir: Path) -> None:
+def test_csv_output_keeps_every_record_and_field(cli: Run, tmp_path: Path) -> None:
     """Regression: --format csv took its header from the first row and dropped later keys."""
-    from newsclf._cli import main
-
     path = tmp_path / "m.jsonl"
     rows = [
         "{oops",
@@ -236,11 +273,184 @@ def test_csv_output_keeps_every_record_and_field(tmp_path: Path, capsys, model_d
         json.dumps({"id": "a3", "text": "اشترك الآن", "label": "gold"}, ensure_ascii=False),
     ]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    assert main(["classify", "--format", "csv", "--model", str(model_dir), str(path)]) == 1
-    got = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
-    assert len(got) == 4
-    assert got[0]["line"] == "1" and "invalid JSON" in got[0]["error"]
-    assert got[1]["label"] == "military" and json.loads(got[1]["scores"])["military"] > 0.5
-    assert got[2]["id"] == "a2" and got[2]["text"] == "42" and "is int" in got[2]["error"]
-    assert got[3]["label"] == "gold" and got[3]["newsclf_label"] == "boilerplate"
-    assert {"uncertain", "score", "newsclf_label"} <= set(got[0])
+    got = cli("classify", "--format", "csv", str(path))
+    assert got.status == 1
+    out = list(csv.DictReader(io.StringIO(got.out)))
+    assert len(out) == 4
+    assert out[0]["line"] == "1" and "invalid JSON" in out[0]["error"]
+    assert out[1]["label"] == "military" and json.loads(out[1]["scores"])["military"] > 0.5
+    assert out[2]["id"] == "a2" and out[2]["text"] == "42" and "is int" in out[2]["error"]
+    assert out[3]["label"] == "gold" and out[3]["newsclf_label"] == "boilerplate"
+    assert {"uncertain", "score", "newsclf_label"} <= set(out[0])
+
+
+def test_classify_with_jobs_matches_one_process(cli: Run, tmp_path: Path) -> None:
+    article = tmp_path / "a.txt"
+    article.write_text(ARTICLE * 50, encoding="utf-8")
+    one = cli("classify", str(article))
+    two = cli("classify", str(article), "--jobs", "2", "--batch-size", "16")
+    assert two.status == 0, two.err
+    assert two.rows() == one.rows() and len(one.rows()) == 200
+
+
+def test_progress_bar_only_when_asked_in_a_pipe(cli: Run, tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text(ARTICLE, encoding="utf-8")
+    assert cli("classify", str(path)).err == ""
+    assert "records" in cli("classify", str(path), "--progress").err
+
+
+# --- could not run: exit 2, one line, no traceback ------------------------------------
+
+
+def test_missing_file_folder_utf16_and_bad_model_exit_2(cli: Run, tmp_path: Path) -> None:
+    utf16 = tmp_path / "utf16.txt"
+    utf16.write_text(ARTICLE, encoding="utf-16")
+    for args, message in [
+        (["classify", str(utf16)], "not UTF-8 text"),
+        (["classify", str(tmp_path / "absent.txt")], "absent.txt: no such file"),
+        (["classify", str(tmp_path)], "is a directory"),
+        (["strip", str(tmp_path)], "is a directory"),
+        (["classify", "--model", str(tmp_path), "-"], "cannot load model"),
+        (["train", "--data", "/nonexistent.jsonl", "--out", str(tmp_path / "m")], "no such file"),
+    ]:
+        got = cli(*args, stdin=b"x")
+        assert got.status == 2 and message in got.err and got.err.count("\n") == 1, got.err
+
+
+def test_full_disk_is_one_line_and_exit_2(cli: Run, monkeypatch, tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text(ARTICLE * 100, encoding="utf-8")
+    with open("/dev/full", "w", encoding="utf-8") as full:
+        monkeypatch.setattr(sys, "stdout", full)
+        got = cli("classify", str(path))
+    assert got.status == 2 and "No space left on device" in got.err and got.err.count("\n") == 1
+
+
+@pytest.mark.parametrize("where", ["proc", "file", "read-only"])
+def test_train_and_plots_check_their_folder_before_any_work(
+    cli: Run, monkeypatch, tmp_path: Path, where: str
+) -> None:
+    """Regression: training into a read-only folder failed only after fitting."""
+    import newsclf._evaluate
+    import newsclf._train
+
+    if where == "read-only" and os.geteuid() == 0:
+        pytest.skip("root writes into read-only folders")
+    folder = {"proc": Path("/proc"), "file": tmp_path / "f", "read-only": tmp_path / "ro"}[where]
+    if where == "file":
+        folder.write_text("")
+    elif where == "read-only":
+        folder.mkdir(mode=0o555)
+
+    def too_late(*args: object, **kwargs: object) -> int:
+        raise AssertionError("the folder is checked before any work")
+
+    monkeypatch.setattr(newsclf._train, "run", too_late)
+    monkeypatch.setattr(newsclf._evaluate, "evaluate", too_late)
+    got = cli("train", "--data", "x.jsonl", "--out", str(folder / "models" / "m"))
+    assert got.status == 2 and f"cannot write in {folder}" in got.err, got.err
+    got = cli("evaluate", "--data", "x.jsonl", "--plots", str(folder / "report"))
+    assert got.status == 2 and f"cannot write in {folder}" in got.err, got.err
+
+
+# --- strip, explain, info, train, serve ---------------------------------------------------
+
+
+def test_strip_removes_boilerplate_and_keeps_breaks(cli: Run, tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text(ARTICLE, encoding="utf-8")
+    got = cli("strip", str(path))
+    assert got.status == 0
+    assert got.out == (
+        "وزير الخارجية يستقبل نظيره التركي ويبحثان تعزيز العلاقات الثنائية\n\n"
+        "قصفت المدفعية الثقيلة مواقع المسلحين قرب الحدود\n\n"
+        "حذر برنامج الأغذية العالمي من خطر المجاعة على ملايين النازحين\n"
+    )
+
+
+def test_strip_fails_closed_without_a_boilerplate_label(
+    cli: Run, tmp_path: Path, records: list[dict]
+) -> None:
+    """Regression: with such a model strip printed the input unchanged and exited 0."""
+    from newsclf._train import train
+
+    rows = [r for r in records[::3] if r["label"] in {"military", "diplomacy", "humanitarian"}]
+    model = train(rows, seed=0, log=lambda message: None).save(tmp_path / "m")
+    got = cli("strip", "--model", str(model), stdin=ARTICLE.encode())
+    assert got.status == 2 and got.out == "" and "no 'boilerplate' label" in got.err
+
+
+def test_explain_and_info(cli: Run) -> None:
+    got = cli("explain", "--json", "--top", "3", "اشترك الآن واحصل على شهر مجاني")
+    result = json.loads(got.out)
+    assert result["label"] == "boilerplate"
+    top = result["features"]["boilerplate"]
+    assert 0 < len(top) <= 3 and all(value > 0 for _, value in top)
+    got = cli("explain", stdin="قصفت المدفعية الثقيلة مواقع المسلحين".encode())
+    assert got.out.startswith("label: military") and "n-grams pushing towards military" in got.out
+    with pytest.raises(SystemExit) as e:
+        cli("explain", "--top", "-1", "نص")
+    assert e.value.code == 2
+    info = json.loads(cli("info", "--json").out)
+    assert info["labels"] == sorted(LABELS)
+    assert "labels:" in cli("info").out
+
+
+def test_train_streaming(cli: Run, tmp_path: Path, records: list[dict]) -> None:
+    data = jsonl_file(tmp_path / "train.jsonl", records)
+    out = str(tmp_path / "s")
+    got = cli("train", "--data", str(data), "--out", out, "--streaming", "--epochs", "2")
+    assert got.status == 0, got.err
+    assert "held-out macro-F1" in got.out
+    assert cli("classify", "--model", out, stdin=ARTICLE.encode()).status == 0
+
+
+def test_serve_is_dispatched_to_newsclf_serve(cli: Run, monkeypatch) -> None:
+    """`newsclf serve` exists when newsclf._serve does; its options and run() are that module's."""
+    serve = types.ModuleType("newsclf._serve")
+    serve.__spec__ = ModuleSpec("newsclf._serve", None)
+    serve.add_arguments = lambda p: p.add_argument("--port", type=int, default=8000)
+    serve.run = lambda args: 7 if args.port == 9 else 0
+    monkeypatch.setitem(sys.modules, "newsclf._serve", serve)
+    assert cli("serve", "--port", "9").status == 7
+
+
+# --- end to end: the installed entry point ------------------------------------------------
+
+
+def test_entry_point_full_disk_quietly_exits_2(model_dir: Path, tmp_path: Path) -> None:
+    """Python flushes stdout once more at exit: a full disk must not end in a traceback there."""
+    assert EXE, "the newsclf entry point is not installed"
+    assert subprocess.run([EXE, "--version"], capture_output=True).stdout.startswith(b"newsclf ")
+    path = tmp_path / "a.txt"
+    path.write_text(ARTICLE, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run(
+            [EXE, "classify", "--model", str(model_dir), str(path)],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            env=env,
+            timeout=120,
+        )
+    assert proc.returncode == 2
+    assert (
+        proc.stderr.decode() == "newsclf: error: cannot write the output: No space left on device\n"
+    )
+
+
+def test_head_on_an_endless_stream_ends_quietly(model_dir: Path) -> None:
+    """`... | newsclf classify | head -n 1` stops after a batch or so: the input never ends,
+    so reading it all would never finish (no wall-clock bound asserted)."""
+    row = shlex.quote(
+        json.dumps({"text": "قصفت المدفعية الثقيلة مواقع المسلحين"}, ensure_ascii=False)
+    )
+    proc = subprocess.run(
+        f"yes {row} | '{EXE}' classify --input-format jsonl --model '{model_dir}' | head -n 1",
+        shell=True,
+        capture_output=True,
+        timeout=120,
+    )
+    assert json.loads(proc.stdout)["label"] == "military"
+    assert proc.stderr == b""

@@ -1,0 +1,424 @@
+"""Records in, results out: the input and output formats of ``newsclf classify``.
+
+Input is UTF-8 (a byte-order mark is dropped) in one of four formats: text
+(an article: one record per paragraph), JSONL, CSV or TSV.  Every input
+record yields exactly one :class:`Record`, holding either its text or the
+reason it cannot be classified; a malformed record never stops the others:
+
+- bytes that are not UTF-8, a line that is not a JSON object, a row whose
+  quoting is broken or whose number of fields differs from the header's, a
+  missing or non-string text field: an error record at the record's line.
+  A CSV/TSV row with a stray quote is reported alone: the lines after its
+  first are read again as rows of their own.
+- JSON that Python reads but JSON does not allow, or that cannot be written
+  back as valid UTF-8 JSON: ``NaN``/``Infinity``, numbers out of range or
+  with thousands of digits, nesting deeper than Python's recursion limit and
+  lone surrogates such as ``"\\ud800"`` (no Unicode character) are error
+  records too, so the output is always standard JSON in valid UTF-8.
+
+A file that is not UTF-8 text at all (a UTF-16 byte-order mark or NUL bytes)
+is refused with :class:`UsageError`.
+
+Output is JSONL, CSV or a terminal table: each result carries the input
+record's fields, then newsclf's own (``label``, ``score``, ``scores``,
+``uncertain``, or ``line`` and ``error`` and, with several inputs, ``file``);
+one of those names that the input record already uses is written as
+``newsclf_NAME`` instead, so no input field is overwritten.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import re
+import sys
+import tempfile
+from collections import deque
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING
+
+from newsclf._paragraphs import split_paragraphs
+
+if TYPE_CHECKING:
+    from newsclf._model import Prediction
+
+__all__ = [
+    "FORMATS",
+    "Record",
+    "UsageError",
+    "Writer",
+    "check_inputs",
+    "input_format",
+    "invalid_utf8",
+    "read_lines",
+    "read_records",
+    "result_row",
+]
+
+FORMATS = ("text", "jsonl", "csv", "tsv")
+RESULT_KEYS = ("label", "score", "scores", "uncertain")
+#: The largest CSV/TSV field read (Python's default, 128 KiB, is less than a
+#: long paragraph); it also bounds what a stray quote can swallow.
+FIELD_LIMIT = 16 * 2**20
+INVALID_UTF8 = "invalid UTF-8 byte sequence"
+UNCERTAIN_LEGEND = (
+    "? uncertain: the score is below the threshold, or the text has no n-gram the model knows\n"
+)
+# Bytes that are not UTF-8 are read as lone surrogates (errors="surrogateescape").
+_INVALID_UTF8_RE = re.compile("[\udc80-\udcff]")
+# A JSON escape of a surrogate: its string may hold a lone one.
+_SURROGATE_ESCAPE_RE = re.compile(r"\\u[dD][89a-fA-F]")
+_UTF16_BOMS = ("\udcff\udcfe", "\udcfe\udcff")
+_COLOURS = {
+    "military": "\033[31m",
+    "diplomacy": "\033[34m",
+    "humanitarian": "\033[32m",
+    "boilerplate": "\033[90m",
+}
+_OTHER_COLOUR = "\033[33m"
+
+
+class UsageError(Exception):
+    """A problem with the command line or its files: exit status 2."""
+
+
+@dataclass
+class Record:
+    """One input record: its line and fields, and either its text or an error."""
+
+    line: int
+    fields: dict[str, object] = field(default_factory=dict)
+    text: str | None = None
+    error: str | None = None
+    source: str | None = None  # the file an error record names (several inputs)
+    is_text: bool = False  # a paragraph of an article: fields are file, index, text
+
+
+# --- reading -------------------------------------------------------------------
+
+
+def invalid_utf8(value: str) -> bool:
+    """Whether ``value`` was read from bytes that are not UTF-8."""
+    return _INVALID_UTF8_RE.search(value) is not None
+
+
+def input_format(path: str, forced: str | None) -> str:
+    """``forced``, else the format the file name says; stdin and others are text."""
+    if forced:
+        return forced
+    ext = os.path.splitext(path.lower())[1]
+    return {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv"}.get(ext, "text")
+
+
+def check_inputs(paths: Sequence[str]) -> None:
+    """Refuse missing files and folders before anything is read (FIFOs and
+    ``/dev/fd/N`` are fine: they are checked without being opened)."""
+    for path in paths:
+        if path != "-" and os.path.isdir(path):
+            raise UsageError(f"{path}: is a directory")
+        if path != "-" and not os.path.exists(path):
+            raise UsageError(f"{path}: no such file")
+
+
+def _name(path: str) -> str:
+    """``path`` as valid UTF-8, for output (a file name need not be UTF-8)."""
+    return os.fsencode(path).decode("utf-8", "replace")
+
+
+@contextmanager
+def _open(path: str) -> Iterator[IO[str]]:
+    """``path`` (``-``: stdin) as text: a UTF-8 byte-order mark is dropped,
+    bytes that are not UTF-8 become lone surrogates, line ends are kept."""
+    binary = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
+    f = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    try:
+        yield f
+    finally:
+        if path == "-":
+            f.detach()  # stdin stays open
+        else:
+            f.close()
+
+
+def _lines(f: IO[str], name: str) -> Iterator[tuple[int, str]]:
+    """Numbered lines; a file that is not UTF-8 text is refused, not read as garbage."""
+    for n, line in enumerate(f, 1):
+        if "\x00" in line or (n == 1 and line[:2] in _UTF16_BOMS):
+            raise UsageError(
+                f"{name}: not UTF-8 text (a UTF-16 byte-order mark or NUL bytes, line {n}); "
+                "newsclf reads UTF-8: convert it first, e.g. with iconv -f UTF-16 -t UTF-8"
+            )
+        yield n, line
+
+
+def read_lines(path: str) -> list[str]:
+    """Every line of a UTF-8 text file (``-``: stdin), line ends kept."""
+    with _open(path) as f:
+        lines = [line for _, line in _lines(f, _name(path))]
+    bad = next((n for n, line in enumerate(lines, 1) if invalid_utf8(line)), None)
+    if bad is not None:
+        raise UsageError(f"{_name(path)}: {INVALID_UTF8} on line {bad}")
+    return lines
+
+
+def read_records(
+    paths: Sequence[str], forced_format: str | None, text_field: str
+) -> Iterator[Record]:
+    """Every record of every input, in order (see the module docstring)."""
+    for path in paths:
+        fmt = input_format(path, forced_format)
+        name = _name(path)
+        source = name if len(paths) > 1 else None
+        with _open(path) as f:
+            lines = _lines(f, name)
+            if fmt == "text":
+                yield from _read_text(lines, name)
+            elif fmt == "jsonl":
+                yield from _read_jsonl(lines, text_field, source)
+            else:
+                yield from _read_delimited(lines, text_field, fmt, name, source)
+
+
+def _read_text(lines: Iterator[tuple[int, str]], name: str) -> Iterator[Record]:
+    """One record per paragraph: each non-blank line of an article."""
+    index = 0
+    for n, line in lines:
+        if invalid_utf8(line):
+            yield Record(n, {"file": name, "index": index}, error=INVALID_UTF8, is_text=True)
+            index += 1
+            continue
+        for para in split_paragraphs(line):
+            fields: dict[str, object] = {"file": name, "index": index, "text": para}
+            yield Record(n, fields, text=para, is_text=True)
+            index += 1
+
+
+def _read_jsonl(
+    lines: Iterator[tuple[int, str]], text_field: str, source: str | None
+) -> Iterator[Record]:
+    for n, line in lines:
+        if not line.strip():
+            continue
+        try:
+            obj = _json_object(line)
+        except ValueError as e:
+            yield Record(n, error=str(e), source=source)
+        else:
+            yield _with_text(Record(n, obj, source=source), text_field)
+
+
+def _json_object(line: str) -> dict[str, object]:
+    """One JSONL line as a JSON object that can be written back as standard
+    JSON in UTF-8; else ValueError saying what is wrong with it."""
+    if invalid_utf8(line):
+        raise ValueError(INVALID_UTF8)
+    try:
+        obj = _DECODER.decode(line)
+        if _SURROGATE_ESCAPE_RE.search(line):
+            json.dumps(obj, ensure_ascii=False).encode("utf-8")  # fails on a lone surrogate
+    except json.JSONDecodeError as e:
+        raise ValueError(f"invalid JSON: {e.msg} at column {e.colno}") from None
+    except RecursionError:
+        raise ValueError("invalid JSON: nested too deeply") from None
+    except UnicodeEncodeError as e:
+        raise ValueError(
+            f"invalid JSON: lone surrogate \\u{ord(e.object[e.start]):04x} is not a character"
+        ) from None
+    if not isinstance(obj, dict):
+        raise ValueError(f"expected a JSON object, found {type(obj).__name__}")
+    return obj
+
+
+def _json_constant(name: str) -> object:
+    raise ValueError(f"invalid JSON: {name} is not a JSON number")
+
+
+def _json_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"invalid JSON: number {text[:20]} out of range")
+    return value
+
+
+def _json_int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:  # more digits than Python converts
+        raise ValueError(f"invalid JSON: integer of {len(text)} digits is too long") from None
+
+
+_DECODER = json.JSONDecoder(
+    parse_constant=_json_constant, parse_float=_json_float, parse_int=_json_int
+)
+
+
+class _Rows:
+    """Lines for :func:`csv.reader` that remember those of the current row, so
+    a malformed row is reported at its first line and the lines after that
+    are read again, as rows of their own."""
+
+    def __init__(self, lines: Iterator[tuple[int, str]]) -> None:
+        self._lines = lines
+        self.replay: deque[tuple[int, str]] = deque()
+        self.current: list[tuple[int, str]] = []
+
+    def __iter__(self) -> _Rows:
+        return self
+
+    def __next__(self) -> str:
+        item = self.replay.popleft() if self.replay else next(self._lines)
+        self.current.append(item)
+        return item[1]
+
+
+def _read_delimited(
+    lines: Iterator[tuple[int, str]], text_field: str, fmt: str, name: str, source: str | None
+) -> Iterator[Record]:
+    """CSV/TSV with a header row; strict quoting, one error record per bad row."""
+    csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
+    rows = _Rows(lines)
+    reader = csv.reader(rows, delimiter="\t" if fmt == "tsv" else ",", strict=True)
+    header: list[str] | None = None
+    while True:
+        rows.current.clear()
+        error = None
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            rows.replay.extendleft(reversed(rows.current[1:]))
+            values, error = [], f"invalid {fmt.upper()}: {e}"
+        n = rows.current[0][0]
+        if error is None and not values:
+            continue  # a blank line
+        if error is None and any(invalid_utf8(v) for v in values):
+            error = INVALID_UTF8
+        if header is None:
+            if error is not None:
+                raise UsageError(f"{name}, line {n}: cannot read the header: {error}")
+            header = values
+            continue
+        if error is None and len(values) != len(header):
+            error = f"expected {len(header)} fields as in the header, found {len(values)}"
+        if error is not None:
+            yield Record(n, error=error, source=source)
+        else:
+            yield _with_text(
+                Record(n, dict(zip(header, values, strict=True)), source=source), text_field
+            )
+
+
+def _with_text(rec: Record, text_field: str) -> Record:
+    value = rec.fields.get(text_field)
+    if text_field not in rec.fields:
+        names = [repr(k) for k in rec.fields]
+        shown = ", ".join(names[:10]) + (", …" if len(names) > 10 else "")
+        rec.error = (
+            f"missing text field {text_field!r} (the record has {shown or 'no fields'}); "
+            "name the text field with --text-field"
+        )
+    elif not isinstance(value, str):
+        rec.error = f"text field {text_field!r} is {type(value).__name__}, expected a string"
+    else:
+        rec.text = value
+    return rec
+
+
+# --- writing -------------------------------------------------------------------
+
+
+def result_row(rec: Record, pred: Prediction | None, collisions: set[str]) -> dict[str, object]:
+    """The output record of ``rec``: its fields, then newsclf's own (the
+    prediction, or ``line`` and ``error`` when there is none).  A name the
+    input already uses goes to ``newsclf_NAME`` and into ``collisions``."""
+    ours: dict[str, object]
+    if pred is None:
+        ours = {"line": rec.line, "error": rec.error}
+        if rec.source is not None:
+            ours = {"file": rec.source, **ours}
+    else:
+        result = pred.to_dict()
+        ours = {key: result[key] for key in RESULT_KEYS}
+    row = dict(rec.fields)
+    for key, value in ours.items():
+        if key in rec.fields:
+            collisions.add(key)
+            key = f"newsclf_{key}"
+        row[key] = value
+    return row
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
+class Writer:
+    """Writes results as JSONL, CSV or a terminal table.
+
+    JSONL and the table stream out as they come.  CSV needs its header
+    first, and records may differ in their keys (an error record has
+    ``line`` and ``error``, another record an extra field): so CSV rows go
+    to a temporary spool file while the union of all keys is collected, and
+    :meth:`close` writes the header that covers every key, then every row.
+    Memory stays constant; nothing is dropped.
+    """
+
+    def __init__(self, out: IO[str], fmt: str, *, colour: bool = False) -> None:
+        self.out, self.fmt, self.colour = out, fmt, colour
+        #: Result names the input records already used (see :func:`result_row`).
+        self.collisions: set[str] = set()
+        self._keys: dict[str, None] = {}
+        self._spool: IO[str] | None = None
+        self._uncertain = False
+
+    def write(self, rec: Record, pred: Prediction | None) -> None:
+        """Write the result of ``rec``: its prediction, or its error when ``None``."""
+        if self.fmt == "table":
+            self.out.write(self._table_row(rec, pred) + "\n")
+            return
+        row = result_row(rec, pred, self.collisions)
+        if self.fmt == "jsonl":
+            self.out.write(_dumps(row) + "\n")
+            return
+        if self._spool is None:
+            self._spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
+        self._keys.update(dict.fromkeys(row))
+        self._spool.write(_dumps(row) + "\n")
+
+    def close(self) -> None:
+        """Write what is held back: the CSV rows, the table's legend."""
+        if self._uncertain:
+            self.out.write(UNCERTAIN_LEGEND)
+        if self._spool is None:
+            return
+        spool, self._spool = self._spool, None
+        with spool:
+            writer = csv.DictWriter(self.out, fieldnames=list(self._keys), restval="")
+            writer.writeheader()
+            spool.seek(0)
+            for line in spool:
+                row = json.loads(line)
+                writer.writerow(
+                    {k: _dumps(v) if isinstance(v, dict | list) else v for k, v in row.items()}
+                )
+
+    def _table_row(self, rec: Record, pred: Prediction | None) -> str:
+        where = f"¶{rec.fields['index']}" if rec.is_text else str(rec.line)
+        if pred is None:
+            return f"{where:>6}  ERROR {rec.error}"
+        self._uncertain |= pred.uncertain
+        shown = f"{pred.label:<12}"
+        if self.colour:
+            shown = f"{_COLOURS.get(pred.label, _OTHER_COLOUR)}{shown}\033[0m"
+        text = rec.text or ""
+        if len(text) > 90:
+            text = text[:89] + "…"
+        flag = "?" if pred.uncertain else " "
+        # Arabic is left as is: the terminal's own bidi algorithm renders it.
+        return f"{where:>6}  {shown} {pred.score:.2f}{flag}  {text}"

@@ -1,0 +1,219 @@
+"""Record reading and writing (newsclf._records): every input record gives one record, nothing
+is lost, the output is always standard JSON in valid UTF-8.  No model needed: fast."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from newsclf._model import Prediction
+from newsclf._records import Record, UsageError, Writer, check_inputs, read_records, result_row
+
+ARTICLE = "قصفت المدفعية مواقع المسلحين\n\n• اشترك الآن\n"
+PRED = Prediction(
+    label="military", score=0.9, scores={"military": 0.9, "other": 0.1}, uncertain=False
+)
+
+
+def read(tmp_path: Path, name: str, data: bytes | str, text_field: str = "text") -> list[Record]:
+    path = tmp_path / name
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    path.write_bytes(data)
+    return list(read_records([str(path)], None, text_field))
+
+
+def outcome(records: list[Record]) -> list[tuple[int, str | None, str | None]]:
+    return [(r.line, r.text, r.error) for r in records]
+
+
+def test_text_gives_one_record_per_paragraph(tmp_path: Path) -> None:
+    recs = read(tmp_path, "a.txt", ARTICLE)
+    assert outcome(recs) == [(1, "قصفت المدفعية مواقع المسلحين", None), (3, "اشترك الآن", None)]
+    assert [r.fields["index"] for r in recs] == [0, 1] and all(r.is_text for r in recs)
+
+
+@pytest.mark.parametrize("name", ["a.txt", "a.jsonl", "a.csv", "a.tsv"])
+def test_a_utf8_byte_order_mark_is_dropped(tmp_path: Path, name: str) -> None:
+    """Regression: a BOM made every CSV record fail (header '\\ufefftext') and JSONL line 1."""
+    body = {
+        "a.txt": "قصف\n",
+        "a.jsonl": '{"text": "قصف"}\n',
+        "a.csv": "text,id\nقصف,1\n",
+        "a.tsv": "text\tid\nقصف\t1\n",
+    }[name]
+    (rec,) = read(tmp_path, name, "\ufeff" + body)
+    assert rec.error is None and rec.text == "قصف"
+
+
+@pytest.mark.parametrize(
+    "data", ["hello\nworld\n".encode("utf-16"), "hello\n".encode("utf-16-le"), b"a\x00b\n"]
+)
+def test_utf16_and_nul_bytes_are_refused(tmp_path: Path, data: bytes) -> None:
+    """Regression: UTF-16 input was classified as garbage."""
+    with pytest.raises(UsageError, match=r"not UTF-8 text.*iconv"):
+        read(tmp_path, "a.txt", data)
+
+
+def test_csv_stray_quote_fails_one_row_and_the_next_rows_survive(tmp_path: Path) -> None:
+    """Regression: one stray `"` merged every following row into one field, exit 0."""
+    rows = ["text,id", "أول,1", '"ثان,2', *[f"سطر {i},{i}" for i in range(3, 13)]]
+    recs = read(tmp_path, "a.csv", "\n".join(rows) + "\n")
+    assert len(recs) == 12
+    assert recs[1].line == 3 and "invalid CSV" in (recs[1].error or "")
+    assert [r.text for r in recs[2:]] == [f"سطر {i}" for i in range(3, 13)]
+    assert [r.line for r in recs[2:]] == list(range(4, 14))
+
+
+def test_csv_quote_errors_and_legitimate_quoting(tmp_path: Path) -> None:
+    data = 'text,id\n"a ""quoted"" word",1\n"two\nlines",2\n"closed"junk,3\nok,4\n'
+    recs = read(tmp_path, "a.csv", data)
+    assert outcome(recs)[:2] == [(2, 'a "quoted" word', None), (3, "two\nlines", None)]
+    assert recs[2].line == 5 and "invalid CSV" in (recs[2].error or "")
+    assert recs[3].text == "ok"
+
+
+def test_csv_field_of_one_megabyte(tmp_path: Path) -> None:
+    """Regression: a field over 128 KiB killed the run (the README promises 1 MB paragraphs)."""
+    big = "قصف " * 250_000
+    recs = read(tmp_path, "a.csv", f'text,id\n"{big}",1\nok,2\n')
+    assert [r.text for r in recs] == [big, "ok"]
+
+
+@pytest.mark.parametrize("name,sep", [("a.csv", ","), ("a.tsv", "\t")])
+def test_ragged_rows_are_errors_not_null_keys(tmp_path: Path, name: str, sep: str) -> None:
+    """Regression: extra columns went under a "null" key."""
+    data = (
+        sep.join(["text", "id"])
+        + "\n"
+        + "\n".join([sep.join(r) for r in (["a", "1", "x"], ["b"], ["c", "3"])])
+    )
+    recs = read(tmp_path, name, data + "\n")
+    assert "expected 2 fields as in the header, found 3" in (recs[0].error or "")
+    assert "found 1" in (recs[1].error or "")
+    assert recs[2].fields == {"text": "c", "id": "3"} and recs[2].error is None
+
+
+def test_csv_invalid_utf8_is_one_error_record(tmp_path: Path) -> None:
+    recs = read(tmp_path, "a.csv", b"text\n\xff\xfe bad\ngood\n")
+    assert [(r.line, r.error) for r in recs] == [(2, "invalid UTF-8 byte sequence"), (3, None)]
+
+
+@pytest.mark.parametrize(
+    "line,expected",
+    [
+        ('{"text": "a", "n": ' + "9" * 5000 + "}", "integer of 5000 digits"),
+        ("[" * 100_000, "nested too deeply"),
+        ('{"text": "abc \\ud800 def"}', "lone surrogate \\ud800"),
+        ('{"text": "\\udc80"}', "lone surrogate \\udc80"),
+        ('{"text": "a", "x": NaN}', "NaN is not a JSON number"),
+        ('{"text": "a", "x": -Infinity}', "-Infinity is not a JSON number"),
+        ('{"text": "a", "x": 1e999}', "out of range"),
+        ("{oops", "invalid JSON: Expecting property name"),
+        ("[1, 2]", "expected a JSON object, found list"),
+    ],
+)
+def test_jsonl_hostile_lines_become_error_records(tmp_path: Path, line: str, expected: str) -> None:
+    """Regression: big integers, deep nesting and lone surrogates raised (batch lost); NaN and
+    Infinity passed through as non-standard JSON.  The record after each one is read."""
+    recs = read(tmp_path, "a.jsonl", line + '\n{"text": "قصف"}\n')
+    assert recs[0].line == 1 and expected in (recs[0].error or ""), recs[0].error
+    assert recs[1].text == "قصف"
+
+
+def test_jsonl_valid_escapes_are_kept(tmp_path: Path) -> None:
+    (rec,) = read(
+        tmp_path, "a.jsonl", '{"text": "\\u0642\\u0635\\u0641 \\ud83d\\ude00", "n": 1e300}\n'
+    )
+    assert rec.text == "قصف 😀" and rec.fields["n"] == 1e300
+
+
+def test_missing_text_field_names_the_fields_and_the_option(tmp_path: Path) -> None:
+    (rec,) = read(tmp_path, "a.jsonl", '{"id": 1, "body": "قصف"}\n')
+    assert "missing text field 'text'" in (rec.error or "")
+    assert "'id', 'body'" in (rec.error or "") and "--text-field" in (rec.error or "")
+    (rec,) = read(tmp_path, "a.jsonl", '{"id": 1, "body": "قصف"}\n', text_field="body")
+    assert rec.text == "قصف"
+
+
+def test_several_inputs_name_their_file_in_error_records(tmp_path: Path) -> None:
+    (tmp_path / "a.jsonl").write_text('{"text": "قصف"}\n{oops\n', encoding="utf-8")
+    (tmp_path / "b.jsonl").write_text("{oops\n", encoding="utf-8")
+    paths = [str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl")]
+    recs = list(read_records(paths, None, "text"))
+    rows = [result_row(r, PRED if r.text else None, set()) for r in recs]
+    assert "file" not in rows[0]
+    assert rows[1] == {"file": paths[0], "line": 2, "error": rows[1]["error"]}
+    assert rows[2]["file"] == paths[1] and rows[2]["line"] == 1
+    (one,) = read_records(paths[1:], None, "text")
+    assert "file" not in result_row(one, None, set())
+
+
+def test_result_row_never_overwrites_an_input_field() -> None:
+    """Regression: an input field `line` was overwritten; newsclf's go to newsclf_NAME."""
+    collisions: set[str] = set()
+    fields: dict[str, object] = {"line": "L7", "error": "theirs", "label": "gold", "text": "x"}
+    bad = Record(3, dict(fields), error="text field 'text' is int, expected a string")
+    row = result_row(bad, None, collisions)
+    assert row["line"] == "L7" and row["newsclf_line"] == 3
+    assert row["error"] == "theirs" and row["newsclf_error"].startswith("text field")
+    good = result_row(Record(4, dict(fields), text="x"), PRED, collisions)
+    assert good["error"] == "theirs" and good["label"] == "gold"
+    assert good["newsclf_label"] == "military" and good["score"] == 0.9
+    assert collisions == {"line", "error", "label"}
+
+
+def test_fifo_and_dev_fd_are_inputs(tmp_path: Path) -> None:
+    """Regression: FIFOs and process substitution were refused as "no such file"."""
+    fifo = tmp_path / "in.jsonl"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_text, args=('{"text": "قصف"}\n',))
+    writer.start()
+    check_inputs([str(fifo)])
+    assert [r.text for r in read_records([str(fifo)], None, "text")] == ["قصف"]
+    writer.join()
+    r, w = os.pipe()
+    os.write(w, "قصف\n".encode())
+    os.close(w)
+    try:
+        check_inputs([f"/dev/fd/{r}"])
+        assert [x.text for x in read_records([f"/dev/fd/{r}"], None, "text")] == ["قصف"]
+    finally:
+        os.close(r)
+
+
+def test_a_folder_is_not_a_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="is a directory"):
+        check_inputs([str(tmp_path)])
+    with pytest.raises(UsageError, match="no such file"):
+        check_inputs([str(tmp_path / "absent.txt")])
+
+
+def test_csv_writer_keeps_every_key_and_writes_valid_json() -> None:
+    out = io.StringIO()
+    writer = Writer(out, "csv")
+    writer.write(Record(1, error="invalid JSON: x"), None)
+    writer.write(Record(2, {"id": "a", "text": "قصف"}, text="قصف"), PRED)
+    writer.close()
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert rows[0]["error"] == "invalid JSON: x" and rows[0]["label"] == ""
+    assert rows[1]["id"] == "a" and json.loads(rows[1]["scores"]) == {"military": 0.9, "other": 0.1}
+
+
+def test_table_explains_the_uncertain_marker_and_colours_any_label() -> None:
+    out = io.StringIO()
+    writer = Writer(out, "table", colour=True)
+    unsure = Prediction(label="other", score=0.4, scores={"other": 0.4, "x": 0.6}, uncertain=True)
+    writer.write(Record(1, {"index": 0}, text="نص", is_text=True), unsure)
+    writer.write(Record(2, error="invalid JSON: x"), None)
+    writer.close()
+    lines = out.getvalue().splitlines()
+    assert "¶0" in lines[0] and "0.40?" in lines[0] and "\033[" in lines[0]
+    assert "ERROR invalid JSON: x" in lines[1]
+    assert lines[-1].startswith("? uncertain")
