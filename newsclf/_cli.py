@@ -32,11 +32,16 @@ from typing import TYPE_CHECKING, Any, Protocol
 from newsclf._errors import NewsclfError
 from newsclf._records import (
     FORMATS,
+    Record,
     UsageError,
     Writer,
+    article_contexts,
+    articles,
     check_inputs,
+    classify_jsonl_lines,
     input_format,
     invalid_utf8,
+    raw_lines,
     read_lines,
     read_records,
 )
@@ -68,6 +73,12 @@ _EXAMPLES = {
 class _Progress(Protocol):
     def update(self, n: int) -> object: ...
     def close(self) -> object: ...
+
+
+def _default_model() -> str:
+    from newsclf._model import bundled_model_path
+
+    return str(bundled_model_path())
 
 
 def _load_model(path: str | None) -> Classifier:
@@ -122,29 +133,18 @@ def cmd_classify(args: argparse.Namespace) -> int:
     fmt = args.format or ("table" if out.isatty() else "jsonl")
     writer = Writer(out, fmt, colour=fmt == "table" and out.isatty())
     bar = _progress(args, paths)
-    records = read_records(paths, args.input_format, args.text_field or "text")
-    # With --jobs N, each chunk holds 4N model batches for the N workers.
-    chunk = args.batch_size * (1 if args.jobs == 1 else 4 * args.jobs)
-    total = failed = 0
-    first_error = ""
+    text_field = args.text_field or "text"
+    parallel_jsonl = (
+        args.jobs > 1
+        and fmt == "jsonl"
+        and args.article_field is None
+        and all(input_format(p, args.input_format) == "jsonl" for p in paths)
+    )
     try:
-        while batch := list(islice(records, chunk)):
-            preds = clf.classify_many(
-                [r.text for r in batch if r.text is not None],
-                threshold=args.threshold,
-                batch_size=args.batch_size,
-                n_jobs=args.jobs,
-            )
-            for rec in batch:
-                pred = next(preds) if rec.text is not None else None
-                if pred is None:
-                    failed += 1
-                    first_error = first_error or f"line {rec.line}: {rec.error}"
-                writer.write(rec, pred)
-            total += len(batch)
-            out.flush()
-            if bar is not None:
-                bar.update(len(batch))
+        if parallel_jsonl:
+            total, failed, first_error = _classify_jsonl_in_workers(clf, args, paths, writer, bar)
+        else:
+            total, failed, first_error = _classify_records(clf, args, paths, writer, bar)
     finally:
         writer.close()
         if bar is not None:
@@ -164,8 +164,86 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _classify_records(
+    clf: Classifier,
+    args: argparse.Namespace,
+    paths: Sequence[str],
+    writer: Writer,
+    bar: _Progress | None,
+) -> tuple[int, int, str]:
+    """Read, classify and write every record, whole articles at a time (each
+    paragraph read with its article); ``(records, failed, first error)``."""
+    records = read_records(paths, args.input_format, args.text_field or "text")
+    groups = articles(records, args.article_field)
+    # With --jobs N, each chunk holds 4N model batches for the N workers.
+    chunk = args.batch_size * (1 if args.jobs == 1 else 4 * args.jobs)
+    total = failed = 0
+    first_error = ""
+    while batch_groups := _take_records(groups, chunk):
+        batch = [r for g in batch_groups for r in g]
+        contexts = [c for g in batch_groups for c in article_contexts(g)]
+        good = [i for i, r in enumerate(batch) if r.text is not None]
+        preds = clf.classify_many(
+            [batch[i].text or "" for i in good],
+            contexts=[contexts[i] for i in good],
+            threshold=args.threshold,
+            batch_size=args.batch_size,
+            n_jobs=args.jobs,
+        )
+        for rec in batch:
+            pred = next(preds) if rec.text is not None else None
+            if pred is None:
+                failed += 1
+                first_error = first_error or f"line {rec.line}: {rec.error}"
+            writer.write(rec, pred)
+        total += len(batch)
+        writer.out.flush()
+        if bar is not None:
+            bar.update(len(batch))
+    return total, failed, first_error
+
+
+def _take_records(groups: Iterator[list[Record]], size: int) -> list[list[Record]]:
+    """Whole articles from ``groups`` until they hold at least ``size`` records."""
+    taken: list[list[Record]] = []
+    count = 0
+    while count < size and (group := next(groups, None)) is not None:
+        taken.append(group)
+        count += len(group)
+    return taken
+
+
+def _classify_jsonl_in_workers(
+    clf: Classifier,
+    args: argparse.Namespace,
+    paths: Sequence[str],
+    writer: Writer,
+    bar: _Progress | None,
+) -> tuple[int, int, str]:
+    """``--jobs N`` on JSONL in and out: the workers parse, classify and
+    format chunks of raw lines; this process only reads and writes."""
+    path, digest = clf._artifact_ref()
+    tasks = (
+        (path, digest, chunk, args.text_field or "text", source, args.threshold)
+        for source, chunk in raw_lines(paths)
+    )
+    total = failed = 0
+    first_error = ""
+    for text, n, bad, first, collisions in clf._pool(args.jobs).map_ordered(
+        classify_jsonl_lines, tasks
+    ):
+        writer.out.write(text)
+        writer.out.flush()
+        writer.collisions |= collisions
+        total, failed = total + n, failed + bad
+        first_error = first_error or first
+        if bar is not None:
+            bar.update(n)
+    return total, failed, first_error
+
+
 def cmd_strip(args: argparse.Namespace) -> int:
-    from newsclf import split_paragraphs
+    from newsclf._paragraphs import article_context, split_paragraphs
 
     path = args.file or "-"
     check_inputs([path])
@@ -177,7 +255,10 @@ def cmd_strip(args: argparse.Namespace) -> int:
         )
     lines = read_lines(path)
     paras = [(i, p[0]) for i, line in enumerate(lines) if (p := split_paragraphs(line))]
-    preds = clf.classify_many([p for _, p in paras], threshold=args.threshold)
+    context = article_context(p for _, p in paras)
+    preds = clf.classify_many(
+        [p for _, p in paras], contexts=[context] * len(paras), threshold=args.threshold
+    )
     drop = set()
     for (i, _), pred in zip(paras, preds, strict=True):
         if pred.label == "boilerplate" and not (args.keep_uncertain and pred.uncertain):
@@ -221,8 +302,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    clf = _load_model(args.model)
-    meta = dict(clf.metadata)
+    from newsclf._artifact import read_metadata
+
+    try:  # the metadata only: no array is read
+        meta = read_metadata(args.model or _default_model())
+    except NewsclfError as e:
+        raise UsageError(f"cannot load model: {e}") from e
     if args.json:
         print(json.dumps(meta, ensure_ascii=False, indent=2))
         return 0
@@ -242,8 +327,20 @@ def cmd_info(args: argparse.Namespace) -> int:
             f"ECE {m['ece']:.3f}"
         )
         for source, s in m.get("by_source", {}).items():
-            print(f"  {source:10s} macro-F1 {s['macro_f1']:.3f}, n={s['n']}")
+            topical = f", topical F1 {s['topical']['f1']:.3f}" if "topical" in s else ""
+            print(
+                f"  {source:10s} accuracy {s['accuracy']:.3f}, macro-F1 {s['macro_f1']:.3f}"
+                f"{topical}, n={s['n']}"
+            )
     print("versions:   " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()))
+    return 0
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    from newsclf._features import convert_legacy
+
+    out = convert_legacy(args.old, args.new, trust_pickle=args.trust_pickle)
+    print(f"wrote {out}")
     return 0
 
 
@@ -391,6 +488,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--text-field", default=None, help="field holding the text in records (default: text)"
     )
     p.add_argument(
+        "--article-field",
+        default=None,
+        metavar="FIELD",
+        help="records: consecutive records with the same FIELD value (e.g. doc_id) are one "
+        "article, each read with the others (default: each record alone; a text input is "
+        "one article)",
+    )
+    p.add_argument(
         "--format",
         choices=["jsonl", "csv", "table"],
         help="default: table on a terminal, jsonl otherwise",
@@ -461,6 +566,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     model_opts(p)
     p.set_defaults(func=cmd_evaluate)
+
+    p = add("convert", "Convert a format-1 (pickle) artifact into a data-only one.")
+    p.add_argument("old", metavar="OLD", help="format-1 artifact directory (model.joblib)")
+    p.add_argument("new", metavar="NEW", help="where to write the converted artifact")
+    p.add_argument(
+        "--trust-pickle",
+        action="store_true",
+        help="required: converting unpickles OLD/model.joblib, which runs code from it",
+    )
+    p.set_defaults(func=cmd_convert)
 
     if importlib.util.find_spec("newsclf._serve") is not None:
         p = add("serve", "Serve the classifier over HTTP, with a page for analysts.")

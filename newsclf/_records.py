@@ -39,6 +39,7 @@ import tempfile
 from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import islice
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 
@@ -328,6 +329,85 @@ def _with_text(rec: Record, text_field: str) -> Record:
     else:
         rec.text = value
     return rec
+
+
+# --- articles ------------------------------------------------------------------
+
+#: An article read from a stream is at most this many paragraphs: a normal
+#: article is read whole, an endless text stream in runs of this length.
+MAX_ARTICLE = 500
+
+
+def articles(records: Iterator[Record], article_field: str | None) -> Iterator[list[Record]]:
+    """Records grouped into the articles they come from, in order: the
+    paragraphs of one text input (in runs of at most :data:`MAX_ARTICLE`),
+    or consecutive records with the same ``article_field`` value; without
+    one, every record is its own article."""
+    group: list[Record] = []
+    key: object = None
+    for rec in records:
+        if rec.is_text:
+            k: object = ("file", rec.fields.get("file"))
+        elif article_field is not None and article_field in rec.fields:
+            k = ("field", json.dumps(rec.fields[article_field], sort_keys=True, default=str))
+        else:
+            k = ("record", id(rec))
+        if group and (k != key or len(group) >= MAX_ARTICLE):
+            yield group
+            group = []
+        group.append(rec)
+        key = k
+    if group:
+        yield group
+
+
+def article_contexts(group: list[Record]) -> list[str]:
+    """The article text each record of ``group`` is read with."""
+    from newsclf._paragraphs import article_context
+
+    context = article_context(r.text for r in group if r.text is not None)
+    return [context] * len(group)
+
+
+def classify_jsonl_lines(
+    path: str,
+    digest: str,
+    lines: list[tuple[int, str]],
+    text_field: str,
+    source: str | None,
+    threshold: float | None,
+) -> tuple[str, int, int, str, set[str]]:
+    """A worker task of ``newsclf classify --jobs N`` on JSONL: parse, classify
+    and format ``lines`` with the model ``(path, digest)``; returns the JSONL
+    output, the record count, the failed count, the first error and the
+    result names the input already used."""
+    from newsclf._model import load_cached
+
+    clf = load_cached(path, digest)
+    records = list(_read_jsonl(iter(lines), text_field, source))
+    preds = clf.classify_many([r.text for r in records if r.text is not None], threshold=threshold)
+    out = io.StringIO()
+    writer = Writer(out, "jsonl")
+    failed, first = 0, ""
+    for rec in records:
+        pred = next(preds) if rec.text is not None else None
+        if pred is None:
+            failed += 1
+            first = first or f"line {rec.line}: {rec.error}"
+        writer.write(rec, pred)
+    return out.getvalue(), len(records), failed, first, writer.collisions
+
+
+def raw_lines(paths: Sequence[str]) -> Iterator[tuple[str | None, list[tuple[int, str]]]]:
+    """The numbered lines of JSONL inputs, a file at a time, in chunks of
+    4,096: ``(source, chunk)``, ``source`` naming the file when there are several."""
+    for path in paths:
+        name = _name(path)
+        source = name if len(paths) > 1 else None
+        with _open(path) as f:
+            lines = _lines(f, name)
+            while chunk := list(islice(lines, 4096)):
+                yield source, chunk
 
 
 # --- writing -------------------------------------------------------------------

@@ -454,3 +454,48 @@ def test_head_on_an_endless_stream_ends_quietly(model_dir: Path) -> None:
     )
     assert json.loads(proc.stdout)["label"] == "military"
     assert proc.stderr == b""
+
+
+def test_jobs_2_on_jsonl_equals_jobs_1(cli: Run, tmp_path: Path, records: list[dict]) -> None:
+    """--jobs 2 on JSONL (parsing and formatting in the workers) gives --jobs 1's output,
+    error records included, in order."""
+    rows = [{"id": i, "text": r["text"]} for i, r in enumerate(records[:9000])]
+    path = jsonl_file(tmp_path / "in.jsonl", rows)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write('{"id": "bad", "text": 3}\n{oops\n')
+    one, two = cli("classify", str(path)), cli("classify", str(path), "--jobs", "2")
+    assert one.status == two.status == 1
+    assert one.out == two.out and len(one.out.splitlines()) == len(rows) + 2
+    assert one.err == two.err
+
+
+def test_text_article_is_read_with_its_article(cli: Run, tmp_path: Path, clf) -> None:
+    """A text input is one article: each paragraph is read with the others, as
+    classify_article reads it; --article-field groups records the same way."""
+    path = tmp_path / "a.txt"
+    path.write_text(ARTICLE, encoding="utf-8")
+    rows = [json.loads(line) for line in cli("classify", str(path)).out.splitlines()]
+    expected = clf.classify_article(ARTICLE)
+    assert [r["score"] for r in rows] == [p.score for p in expected]
+    records = [{"doc": "d1", "text": p.text} for p in expected]
+    feed = jsonl_file(tmp_path / "feed.jsonl", records)
+    grouped = cli("classify", str(feed), "--article-field", "doc").out.splitlines()
+    assert [json.loads(line)["score"] for line in grouped] == [p.score for p in expected]
+
+
+def test_convert_needs_trust_and_converts(cli: Run, tmp_path: Path, clf) -> None:
+    import hashlib
+
+    import joblib
+
+    old = tmp_path / "old"
+    old.mkdir()
+    joblib.dump(clf.pipeline, old / "model.joblib")
+    digest = hashlib.sha256((old / "model.joblib").read_bytes()).hexdigest()
+    meta = {"format_version": 1, "model_sha256": digest, "name": "old"}
+    (old / "metadata.json").write_text(json.dumps(meta), encoding="utf-8")
+    refused = cli("convert", str(old), str(tmp_path / "new"))
+    assert refused.status == 2 and "trust" in refused.err and "Traceback" not in refused.err
+    assert cli("convert", str(old), str(tmp_path / "new"), "--trust-pickle").status == 0
+    info = cli("info", "--json", "--model", str(tmp_path / "new"))
+    assert json.loads(info.out)["format_version"] == 2
