@@ -58,6 +58,7 @@ def cli(capsys, monkeypatch, model_dir: Path) -> Run:
     """``newsclf ARGS`` in this process, with the fixture model as the default model."""
     load = _cli._load_model
     monkeypatch.setattr(_cli, "_load_model", lambda path: load(path or str(model_dir)))
+    monkeypatch.setattr(_cli, "_default_model", lambda: str(model_dir))
 
     def run(*args: str, stdin: bytes | None = None) -> Result:
         if stdin is not None:
