@@ -253,24 +253,31 @@ def hash_tokens(tokens: Sequence[str]) -> np.ndarray:
 
 def _pattern_texts(a: np.ndarray, doc_of: np.ndarray, t: _Tables) -> list[int]:
     """Which texts of the stage-A batch ``a`` the pattern rules would touch:
-    those where their hint regex matches.  Every hint needs an ``@``, a
-    ``:``, a ``.`` before a Latin letter or eight digits, so the regex only
-    reads the few texts that have one of these."""
-    at = (a == 0x40) | (a == 0x3A)
-    dot = np.flatnonzero(a[:-1] == 0x2E)
-    at[dot[t.is_latin[a[dot + 1]]]] = True
-    candidates = set(doc_of[at].tolist())
-    digits = np.bincount(doc_of[t.is_digit[a]], minlength=int(doc_of[-1]) + 1 if len(a) else 0)
-    candidates.update(np.flatnonzero(digits >= 8).tolist())
-    if not candidates:
+    those where their hint regex matches.  Every hint holds an ``@``, a
+    ``://``, a ``www.``, a ``.`` before a Latin letter or eight digits in a row (spaces
+    and dashes between them allowed): the texts with one of the first three
+    are checked with the hint regex, the digit runs are found by one scan of
+    the whole batch."""
+    n = len(a)
+    if not n:
         return []
+    nxt = np.append(a[1:], [0, 0])
+    mark = (a == 0x40) | ((a == 0x3A) & (nxt[:n] == 0x2F) & (nxt[1 : n + 1] == 0x2F))
+    dot = np.flatnonzero(a[:-1] == 0x2E)
+    mark[dot[t.is_latin[a[dot + 1]]]] = True
+    w = (a == 0x77) | (a == 0x57)  # "www." before anything
+    dot = dot[dot >= 3]
+    mark[dot[w[dot - 1] & w[dot - 2] & w[dot - 3]]] = True
+    candidates = set(doc_of[mark].tolist())
     mapped = a.astype("<u4").tobytes().decode("utf-32-le")
-    bounds = np.concatenate([[-1], np.flatnonzero(a == _NEWLINE), [len(a)]])
-    return [
+    slow = {int(doc_of[m.start()]) for m in N._PHONE_HINT_RE.finditer(mapped)}
+    bounds = np.concatenate([[-1], np.flatnonzero(a == _NEWLINE), [n]])
+    slow.update(
         i
-        for i in sorted(candidates)
+        for i in candidates - slow
         if N._PATTERN_HINT_RE.search(mapped, bounds[i] + 1, bounds[i + 1]) is not None
-    ]
+    )
+    return sorted(slow)
 
 
 def _tokens_fast(texts: list[str], strip_clitics: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -422,10 +429,16 @@ class Features:
     value: np.ndarray
 
 
-def block_features(texts: list[str], block: Block) -> Features:
+def block_features(
+    texts: list[str], block: Block, tokens: dict[bool, tuple[np.ndarray, np.ndarray]] | None = None
+) -> Features:
     """The block's feature matrix of ``texts`` (what the featurizer's
-    ``transform`` gives), as coordinates."""
-    doc, tok = text_hashes(texts, strip_clitics=block.strip_clitics)
+    ``transform`` gives), as coordinates.  ``tokens`` caches the token hashes
+    of ``texts`` by ``strip_clitics``, for blocks that read the same texts."""
+    cache = {} if tokens is None else tokens
+    if block.strip_clitics not in cache:
+        cache[block.strip_clitics] = text_hashes(texts, strip_clitics=block.strip_clitics)
+    doc, tok = cache[block.strip_clitics]
     rows, cols = [], []
     lo, hi = block.ngram_range
     for n in range(lo, hi + 1):

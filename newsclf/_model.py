@@ -177,15 +177,16 @@ class Classifier:
         rows = self._recipe.coef.shape[0]
         scores = np.zeros((len(texts), rows))
         known = np.zeros(len(texts), np.int64)
+        own: dict[bool, Any] = {}  # token hashes of the paragraphs, shared by blocks
         for b, coef_t in zip(self._recipe.blocks, self._coef_t, strict=True):
-            if b.input == "paragraph":
-                feats = block_features(texts, b.block)
+            if b.input == "paragraph" or contexts is None:
+                feats = block_features(texts, b.block, own)
                 scores += b.weight * linear_scores(feats, coef_t)
-                known += support(feats)
+                if b.input == "paragraph":
+                    known += support(feats)
             else:  # each distinct article once
-                articles = texts if contexts is None else contexts
                 index: dict[str, int] = {}
-                rows_of = [index.setdefault(a, len(index)) for a in articles]
+                rows_of = [index.setdefault(a, len(index)) for a in contexts]
                 feats = block_features(list(index), b.block)
                 scores += b.weight * linear_scores(feats, coef_t)[rows_of]
         return scores + self._recipe.intercept, known

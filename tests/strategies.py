@@ -26,6 +26,11 @@ specials = st.sampled_from(
     [
         "https://www.example-news.com/ar/2026/ملف",
         "www.example.org",
+        "www.موقع",
+        "WWW.",
+        "x.Co",
+        "0791234567",
+        "٠٧٩ ١٢٣ ٤٥٦٧",
         "info@example-news.com",
         "@ExampleNewsAr",
         "+971 4 555 1234",

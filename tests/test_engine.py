@@ -111,3 +111,24 @@ def test_inference_imports_numpy_and_the_normalizer_only(model_dir: Path) -> Non
     loaded = set(json.loads(out.stdout))
     heavy = {"sklearn", "scipy", "pandas", "pyarrow", "datasets", "matplotlib", "camel_tools"}
     assert not loaded & heavy, loaded & heavy
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "انظر www.موقع الان",
+        "زوروا WWW.Example.COM اليوم",
+        "اتصلوا على ٠٧٩ ١٢٣ ٤٥٦٧ أو 00962-6-5551234",
+        "راسلونا info@example-news.com و @ExampleNewsAr",
+        "قال: «نعم» والساعة 10:30 في 2026/12/01",
+        "الحكومةالتي قويةبما أوكرانياالذي والجيش للأمم",
+        "… ﻻ ‥ ‰",
+    ],
+)
+def test_tricky_texts_take_the_right_path(text: str) -> None:
+    """Placeholders (the regex path), glued words, proclitics and multi-character maps."""
+    batch = [text, "قصفت المدفعية", text]
+    doc, hashes = text_hashes(batch)
+    ref_doc, ref_hashes = _reference(batch, True)
+    np.testing.assert_array_equal(doc, ref_doc)
+    np.testing.assert_array_equal(hashes, ref_hashes)
