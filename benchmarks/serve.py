@@ -1,0 +1,331 @@
+"""Load test of ``newsclf serve`` on loopback -> benchmarks/SERVE.md.
+
+    uv run --group bench python benchmarks/serve.py [--duration 30] [--runs 3]
+
+Each run starts the server (one worker) in a subprocess pinned to CPU 0,
+then drives it from this process, pinned to CPU 1 (on a machine with two
+CPUs or more): ``--clients`` concurrent clients, each sending its next
+request as soon as the last one is answered, for ``--duration`` seconds
+with one text per request, then as long with 64 texts per request.  It
+records requests/s, paragraphs/s, p50/p99 latency, errors, and the
+server's RSS (``VmRSS`` in /proc) after start-up and at the end.  The
+library alone, ``clf.predict_proba`` in one process pinned to CPU 0, on the
+same paragraphs, is the yardstick.  The table holds the medians of the runs.
+
+The paragraphs are the project's own (``training/data/original.jsonl``).
+Every request goes to 127.0.0.1 and every loop is bounded in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "training" / "data" / "original.jsonl"
+OUT = Path(__file__).with_name("SERVE.md")
+SERVER_CPU, CLIENT_CPU = 0, 1
+SERVE = (
+    "import argparse, sys\n"
+    "from newsclf import _serve\n"
+    "parser = argparse.ArgumentParser()\n"
+    "_serve.add_arguments(parser)\n"
+    "sys.exit(_serve.run(parser.parse_args()))\n"
+)
+IMPORTS = {
+    "starlette + uvicorn": "import starlette.applications, starlette.routing, uvicorn",
+    "fastapi + uvicorn": "import fastapi, uvicorn",
+}
+
+
+def paragraphs() -> list[str]:
+    with open(DATA, encoding="utf-8") as f:
+        return [json.loads(line)["text"] for line in f]
+
+
+def pin(cpu: int) -> None:
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > max(SERVER_CPU, CLIENT_CPU):
+        os.sched_setaffinity(0, {cpu})
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def import_seconds(statement: str, repeat: int = 5) -> float | None:
+    """Best wall time of a fresh interpreter running ``statement``, less an empty one."""
+
+    def best(code: str) -> float:
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    try:
+        return best(statement) - best("pass")
+    except subprocess.CalledProcessError:
+        return None  # not installed
+
+
+def library_rate(model: str | None, texts: list[str], rounds: int = 3) -> float:
+    """Paragraphs/s of ``predict_proba`` in this process, pinned to the server's CPU."""
+    import newsclf
+
+    pin(SERVER_CPU)
+    clf = newsclf.load(model)
+    batch = texts * 10
+    clf.predict_proba(texts[:100])
+    rates = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        clf.predict_proba(batch)
+        rates.append(len(batch) / (time.perf_counter() - start))
+    pin(CLIENT_CPU)
+    return statistics.median(rates)
+
+
+class Server:
+    """``newsclf serve`` in a subprocess pinned to one CPU."""
+
+    def __init__(self, model: str | None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        args = ["--port", str(self.port), *(["--model", model] if model else [])]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", SERVE, *args],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=lambda: pin(SERVER_CPU),
+        )
+
+    async def ready(self, session: Any) -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}")
+            try:
+                async with session.get(self.url + "/readyz") as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            await asyncio.sleep(0.1)
+        raise RuntimeError("server not ready in 120 s")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(30)
+
+
+async def load(
+    session: Any, url: str, texts: list[str], per_request: int, clients: int, seconds: float
+) -> dict[str, float]:
+    """``clients`` closed-loop clients for ``seconds``; the figures."""
+    latencies: list[float] = []
+    errors = 0
+    stop = time.monotonic() + seconds
+    bodies = [
+        json.dumps({"texts": [texts[(i + j) % len(texts)] for j in range(per_request)]}).encode()
+        for i in range(0, len(texts), max(1, per_request // 4))
+    ]
+
+    async def client(k: int) -> None:
+        nonlocal errors
+        i = k
+        while time.monotonic() < stop:
+            body = bodies[i % len(bodies)]
+            i += clients
+            start = time.perf_counter()
+            try:
+                async with session.post(
+                    url + "/v1/classify", data=body, headers={"Content-Type": "application/json"}
+                ) as r:
+                    results = (await r.json())["results"]
+                    if r.status != 200 or len(results) != per_request:
+                        errors += 1
+            except Exception:
+                errors += 1
+            latencies.append(time.perf_counter() - start)
+
+    start, cpu = time.perf_counter(), time.process_time()
+    await asyncio.gather(*(client(k) for k in range(clients)))
+    elapsed = time.perf_counter() - start
+    cpu = time.process_time() - cpu
+    latencies.sort()
+    n = len(latencies)
+    return {
+        "requests_s": n / elapsed,
+        "paragraphs_s": n * per_request / elapsed,
+        "p50_ms": 1000 * latencies[n // 2],
+        "p99_ms": 1000 * latencies[min(n - 1, int(n * 0.99))],
+        "errors": errors,
+        "requests": n,
+        "client_cpu": cpu / elapsed,
+    }
+
+
+async def one_run(args: argparse.Namespace, texts: list[str]) -> dict[str, Any]:
+    import aiohttp
+
+    server = Server(args.model)
+    connector = aiohttp.TCPConnector(limit=args.clients)
+    timeout = aiohttp.ClientTimeout(total=60)
+    try:
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+            await server.ready(session)
+            await load(session, server.url, texts, 1, args.clients, 2)  # warm-up
+            rss_start = rss_mib(server.proc.pid)
+            out: dict[str, Any] = {"rss_start": rss_start, "load": os.getloadavg()[0]}
+            for per_request in (1, 64):
+                out[per_request] = await load(
+                    session, server.url, texts, per_request, args.clients, args.duration
+                )
+                out[per_request]["rss"] = rss_mib(server.proc.pid)
+            return out
+    finally:
+        server.stop()
+
+
+def median(runs: list[dict[str, Any]], *keys: Any) -> float:
+    values = []
+    for run in runs:
+        for key in keys:
+            run = run[key]
+        values.append(run)
+    return statistics.median(values)
+
+
+def report(args: argparse.Namespace, runs: list[dict[str, Any]]) -> str:
+    import newsclf
+
+    clf = newsclf.load(args.model)
+    imports = {name: import_seconds(code) for name, code in IMPORTS.items()}
+    rows = []
+    for per_request, name in ((1, "1 text per request"), (64, "64 texts per request")):
+        para = median(runs, per_request, "paragraphs_s")
+        share = statistics.median(r[per_request]["paragraphs_s"] / r["library"] for r in runs)
+        rows.append(
+            f"| {name} | {median(runs, per_request, 'requests_s'):,.0f} | {para:,.0f} "
+            f"| {share:.0%} "
+            f"| {median(runs, per_request, 'p50_ms'):.1f} "
+            f"| {median(runs, per_request, 'p99_ms'):.1f} "
+            f"| {sum(r[per_request]['errors'] for r in runs)} "
+            f"| {sum(r[per_request]['requests'] for r in runs):,} |"
+        )
+    rss = "; ".join(f"{r['rss_start']:.0f} → {r[1]['rss']:.0f} → {r[64]['rss']:.0f}" for r in runs)
+    loads = ", ".join(f"{r['load']:.1f}" for r in runs)
+    libraries = ", ".join(f"{r['library']:,.0f}" for r in runs)
+    client = max(r[k]["client_cpu"] for r in runs for k in (1, 64))
+    import_lines = [
+        f"- {name}: {'not installed' if s is None else f'{1000 * s:.0f} ms'}"
+        for name, s in imports.items()
+    ]
+    return "\n".join(
+        [
+            "# `newsclf serve` under load",
+            "",
+            "Written by `benchmarks/serve.py` (`uv run --group bench python benchmarks/serve.py`).",
+            "",
+            f"- Machine: {os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), "
+            f"Python {platform.python_version()}, model `{clf.metadata['name']}` "
+            f"({len(clf.labels)} labels).",
+            f"- Server: `newsclf serve`, one worker, pinned to CPU {SERVER_CPU}; load generator "
+            f"(aiohttp, {args.clients} closed-loop clients) pinned to CPU {CLIENT_CPU}; "
+            "loopback only.",
+            f"- Texts: the project's {len(paragraphs())} paragraphs of "
+            "`training/data/original.jsonl`, round robin.",
+            f"- {args.duration:.0f} s per scenario after a 2 s warm-up; medians of {len(runs)} "
+            "runs (errors and requests: totals).",
+            f"- Load average (1 min) at the start of each run: {loads}; the load generator used "
+            f"at most {client:.0%} of its CPU (it is not the bottleneck when well below 100%).",
+            "",
+            "| scenario | requests/s | paragraphs/s | of library | p50 ms | p99 ms | errors "
+            "| requests |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+            *rows,
+            "",
+            f"Library in one process (`clf.predict_proba` on {len(paragraphs()) * 10:,} "
+            f"paragraphs, pinned to CPU {SERVER_CPU}, measured before each run; "
+            '"of library" is the median of the per-run ratios): '
+            f"**{median(runs, 'library'):,.0f} paragraphs/s** "
+            f"(runs: {libraries}).",
+            "",
+            "Server RSS in MiB after start-up and a 2 s warm-up → after the single-text "
+            f"load → after the 64-text load, per run: {rss}.",
+            "",
+            "Reading the figures: each request costs the server its own HTTP and JSON work "
+            "(parsing, routing, validation, encoding; a few hundred microseconds of Python), "
+            "while the model needs tens of microseconds per paragraph plus a fixed cost per "
+            "call. The batcher gathers concurrent requests into one model call, so the fixed "
+            "cost is shared, but the per-request cost cannot be: single-text requests stay "
+            "far below the library's rate (the issue's target of half of it is not met), "
+            "while 64-text requests get most of it.  Clients that can should send many texts "
+            "per request (`/v1/classify` or V2 `infer`).",
+            "",
+            "## Why Starlette + uvicorn",
+            "",
+            "Import time of the web stack (fresh interpreter, best of 5, less an empty one), "
+            "in this environment:",
+            *import_lines,
+            "",
+            "Measured the same way in a scratch environment with FastAPI 0.165 (pydantic 2.14), "
+            "Starlette 1.10 and uvicorn 0.54, wall time including the interpreter: "
+            "`import starlette.applications, starlette.routing, starlette.responses, uvicorn` "
+            "0.27 s, `import fastapi, uvicorn` 0.88 s.  FastAPI adds pydantic and its "
+            "schema machinery for request validation and a generated OpenAPI document; "
+            "newsclf's four request bodies are checked by one small table-driven validator "
+            "(`newsclf/_serve.py`), and the OpenAPI document is a static file checked "
+            "against the routes by the tests.  So: Starlette, one dependency instead of "
+            "three, 0.6 s less start-up, the same ASGI server.  `httptools` and `uvloop` "
+            "(in the `serve` extra; uvicorn picks them up) cut the server's CPU per "
+            "single-text request by about a quarter against h11 and asyncio's loop.",
+            "",
+        ]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", help="artifact directory (default: bundled)")
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds per scenario")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    texts = paragraphs()
+    runs = []
+    for i in range(args.runs):
+        # The yardstick is measured before each run, so that both see the same machine.
+        library = library_rate(args.model, texts)
+        run = {**asyncio.run(one_run(args, texts)), "library": library}
+        print(f"run {i + 1}: {json.dumps(run)}", file=sys.stderr)
+        runs.append(run)
+    text = report(args, runs)
+    args.out.write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,686 @@
+"""``newsclf serve``: the classifier over HTTP, and a page for analysts.
+
+One Starlette app served by uvicorn.  The model is loaded once, in the
+lifespan; every model call runs on one dedicated thread, so the event loop
+never waits for the CPU.  The texts of concurrent ``/v1/classify`` and V2
+``infer`` requests are gathered for a few milliseconds into one model call
+(:class:`Batcher`), so many small requests cost about as much as one big one.
+
+Routes (documented in ``_static/openapi.json``, served at ``/openapi.json``):
+
+- ``GET /`` the page; ``GET /docs`` the API reference; ``GET /static/*``
+- ``GET /healthz``, ``GET /readyz``, ``GET /v1/model``
+- ``POST /v1/classify``, ``POST /v1/articles``, ``POST /v1/explain``
+- Open Inference Protocol V2: ``GET /v2``, ``GET /v2/health/live``,
+  ``GET /v2/health/ready``, ``GET /v2/models/{name}``,
+  ``GET /v2/models/{name}/ready``, ``POST /v2/models/{name}/infer``
+
+Errors are JSON ``{"error": CODE, "detail": ...}``: ``malformed_json`` 400,
+``invalid_request`` 422, ``body_too_large`` and ``too_many_texts`` 413,
+``unknown_model`` and ``not_found`` 404, ``method_not_allowed`` 405,
+``internal`` 500 (a bug, never bad input).
+
+This module imports only the standard library: ``newsclf`` builds its
+command line from :func:`add_arguments` without paying for (or needing)
+Starlette and uvicorn, which come with the ``serve`` extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import inspect
+import json
+import math
+import os
+import re
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from newsclf._model import Classifier, Prediction
+
+__all__ = ["MAX_BODY", "MAX_TEXTS", "add_arguments", "create_app", "run"]
+
+#: Default limit of a request body, in bytes.
+MAX_BODY = 4 * 1024 * 1024
+#: Default limit of texts in one request (paragraphs, for ``/v1/articles``).
+MAX_TEXTS = 1024
+#: How long the batcher waits for more requests once one has arrived, in seconds.
+BATCH_WINDOW = 0.002
+#: Most texts in one model call (more requests wait for the next call).
+MAX_BATCH = 4096
+#: Most n-grams per label that ``/v1/explain`` returns.
+MAX_TOP = 100
+#: ``{name}`` in the V2 routes accepts the model's own name and this one.
+SERVER_NAME = "newsclf"
+#: Metadata keys ``/v1/model`` shows (the rest, e.g. data paths, stays private).
+PUBLIC_METADATA = ("name", "labels", "metrics", "versions", "created", "format_version")
+
+_STATIC = Path(__file__).with_name("_static")
+#: Environment variable carrying the settings to each ``--workers`` process.
+_ENV = "NEWSCLF_SERVE_CONFIG"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class RequestError(Exception):
+    """A request the server refuses: HTTP ``status``, a stable ``error``
+    code and a ``detail`` for people."""
+
+    def __init__(self, status: int, error: str, detail: object) -> None:
+        super().__init__(f"{status} {error}: {detail}")
+        self.status = status
+        self.error = error
+        self.detail = detail
+
+
+def _invalid(detail: str) -> RequestError:
+    return RequestError(422, "invalid_request", detail)
+
+
+# --- request bodies ----------------------------------------------------------
+
+#: What each JSON body may hold: field -> (JSON type, required).  An optional
+#: field given as ``null`` counts as absent.  Checked by :func:`validate`.
+Schema = dict[str, tuple[str, bool]]
+CLASSIFY: Schema = {"texts": ("string[]", True), "threshold": ("number", False)}
+ARTICLE: Schema = {
+    "text": ("string", True),
+    "title": ("string", False),
+    "threshold": ("number", False),
+}
+EXPLAIN: Schema = {"text": ("string", True), "top": ("integer", False)}
+INFER: Schema = {
+    "inputs": ("object[]", True),
+    "id": ("string", False),
+    "parameters": ("object", False),
+    "outputs": ("object[]", False),
+}
+INFER_INPUT: Schema = {
+    "name": ("string", True),
+    "shape": ("integer[]", True),
+    "datatype": ("string", True),
+    "data": ("array", True),
+    "parameters": ("object", False),
+}
+INFER_OUTPUT: Schema = {"name": ("string", True), "parameters": ("object", False)}
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+#: How error messages name each JSON type of a schema.
+_KINDS = {
+    "string": "a string of valid Unicode",
+    "number": "a finite number",
+    "integer": "an integer",
+    "object": "an object",
+    "array": "an array",
+    "string[]": "an array of strings",
+    "integer[]": "an array of integers",
+    "object[]": "an array of objects",
+}
+
+
+def _is(value: object, kind: str) -> bool:
+    if kind == "number":
+        return (
+            isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        )
+    if kind == "string":
+        return isinstance(value, str) and not _SURROGATE.search(value)
+    return _json_type(value) == kind
+
+
+def _check(value: object, kind: str, where: str) -> None:
+    item = kind.removesuffix("[]")
+    if item != kind and isinstance(value, list):
+        for i, v in enumerate(value):
+            _check(v, item, f"{where}[{i}]")
+    elif item != kind or not _is(value, kind):
+        got = "lone surrogates" if isinstance(value, str) else _json_type(value)
+        raise _invalid(f"{where} must be {_KINDS[kind]}, got {got}")
+
+
+def validate(body: object, schema: Schema, where: str = "body") -> dict[str, Any]:
+    """``body`` as a dict with every field of ``schema`` (``None`` when an
+    optional field is absent); :class:`RequestError` 422 when it does not fit."""
+    if not isinstance(body, dict):
+        raise _invalid(f"{where} must be {_KINDS['object']}, got {_json_type(body)}")
+    unknown = sorted(set(body) - set(schema))
+    if unknown:
+        raise _invalid(f"{where} has unknown fields {unknown}; expected {sorted(schema)}")
+    out = {}
+    for name, (kind, required) in schema.items():
+        value = body.get(name)
+        if value is None and required:
+            raise _invalid(f"{where} is missing {name!r}")
+        if value is not None:
+            _check(value, kind, name if where == "body" else f"{where}.{name}")
+        out[name] = value
+    return out
+
+
+def _count(n: int, limit: int, what: str) -> None:
+    if n > limit:
+        raise RequestError(413, "too_many_texts", f"{n} {what}; the limit is {limit}")
+
+
+def _threshold(value: float | None, default: float) -> float:
+    if value is None:
+        return default
+    if not 0.0 <= value <= 1.0:
+        raise _invalid(f"threshold must be within [0, 1], got {value}")
+    return float(value)
+
+
+async def read_json(request: Request, limit: int) -> object:
+    """The request's JSON body, refused with 413 as soon as it passes
+    ``limit`` bytes (never read whole first), 400 when it is not JSON."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise RequestError(413, "body_too_large", f"the body is over the {limit}-byte limit")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise RequestError(413, "body_too_large", f"the body is over the {limit}-byte limit")
+        chunks.append(chunk)
+    try:
+        return json.loads(b"".join(chunks))
+    except (ValueError, RecursionError) as e:  # UnicodeDecodeError is a ValueError
+        raise RequestError(400, "malformed_json", f"the body is not JSON: {e}") from None
+
+
+def _flatten(data: list[Any], where: str) -> Iterator[str]:
+    for i, v in enumerate(data):
+        if isinstance(v, list):
+            yield from _flatten(v, f"{where}[{i}]")
+        else:
+            _check(v, "string", f"{where}[{i}]")
+            yield v
+
+
+def infer_texts(body: object, max_texts: int) -> tuple[list[str], dict[str, Any]]:
+    """The texts of a V2 infer request (one ``BYTES`` input of shape ``[n]``
+    or ``[n, 1]``) and the request's fields."""
+    req = validate(body, INFER)
+    if len(req["inputs"]) != 1:
+        raise _invalid(f"inputs must hold exactly one tensor, got {len(req['inputs'])}")
+    tensor = validate(req["inputs"][0], INFER_INPUT, "inputs[0]")
+    if tensor["datatype"] != "BYTES":
+        raise _invalid(f"inputs[0].datatype must be 'BYTES', got {tensor['datatype']!r}")
+    shape = tensor["shape"]
+    if not (len(shape) == 1 or (len(shape) == 2 and shape[1] == 1)) or shape[0] < 0:
+        raise _invalid(f"inputs[0].shape must be [n] or [n, 1], got {shape}")
+    _count(shape[0], max_texts, "texts")
+    texts = list(_flatten(tensor["data"], "inputs[0].data"))
+    if len(texts) != shape[0]:
+        raise _invalid(f"inputs[0].shape {shape} does not match its {len(texts)} strings")
+    for i, out in enumerate(req["outputs"] or []):
+        validate(out, INFER_OUTPUT, f"outputs[{i}]")
+    return texts, req
+
+
+# --- the model side ----------------------------------------------------------
+
+
+class Batcher:
+    """Gathers the texts of concurrent requests into one call of ``score``
+    (run on ``executor``), and hands each request its share, in order.
+
+    Once a request arrives, the batcher takes the others that reach it while
+    the event loop still has requests to read (for at most ``window``
+    seconds, and at most ``max_batch`` texts unless one request alone holds
+    more), scores them, and starts over.  While the model works, new
+    requests queue up for the next call; a lone request waits for nothing.
+    """
+
+    def __init__(
+        self,
+        score: Callable[[list[str]], list[Prediction]],
+        executor: ThreadPoolExecutor,
+        *,
+        window: float = BATCH_WINDOW,
+        max_batch: int = MAX_BATCH,
+    ) -> None:
+        self._score = score
+        self._executor = executor
+        self._window = window
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[tuple[list[str], asyncio.Future[list[Prediction]]]]
+        self._queue = asyncio.Queue()
+
+    async def classify(self, texts: list[str]) -> list[Prediction]:
+        """The predictions for ``texts``, from a model call shared with
+        whatever other requests are waiting."""
+        if not texts:
+            return []
+        future: asyncio.Future[list[Prediction]] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((texts, future))
+        return await future
+
+    async def _gather(self) -> list[tuple[list[str], asyncio.Future[list[Prediction]]]]:
+        loop = asyncio.get_running_loop()
+        batch = [await self._queue.get()]
+        size = len(batch[0][0])
+        deadline = loop.time() + self._window
+        idle_turns = 0
+        while size < self._max_batch and idle_turns < 2 and loop.time() < deadline:
+            if self._queue.empty():
+                idle_turns += 1
+                await asyncio.sleep(0)  # a turn of the loop: requests it has read come in
+                continue
+            idle_turns = 0
+            batch.append(self._queue.get_nowait())
+            size += len(batch[-1][0])
+        return batch
+
+    async def run(self) -> None:
+        """Serve the queue until cancelled."""
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = await self._gather()
+            batch = [(texts, f) for texts, f in batch if not f.done()]  # done: cancelled
+            if not batch:
+                continue
+            all_texts = [t for texts, _ in batch for t in texts]
+            try:
+                preds = await loop.run_in_executor(self._executor, self._score, all_texts)
+            except Exception as e:
+                for _, f in batch:
+                    if not f.done():
+                        f.set_exception(e)
+                continue
+            start = 0
+            for texts, f in batch:
+                if not f.done():
+                    f.set_result(preds[start : start + len(texts)])
+                start += len(texts)
+
+
+class Service:
+    """What the routes share: the loaded model, its thread, the batcher, the limits."""
+
+    def __init__(
+        self, clf: Classifier, executor: ThreadPoolExecutor, *, max_body: int, max_texts: int
+    ) -> None:
+        self.clf = clf
+        self.executor = executor
+        self.max_body = max_body
+        self.max_texts = max_texts
+        meta = clf.metadata
+        self.name = str(meta["name"])
+        self.names = {self.name, SERVER_NAME}
+        self.labels = list(clf.labels)
+        self.threshold = clf.threshold
+        self.takes_title = "title" in inspect.signature(clf.classify_article).parameters
+        # Scored at threshold 0, a prediction is uncertain only when the text
+        # has no known feature; each request then applies its own threshold.
+        self.batcher = Batcher(
+            lambda texts: list(clf.classify_many(texts, threshold=0.0)), executor
+        )
+        self.model_info = {
+            **{k: meta[k] for k in PUBLIC_METADATA if k in meta},
+            "labels": self.labels,
+            "threshold": self.threshold,
+            "limits": {"max_body": max_body, "max_texts": max_texts},
+        }
+
+    async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``fn(*args, **kwargs)`` on the model's thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+
+    async def body(self, request: Request, schema: Schema) -> dict[str, Any]:
+        return validate(await read_json(request, self.max_body), schema)
+
+    def check_name(self, name: str) -> None:
+        if name not in self.names:
+            raise RequestError(
+                404,
+                "unknown_model",
+                f"no model {name!r}; this server has {self.name!r} (also called {SERVER_NAME!r})",
+            )
+
+
+def _service(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+def _result(pred: Prediction, cut: float) -> dict[str, Any]:
+    return {
+        "label": pred.label,
+        "score": pred.score,
+        "scores": dict(pred.scores),
+        "uncertain": pred.uncertain or pred.score < cut,
+    }
+
+
+# --- routes ------------------------------------------------------------------
+
+
+def _json(body: object, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    from starlette.responses import Response
+
+    text = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return Response(text.encode(), status, headers, media_type="application/json")
+
+
+async def healthz(request: Request) -> Response:
+    return _json({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    return _json({"status": "ready", "model": _service(request).name})
+
+
+async def model_info(request: Request) -> Response:
+    return _json(_service(request).model_info)
+
+
+async def classify(request: Request) -> Response:
+    s = _service(request)
+    req = await s.body(request, CLASSIFY)
+    _count(len(req["texts"]), s.max_texts, "texts")
+    cut = _threshold(req["threshold"], s.threshold)
+    preds = await s.batcher.classify(req["texts"])
+    return _json({"results": [_result(p, cut) for p in preds]})
+
+
+async def articles(request: Request) -> Response:
+    from newsclf._paragraphs import split_paragraphs
+
+    s = _service(request)
+    req = await s.body(request, ARTICLE)
+    _count(len(split_paragraphs(req["text"])), s.max_texts, "paragraphs")
+    cut = _threshold(req["threshold"], s.threshold)
+    title = {"title": req["title"]} if s.takes_title and req["title"] is not None else {}
+    preds = await s.call(s.clf.classify_article, req["text"], threshold=cut, **title)
+    paragraphs = [{"index": p.index, "text": p.text, **_result(p, cut)} for p in preds]
+    stripped = "\n\n".join(p.text for p in preds if p.label != "boilerplate")
+    return _json({"paragraphs": paragraphs, "stripped": stripped})
+
+
+async def explain(request: Request) -> Response:
+    s = _service(request)
+    req = await s.body(request, EXPLAIN)
+    top = 10 if req["top"] is None else req["top"]
+    if not 0 <= top <= MAX_TOP:
+        raise _invalid(f"top must be within [0, {MAX_TOP}], got {top}")
+    return _json(await s.call(s.clf.explain, req["text"], top=top))
+
+
+async def v2_server(request: Request) -> Response:
+    from newsclf import __version__
+
+    return _json({"name": SERVER_NAME, "version": __version__, "extensions": []})
+
+
+async def v2_live(request: Request) -> Response:
+    return _json({"live": True})
+
+
+async def v2_ready(request: Request) -> Response:
+    return _json({"ready": True})
+
+
+async def v2_model(request: Request) -> Response:
+    s = _service(request)
+    s.check_name(request.path_params["name"])
+    return _json(
+        {
+            "name": s.name,
+            "versions": [],
+            "platform": "newsclf",
+            "inputs": [{"name": "text", "datatype": "BYTES", "shape": [-1]}],
+            "outputs": [
+                {"name": "label", "datatype": "BYTES", "shape": [-1]},
+                {"name": "scores", "datatype": "FP32", "shape": [-1, len(s.labels)]},
+                {"name": "uncertain", "datatype": "BOOL", "shape": [-1]},
+            ],
+            "parameters": {"labels": s.labels, "threshold": s.threshold},
+        }
+    )
+
+
+async def v2_model_ready(request: Request) -> Response:
+    s = _service(request)
+    s.check_name(request.path_params["name"])
+    return _json({"name": s.name, "ready": True})
+
+
+async def v2_infer(request: Request) -> Response:
+    import numpy as np
+
+    s = _service(request)
+    s.check_name(request.path_params["name"])
+    texts, req = infer_texts(await read_json(request, s.max_body), s.max_texts)
+    wanted = [o["name"] for o in req["outputs"] or []] or ["label", "scores", "uncertain"]
+    unknown = sorted(set(wanted) - {"label", "scores", "uncertain"})
+    if unknown:
+        raise _invalid(f"unknown outputs {unknown}; this model has label, scores, uncertain")
+    preds = await s.batcher.classify(texts)
+    n, k = len(preds), len(s.labels)
+    scores = np.array([[p.scores[lab] for lab in s.labels] for p in preds], dtype=np.float32)
+    tensors = {
+        "label": {"shape": [n], "datatype": "BYTES", "data": [p.label for p in preds]},
+        "scores": {"shape": [n, k], "datatype": "FP32", "data": scores.reshape(-1).tolist()},
+        "uncertain": {
+            "shape": [n],
+            "datatype": "BOOL",
+            "data": [p.uncertain or p.score < s.threshold for p in preds],
+        },
+    }
+    outputs = [{"name": name, **tensors[name]} for name in wanted]
+    out: dict[str, Any] = {"model_name": s.name, "outputs": outputs}
+    if req["id"] is not None:
+        out["id"] = req["id"]
+    out["parameters"] = {"labels": s.labels}
+    return _json(out)
+
+
+# --- errors ------------------------------------------------------------------
+
+
+async def _request_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestError)
+    return _json({"error": exc.error, "detail": exc.detail}, exc.status)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (no such route, wrong method) as JSON."""
+    from starlette.exceptions import HTTPException
+
+    assert isinstance(exc, HTTPException)
+    where = f"{request.method} {request.url.path}"
+    headers = dict(exc.headers or {})
+    if exc.status_code == 404:
+        error, detail = "not_found", f"no route for {where}"
+    elif exc.status_code == 405:
+        error, detail = "method_not_allowed", f"{where}: allowed: {headers.get('Allow')}"
+    else:
+        error, detail = "http_error", str(exc.detail)
+    return _json({"error": error, "detail": detail}, exc.status_code, headers)
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    return _json(
+        {"error": "internal", "detail": "unexpected server error; see the server log"}, 500
+    )
+
+
+# --- the app -----------------------------------------------------------------
+
+
+def _build_app(load: Callable[[], Classifier], *, max_body: int, max_texts: int) -> Starlette:
+    from starlette.applications import Starlette
+    from starlette.exceptions import HTTPException
+    from starlette.responses import FileResponse
+    from starlette.routing import Mount, Route
+    from starlette.staticfiles import StaticFiles
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        executor = ThreadPoolExecutor(1, thread_name_prefix="newsclf-model")
+        clf = await asyncio.get_running_loop().run_in_executor(executor, load)
+        service = Service(clf, executor, max_body=max_body, max_texts=max_texts)
+        app.state.service = service
+        batcher = asyncio.create_task(service.batcher.run())
+        try:
+            yield
+        finally:
+            batcher.cancel()
+            executor.shutdown(wait=False)
+
+    def page(name: str, media_type: str | None = None) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> Response:
+            return FileResponse(_STATIC / name, media_type=media_type)
+
+        return endpoint
+
+    v2_model_path = "/v2/models/{name}"
+    routes = [
+        Route("/", page("index.html")),
+        Route("/docs", page("docs.html")),
+        Route("/openapi.json", page("openapi.json", "application/json")),
+        Mount("/static", StaticFiles(directory=_STATIC), name="static"),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/v1/model", model_info),
+        Route("/v1/classify", classify, methods=["POST"]),
+        Route("/v1/articles", articles, methods=["POST"]),
+        Route("/v1/explain", explain, methods=["POST"]),
+        Route("/v2", v2_server),
+        Route("/v2/health/live", v2_live),
+        Route("/v2/health/ready", v2_ready),
+        Route(v2_model_path, v2_model),
+        Route(v2_model_path + "/ready", v2_model_ready),
+        Route(v2_model_path + "/infer", v2_infer, methods=["POST"]),
+    ]
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={
+            RequestError: _request_error,
+            HTTPException: _http_error,
+            Exception: _internal_error,
+        },
+    )
+
+
+def create_app(
+    model: str | os.PathLike[str] | None = None,
+    *,
+    max_body: int = MAX_BODY,
+    max_texts: int = MAX_TEXTS,
+) -> Starlette:
+    """The ASGI app serving ``model`` (an artifact directory; ``None``: the
+    bundled model), loaded once when the app starts.  ``max_body`` limits a
+    request body (bytes), ``max_texts`` the texts (or paragraphs) of one request."""
+    from newsclf._model import load
+
+    return _build_app(functools.partial(load, model), max_body=max_body, max_texts=max_texts)
+
+
+def _app_from_env() -> Starlette:
+    """The app for each ``--workers`` process, configured by :func:`run`."""
+    config = json.loads(os.environ[_ENV])
+    return create_app(config["model"], max_body=config["max_body"], max_texts=config["max_texts"])
+
+
+# --- command line ------------------------------------------------------------
+
+
+def _positive(value: str) -> int:
+    n = int(value)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return n
+
+
+def _port(value: str) -> int:
+    n = int(value)
+    if not 0 <= n <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port in [0, 65535], got {value}")
+    return n
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``newsclf serve``."""
+    parser.add_argument("--model", metavar="PATH", help="trained artifact (default: bundled)")
+    parser.add_argument("--host", default="127.0.0.1", help="address (default: %(default)s)")
+    parser.add_argument("--port", type=_port, default=8000, help="port (default: %(default)s)")
+    parser.add_argument(
+        "--workers", type=_positive, default=1, metavar="N", help="processes (default: 1)"
+    )
+    parser.add_argument(
+        "--max-body",
+        type=_positive,
+        default=MAX_BODY,
+        metavar="BYTES",
+        help="largest request body (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-texts",
+        type=_positive,
+        default=MAX_TEXTS,
+        metavar="N",
+        help="most texts or paragraphs per request (default: %(default)s)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until interrupted; the exit status (2: no serve extra, or a bad model)."""
+    try:
+        import uvicorn
+    except ImportError:
+        print(
+            "newsclf: error: 'newsclf serve' needs the serve extra: pip install 'newsclf[serve]'",
+            file=sys.stderr,
+        )
+        return 2
+    from newsclf._errors import NewsclfError
+    from newsclf._model import load
+
+    try:
+        clf = load(args.model)  # a bad model fails here, with a message
+    except NewsclfError as e:
+        print(f"newsclf: error: cannot load model: {e}", file=sys.stderr)
+        return 2
+    limits = {"max_body": args.max_body, "max_texts": args.max_texts}
+    if args.workers == 1:
+        uvicorn.run(_build_app(lambda: clf, **limits), host=args.host, port=args.port)
+        return 0
+    # Each worker process builds its app, and loads the model, from these settings.
+    model = None if args.model is None else os.path.abspath(args.model)
+    os.environ[_ENV] = json.dumps({"model": model, **limits})
+    uvicorn.run(
+        f"{__name__}:_app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+    )
+    return 0
