@@ -251,13 +251,26 @@ def hash_tokens(tokens: Sequence[str]) -> np.ndarray:
     return _hash_runs(_codepoints("".join(tokens)).astype(np.uint32), starts)
 
 
+def _digit_runs(a: np.ndarray, t: _Tables) -> np.ndarray:
+    """Positions in ``a`` where eight digits in a row end, a space or a dash
+    allowed between two of them: where ``\\d(?:[ -]?\\d){7}`` matches."""
+    digits = np.flatnonzero(t.is_digit[a])
+    if len(digits) < 8:
+        return np.zeros(0, np.int64)
+    gap = np.diff(digits)
+    between = a[digits[:-1] + 1]
+    link = (gap == 1) | ((gap == 2) & ((between == _SPACE) | (between == 0x2D)))
+    at = np.arange(len(link))
+    run = at - np.maximum.accumulate(np.where(link, -1, at))  # links in a row ending here
+    return digits[1:][run >= 7]
+
+
 def _pattern_texts(a: np.ndarray, doc_of: np.ndarray, t: _Tables) -> list[int]:
     """Which texts of the stage-A batch ``a`` the pattern rules would touch:
     those where their hint regex matches.  Every hint holds an ``@``, a
     ``://``, a ``www.``, a ``.`` before a Latin letter or eight digits in a row (spaces
-    and dashes between them allowed): the texts with one of the first three
-    are checked with the hint regex, the digit runs are found by one scan of
-    the whole batch."""
+    and dashes between them allowed): digit runs are found in numpy, the
+    texts with one of the others are checked with the hint regex."""
     n = len(a)
     if not n:
         return []
@@ -269,8 +282,10 @@ def _pattern_texts(a: np.ndarray, doc_of: np.ndarray, t: _Tables) -> list[int]:
     dot = dot[dot >= 3]
     mark[dot[w[dot - 1] & w[dot - 2] & w[dot - 3]]] = True
     candidates = set(doc_of[mark].tolist())
+    slow = set(doc_of[_digit_runs(a, t)].tolist())
+    if not candidates - slow:
+        return sorted(slow)
     mapped = a.astype("<u4").tobytes().decode("utf-32-le")
-    slow = {int(doc_of[m.start()]) for m in N._PHONE_HINT_RE.finditer(mapped)}
     bounds = np.concatenate([[-1], np.flatnonzero(a == _NEWLINE), [n]])
     slow.update(
         i

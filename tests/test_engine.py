@@ -132,3 +132,14 @@ def test_tricky_texts_take_the_right_path(text: str) -> None:
     ref_doc, ref_hashes = _reference(batch, True)
     np.testing.assert_array_equal(doc, ref_doc)
     np.testing.assert_array_equal(hashes, ref_hashes)
+
+
+@settings(max_examples=300)
+@given(text=st.text(alphabet="0123456789 -a\u0663\n", max_size=40))
+def test_digit_runs_find_what_the_phone_hint_regex_finds(text: str) -> None:
+    from newsclf import _normalize
+    from newsclf._engine import _codepoints, _digit_runs, _stage_a, _tables
+
+    a = _stage_a(_codepoints(text), _tables())
+    mapped = a.astype("<u4").tobytes().decode("utf-32-le")
+    assert (len(_digit_runs(a, _tables())) > 0) == bool(_normalize._PHONE_HINT_RE.search(mapped))
