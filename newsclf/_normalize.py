@@ -87,7 +87,10 @@ _DIACRITICS_RE = re.compile(f"[{DIACRITICS}]")
 _ALEF_VARIANTS_RE = re.compile(f"[{ALEF_VARIANTS}]")
 _ARCLEAN_DROP_RE = re.compile(f"[^{_char_class(_ARCLEAN_MAP)}]+")
 _ARCLEAN_CHANGE_RE = re.compile(f"[{_char_class(_ARCLEAN_CHANGES)}]")
-_EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# An address starts where a run of its characters starts (the look-behind):
+# without it, every position of a long run followed by "@" would be tried
+# again, quadratic in the run's length.  The matches are the same.
+_EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _TLD = r"\.(?:com|net|org|info|io|tv|news|co|uk|fr|me|ly|ae|sa|eg|qa|gov|edu)\b"
 _URL_HINT_RE = re.compile(rf"://|www\.|{_TLD}", re.IGNORECASE)
 _URL_RE = re.compile(
