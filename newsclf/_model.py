@@ -401,9 +401,21 @@ class Classifier:
         return {**pred.to_dict(), "features": features}
 
     def save(
-        self, path: str | os.PathLike[str], *, name: str | None = None, overwrite: bool = True
+        self,
+        path: str | os.PathLike[str],
+        *,
+        name: str | None = None,
+        overwrite: bool = True,
+        force: bool = False,
     ) -> Path:
-        """Write this model as an artifact directory (see :mod:`newsclf._artifact`)."""
+        """Write this model as an artifact directory (see :mod:`newsclf._artifact`),
+        atomically.  The bundled model's directory is refused unless ``force``."""
+        if not force and _is_bundled(path):
+            raise ArtifactError(
+                "refusing to overwrite the bundled model; save elsewhere, or pass force=True "
+                "(--force) to replace it",
+                path=str(path),
+            )
         meta = dict(self._metadata)
         if name is not None:
             meta["name"] = name
@@ -476,6 +488,13 @@ def result_columns(preds: Iterable[Prediction], prefix: str = "") -> dict[str, l
         f"{prefix}score": [p.score for p in preds],
         f"{prefix}uncertain": [p.uncertain for p in preds],
     }
+
+
+def _is_bundled(path: str | os.PathLike[str]) -> bool:
+    try:
+        return Path(path).resolve() == bundled_model_path().resolve()
+    except ArtifactError:
+        return False
 
 
 def bundled_model_path() -> Path:

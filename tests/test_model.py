@@ -141,3 +141,11 @@ def test_bundled_model_loads_and_is_sensible() -> None:
     assert bundled.classify("فاز ريال مدريد على برشلونة بهدفين في الدوري الإسباني").label == "other"
     assert bundled.uses_context
     assert bundled.metadata["training_data"]["sha256"]
+
+
+def test_saving_over_the_bundled_model_is_refused(clf, tmp_path) -> None:
+    from newsclf._model import bundled_model_path
+
+    with pytest.raises(newsclf.ArtifactError, match="bundled model"):
+        clf.save(bundled_model_path())
+    assert newsclf.load().labels[-1] == "other"  # untouched

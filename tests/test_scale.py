@@ -1,5 +1,5 @@
-"""Scaling: worker processes, Hugging Face datasets, Dask -- all give the
-single-process results, record for record."""
+"""Scaling: worker processes give the single-process results, record for
+record (Hugging Face datasets and Dask: test_integrations.py)."""
 
 from __future__ import annotations
 
@@ -96,53 +96,42 @@ def test_bad_parallel_arguments(clf, kwargs: dict, error: type, message: str) ->
         clf.predict(TEXTS, **kwargs)
 
 
-def test_annotate_dataset(model_dir: Path, clf) -> None:
-    import datasets
+def test_workers_die_with_their_parent(model_dir: Path, tmp_path: Path) -> None:
+    """Regression: SIGKILL of the parent during classify_many(n_jobs=2) left the workers alive."""
+    import signal
+    import subprocess
+    import sys
+    import time
 
-    ds = datasets.Dataset.from_dict({"id": list(range(len(TEXTS))), "body": TEXTS})
-    out = newsclf.annotate_dataset(ds, text_column="body", model=model_dir, num_proc=2)
-    assert out["id"] == list(range(len(TEXTS)))
-    assert out["label"] == clf.predict(TEXTS)
-    assert out["uncertain"] == [p.uncertain for p in clf.classify_many(TEXTS)]
-    with pytest.raises(newsclf.DataError, match="text column 'text'"):
-        newsclf.annotate_dataset(ds, model=model_dir)
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    from distributed import Client, LocalCluster
-
-    with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as lc,
-        Client(lc) as client,
-    ):
-        yield client
-
-
-def test_dask_dataframe_on_local_cluster(cluster, model_dir: Path, clf) -> None:
-    """map_partitions on a 2-process LocalCluster equals one process, record for record."""
-    import dask.dataframe as dd
-    import pandas as pd
-
-    import newsclf.dask
-
-    pdf = pd.DataFrame({"id": range(len(TEXTS)), "text": TEXTS})
-    ddf = dd.from_pandas(pdf, npartitions=6)
-    out = newsclf.dask.classify_dataframe(ddf, model=model_dir).compute()
-    assert out["id"].tolist() == list(range(len(TEXTS)))
-    assert out["label"].tolist() == clf.predict(TEXTS)
-    np.testing.assert_allclose(out["score"].to_numpy(), clf.predict_proba(TEXTS).max(axis=1))
-    assert out.dtypes["uncertain"].kind == "b"
-
-
-def test_dask_bag_on_local_cluster(cluster, model_dir: Path, clf) -> None:
-    import dask.bag as db
-
-    import newsclf.dask
-
-    got = newsclf.dask.classify_bag(
-        db.from_sequence(TEXTS, npartitions=4), model=model_dir
-    ).compute()
-    assert [r["label"] for r in got] == clf.predict(TEXTS)
+    pids_file = tmp_path / "pids"
+    code = (
+        "import newsclf, sys\n"
+        f"clf = newsclf.load({str(model_dir)!r})\n"
+        "texts = ['قصفت المدفعية مواقع المسلحين'] * 20000\n"
+        "it = clf.classify_many(texts, n_jobs=2, batch_size=500)\n"
+        "next(it)\n"
+        f"open({str(pids_file)!r}, 'w').write(' '.join(map(str, clf._workers._executor._processes)))\n"
+        "import time; time.sleep(60)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    deadline = time.monotonic() + 60
+    while not (pids_file.exists() and pids_file.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    pids = [int(p) for p in pids_file.read_text().split()]
+    assert len(pids) == 2
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 15
+    alive = set(pids)
+    while alive and time.monotonic() < deadline:
+        for pid in list(alive):
+            try:
+                os.kill(pid, 0)
+                # a zombie counts as gone: it has exited, waiting to be reaped by init
+                with open(f"/proc/{pid}/stat") as f:
+                    if f.read().split()[2] == "Z":
+                        alive.discard(pid)
+            except (ProcessLookupError, FileNotFoundError):
+                alive.discard(pid)
+        time.sleep(0.2)
+    assert not alive, f"workers {alive} outlived their parent"

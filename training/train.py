@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     except NewsclfError as e:
         print(f"training.train: error: {e}", file=sys.stderr)
         return 2
-    out = clf.save(args.out)
+    out = clf.save(args.out, force=True)  # this script is what rebuilds the bundled model
     print(summary(out, clf.metadata))
     by_source = clf.metadata["metrics"].get("by_source", {})
     for source, m in by_source.items():
