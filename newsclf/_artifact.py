@@ -203,7 +203,7 @@ def write_artifact(
     Returns the directory.
     """
     out = Path(path)
-    if str(path) == "" or out.exists() and not out.is_dir():
+    if str(path) == "" or (out.exists() and not out.is_dir()):
         raise ArtifactError("expected a directory path to write the artifact to", path=str(path))
     if out.exists() and not overwrite:
         raise ArtifactError("the target exists; pass overwrite=True to replace it", path=str(out))
@@ -353,7 +353,11 @@ class _Files:
             array = np.load(io.BytesIO(data), allow_pickle=False)
         except Exception as e:  # numpy raises ValueError, OSError, EOFError, ...
             raise ArtifactError(f"{name} is not a valid .npy array: {e}", path=self.where) from None
-        if not isinstance(array, np.ndarray) or array.dtype != np.dtype(dtype) or array.ndim != ndim:
+        if (
+            not isinstance(array, np.ndarray)
+            or array.dtype != np.dtype(dtype)
+            or array.ndim != ndim
+        ):
             raise ArtifactError(
                 f"{name} should be a {ndim}-d {dtype} array, found "
                 f"{getattr(array, 'dtype', type(array).__name__)} with shape "
@@ -370,7 +374,7 @@ def _check(condition: bool, message: str, where: str) -> None:
 
 def _read_block(spec: Any, files: _Files, where: str) -> NamedBlock:
     _check(isinstance(spec, dict), f"a recipe block should be an object, found {spec!r:.60}", where)
-    keys = {
+    keys: dict[str, type | tuple[type, ...]] = {
         "name": str, "input": str, "weight": (int, float), "kind": str, "n_columns": int,
         "ngram_range": list, "strip_clitics": bool, "sublinear_tf": bool, "idf": bool,
     }  # fmt: skip

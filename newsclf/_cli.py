@@ -24,8 +24,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
-from itertools import islice
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -133,7 +132,6 @@ def cmd_classify(args: argparse.Namespace) -> int:
     fmt = args.format or ("table" if out.isatty() else "jsonl")
     writer = Writer(out, fmt, colour=fmt == "table" and out.isatty())
     bar = _progress(args, paths)
-    text_field = args.text_field or "text"
     parallel_jsonl = (
         args.jobs > 1
         and fmt == "jsonl"

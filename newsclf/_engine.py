@@ -60,7 +60,8 @@ def _mix(x: np.ndarray) -> np.ndarray:
     x = x * _U64(0xBF58476D1CE4E5B9)
     x = x ^ (x >> _U64(27))
     x = x * _U64(0x94D049BB133111EB)
-    return x ^ (x >> _U64(31))
+    out: np.ndarray = x ^ (x >> _U64(31))
+    return out
 
 
 @dataclass(frozen=True)
@@ -130,8 +131,18 @@ def _tables() -> _Tables:
     is_clitic_start = is_wa_fa | is_bi_ka_li
     is_clitic_start[_AL[0]] = True
     return _Tables(
-        length, first, more, stage_b, kind, is_word, is_letter, is_digit, is_latin, is_wa_fa,
-        is_bi_ka_li, is_clitic_start,
+        length,
+        first,
+        more,
+        stage_b,
+        kind,
+        is_word,
+        is_letter,
+        is_digit,
+        is_latin,
+        is_wa_fa,
+        is_bi_ka_li,
+        is_clitic_start,
     )
 
 
@@ -144,7 +155,8 @@ def _stage_a(cp: np.ndarray, t: _Tables) -> np.ndarray:
     (a few characters, such as an ellipsis, become several)."""
     length = t.stage_a_len[cp]
     if not t.stage_a_more or not (length > 1).any():
-        return t.stage_a_first[cp[length > 0]]
+        first: np.ndarray = t.stage_a_first[cp[length > 0]]
+        return first
     out = [
         np.array([ord(c) for c in t.stage_a_more[int(code)]], np.uint32)
         if n > 1
@@ -321,7 +333,9 @@ def _tokens_fast(texts: list[str], strip_clitics: bool) -> tuple[np.ndarray, np.
     doc = np.cumsum(f == _NEWLINE)[in_token][starts]
     hashes = _hash_runs(chars, starts)
     if slow:
-        tokens = [tokenize(p) for p in prepare([texts[i] for i in slow], strip_clitics=strip_clitics)]
+        tokens = [
+            tokenize(p) for p in prepare([texts[i] for i in slow], strip_clitics=strip_clitics)
+        ]
         doc = np.concatenate([doc, np.repeat(slow, [len(toks) for toks in tokens])])
         hashes = np.concatenate([hashes, hash_tokens([t for toks in tokens for t in toks])])
         order = np.argsort(doc, kind="stable")
@@ -329,9 +343,7 @@ def _tokens_fast(texts: list[str], strip_clitics: bool) -> tuple[np.ndarray, np.
     return doc.astype(np.int64), hashes
 
 
-def text_hashes(
-    texts: list[str], *, strip_clitics: bool = True
-) -> tuple[np.ndarray, np.ndarray]:
+def text_hashes(texts: list[str], *, strip_clitics: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """``(doc, hash)`` of every token of ``texts``, in order: what
     ``tokenize(prepare(texts))`` gives, hashed with :func:`hash_tokens`."""
     if not texts:
@@ -488,9 +500,7 @@ def linear_scores(features: Features, coef_t: np.ndarray) -> np.ndarray:
     """``X @ coef_t`` for a coordinate matrix ``X`` (``n_rows × n_labels``)."""
     out = np.zeros((features.n_rows, coef_t.shape[1]))
     if len(features.row):
-        edge = np.flatnonzero(
-            np.concatenate([[True], features.row[1:] != features.row[:-1]])
-        )
+        edge = np.flatnonzero(np.concatenate([[True], features.row[1:] != features.row[:-1]]))
         out[features.row[edge]] = np.add.reduceat(
             features.value[:, None] * coef_t[features.col], edge, axis=0
         )

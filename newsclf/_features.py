@@ -316,12 +316,10 @@ def pipeline_from_recipe(recipe: Recipe) -> Pipeline:
         # ColumnTransformer has no "prefit": fit it on a stand-in row to set
         # its layout, then put the fitted featurizers in.
         features.fit(np.array([["\u0628\u0628", "\u0628\u0628"]], dtype=object))
-        features.transformers_ = [
-            (b.name, _fitted_featurizer(b), columns[b.input]) for b in blocks
-        ]
+        features.transformers_ = [(b.name, _fitted_featurizer(b), columns[b.input]) for b in blocks]
         features.sparse_output_ = True
-    clf: Any = LogisticRegression() if recipe.kind == "multinomial" else SGDClassifier(
-        loss="log_loss"
+    clf: Any = (
+        LogisticRegression() if recipe.kind == "multinomial" else SGDClassifier(loss="log_loss")
     )
     clf.classes_ = np.array(recipe.labels, dtype=object)
     clf.coef_ = recipe.coef.copy()

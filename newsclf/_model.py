@@ -172,7 +172,9 @@ class Classifier:
 
     # --- scoring ----------------------------------------------------------
 
-    def _decision(self, texts: list[str], contexts: list[str] | None) -> tuple[np.ndarray, np.ndarray]:
+    def _decision(
+        self, texts: list[str], contexts: list[str] | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Linear scores and, per text, its number of known paragraph features."""
         rows = self._recipe.coef.shape[0]
         scores = np.zeros((len(texts), rows))

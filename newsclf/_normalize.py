@@ -5,8 +5,9 @@ are camel-tools' (the ``arclean`` map, ``dediac_ar``, ``normalize_alef_ar``,
 ``normalize_alef_maksura_ar``, ``normalize_teh_marbuta_ar``), kept here as
 data -- ``_arclean.json`` is camel-tools' map, and the tests check every rule
 against camel-tools itself -- so that normalizing never imports camel-tools
-(about 1 s).  On top of them come what news text needs and they leave out: invisible and bidi control characters, URLs / e-mails / @handles /
-phone numbers mapped to placeholder words, words glued together by machine
+(about 1 s).  On top of them come what news text needs and they leave out:
+invisible and bidi control characters, URLs / e-mails / @handles / phone
+numbers mapped to placeholder words, words glued together by machine
 translation, Latin case and runs of white space.
 
 Everything here is idempotent: ``normalize(normalize(t)) == normalize(t)``.

@@ -84,9 +84,7 @@ class WorkerPool:
             )
         return self._executor
 
-    def map_ordered(
-        self, fn: Callable[..., R], args: Iterable[tuple[Any, ...]]
-    ) -> Iterator[R]:
+    def map_ordered(self, fn: Callable[..., R], args: Iterable[tuple[Any, ...]]) -> Iterator[R]:
         """``fn(*a)`` for each ``a`` of ``args``, computed in the workers,
         yielded in order, with at most ``2 × n_jobs`` in flight."""
         executor = self._get()

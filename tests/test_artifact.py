@@ -89,7 +89,7 @@ def test_planted_pickle_is_never_run(copy: Path, tmp_path: Path, monkeypatch) ->
     with pytest.raises(newsclf.ArtifactError):
         newsclf.load(copy)
     (copy / "model.joblib").unlink()
-    with pytest.raises(newsclf.ArtifactError, match="not a valid .npy"):
+    with pytest.raises(newsclf.ArtifactError, match=r"not a valid \.npy"):
         newsclf.load(copy)
     assert not (tmp_path / "PWNED").exists()
 
@@ -105,7 +105,7 @@ def test_object_array_is_refused(copy: Path) -> None:
     meta = json.loads((copy / METADATA_FILE).read_text(encoding="utf-8"))
     meta["files"]["intercept.npy"] = hashlib.sha256(buf.getvalue()).hexdigest()
     (copy / METADATA_FILE).write_text(json.dumps(meta), encoding="utf-8")
-    with pytest.raises(newsclf.ArtifactError, match="intercept.npy"):
+    with pytest.raises(newsclf.ArtifactError, match=r"intercept\.npy"):
         newsclf.load(copy)
 
 
@@ -132,7 +132,11 @@ def test_fuzzed_artifacts_give_artifact_error(model_dir: Path, tmp_path_factory,
         new = raw[: data.draw(st.integers(0, max(0, len(raw) - 1)))]
     elif how == "flip":
         at = data.draw(st.integers(0, max(0, len(raw) - 1)))
-        new = raw[:at] + bytes([(raw[at] if raw else 0) ^ data.draw(st.integers(1, 255))]) + raw[at + 1 :]
+        new = (
+            raw[:at]
+            + bytes([(raw[at] if raw else 0) ^ data.draw(st.integers(1, 255))])
+            + raw[at + 1 :]
+        )
     else:
         at = data.draw(st.integers(0, len(raw)))
         new = raw[:at] + data.draw(st.binary(min_size=1, max_size=40)) + raw[at:]
@@ -161,7 +165,12 @@ def test_convert_format_1(model_dir: Path, tmp_path: Path) -> None:
     old.mkdir()
     joblib.dump(clf.pipeline, old / "model.joblib")
     digest = hashlib.sha256((old / "model.joblib").read_bytes()).hexdigest()
-    meta = {"format_version": 1, "model_sha256": digest, "name": "old", "uncertainty_threshold": 0.4}
+    meta = {
+        "format_version": 1,
+        "model_sha256": digest,
+        "name": "old",
+        "uncertainty_threshold": 0.4,
+    }
     (old / METADATA_FILE).write_text(json.dumps(meta), encoding="utf-8")
     with pytest.raises(newsclf.ArtifactError, match="format-1"):
         newsclf.load(old)

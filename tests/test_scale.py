@@ -110,7 +110,8 @@ def test_workers_die_with_their_parent(model_dir: Path, tmp_path: Path) -> None:
         "texts = ['قصفت المدفعية مواقع المسلحين'] * 20000\n"
         "it = clf.classify_many(texts, n_jobs=2, batch_size=500)\n"
         "next(it)\n"
-        f"open({str(pids_file)!r}, 'w').write(' '.join(map(str, clf._workers._executor._processes)))\n"
+        "pids = clf._workers._executor._processes\n"
+        f"open({str(pids_file)!r}, 'w').write(' '.join(map(str, pids)))\n"
         "import time; time.sleep(60)\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", code])

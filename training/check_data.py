@@ -63,6 +63,8 @@ def whole_articles(rows: list[dict]) -> list[str]:
     if test / len(docs) < 0.15 or twice / len(docs) < 0.095:
         problems.append("whole articles: test split under 15% or under 10% labeled twice")
     return problems
+
+
 TARGETS = {"military": 1000, "diplomacy": 1000, "humanitarian": 700, "none": 500}
 
 
@@ -178,9 +180,7 @@ def main() -> int:
         problems.append(f"real humanitarian: {real_humanitarian} < 1500")
     mt = [r for r in originals if "machine-translated" in r["kind"]]
     latin_mt = sum(len(LATIN_WORD.findall(r["text"])) >= 3 for r in mt)
-    latin_none = sum(
-        r["label"] == "none" and bool(LATIN_WORD.search(r["text"])) for r in originals
-    )
+    latin_none = sum(r["label"] == "none" and bool(LATIN_WORD.search(r["text"])) for r in originals)
     space_comma = sum(" ," in r["text"] or " ،" in r["text"] for r in mt)
     print(
         f"machine-translated originals: {len(mt)}; with 3+ Latin words {latin_mt}; with a "
@@ -188,8 +188,10 @@ def main() -> int:
         f"{latin_none}"
     )
     if latin_mt > len(mt) // 20 or space_comma > len(mt) // 20 or latin_none < 50:
-        problems.append("machine-translated originals are not Arabic throughout, or too few "
-                        "out-of-scope originals hold Latin words")
+        problems.append(
+            "machine-translated originals are not Arabic throughout, or too few "
+            "out-of-scope originals hold Latin words"
+        )
     problems += [
         f"ANT {lab}: {ant_counts[lab]} < {n}" for lab, n in TARGETS.items() if ant_counts[lab] < n
     ]
