@@ -28,12 +28,11 @@ from newsclf._errors import (
 from newsclf._paragraphs import split_paragraphs
 
 if TYPE_CHECKING:
-    from newsclf._features import ArabicFeaturizer
+    from newsclf._features import ArabicFeaturizer, build_pipeline
     from newsclf._hf import annotate_dataset
-    from newsclf._features import build_pipeline
     from newsclf._model import Classifier, Prediction, load
-    from newsclf._train import train
     from newsclf._normalize import normalize
+    from newsclf._train import train
 
 __version__: str = _version("newsclf")
 
