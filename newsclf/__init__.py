@@ -3,12 +3,13 @@
 >>> import newsclf
 >>> clf = newsclf.load()                       # the bundled model
 >>> clf.labels
-('boilerplate', 'diplomacy', 'humanitarian', 'military')
+('boilerplate', 'diplomacy', 'humanitarian', 'military', 'other')
 >>> clf.classify("اشترك الآن واحصل على شهر مجاني").label
 'boilerplate'
 
-``import newsclf`` is cheap: scikit-learn and camel-tools are imported on
-first use of a name that needs them.
+``import newsclf`` is cheap, and so are ``load`` and prediction: they need
+numpy only.  scikit-learn is imported by the names that train
+(``train``, ``build_pipeline``, ``ArabicFeaturizer``, ``Classifier.pipeline``).
 """
 
 from __future__ import annotations
