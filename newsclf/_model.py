@@ -179,6 +179,8 @@ class Classifier:
         rows = self._recipe.coef.shape[0]
         scores = np.zeros((len(texts), rows))
         known = np.zeros(len(texts), np.int64)
+        if contexts is not None and contexts == texts:
+            contexts = None  # each paragraph is its own article: share its tokens
         own: dict[bool, Any] = {}  # token hashes of the paragraphs, shared by blocks
         for b, coef_t in zip(self._recipe.blocks, self._coef_t, strict=True):
             if b.input == "paragraph" or contexts is None:
