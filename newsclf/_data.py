@@ -5,11 +5,17 @@ optional keys are ``group`` (the article a paragraph comes from: the split
 never puts one group on both sides), ``split`` (``"train"`` or ``"test"``,
 a fixed split that overrides the random one), ``source`` and
 ``acceptable`` (other defensible labels, for evaluation).
+
+JSONL, CSV and TSV (optionally gzipped) are read as ``newsclf classify``
+reads its input (:mod:`newsclf._records`): UTF-8, a byte-order mark dropped;
+strict JSON and strict CSV quoting; CSV/TSV fields up to 16 MiB.  Training
+needs every record, so the first bad one is a :class:`DataError` naming its
+line, where ``newsclf classify`` would write an error record and go on.  A
+UTF-16 file is refused, with the command that converts it.
 """
 
 from __future__ import annotations
 
-import csv
 import gzip
 import hashlib
 import json
@@ -17,10 +23,18 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from newsclf._errors import DataError
 from newsclf._paragraphs import article_context
+from newsclf._records import (
+    Record,
+    UsageError,
+    _json_object,
+    _lines,
+    _read_delimited,
+    _with_text,
+)
 
 __all__ = [
     "data_sha256",
@@ -84,57 +98,95 @@ def iter_records(
         raise DataError(f"{p}: expected a labeled data file, found no such file or folder")
     name = p.name.lower().removesuffix(".gz")
     if name.endswith((".jsonl", ".ndjson")):
-        rows: Iterable[tuple[int, Any]] = _read_jsonl(p)
+        rows: Iterable[Record] = (
+            _with_text(Record(n, obj), text_field) for n, obj in _read_jsonl(p)
+        )
     elif name.endswith((".csv", ".tsv")):
-        rows = _read_csv(p, delimiter="\t" if name.endswith(".tsv") else ",")
+        fmt = "tsv" if name.endswith(".tsv") else "csv"
+        rows = _read_delimited(_numbered_lines(p), text_field, fmt, str(p), None)
     else:
-        rows = _read_with_datasets(p)
-    for line, row in rows:
-        if not isinstance(row, dict):
-            raise DataError(f"{p}:{line}: expected an object, found {type(row).__name__}")
-        text, label = row.get(text_field), row.get(label_field)
-        if not isinstance(text, str) or not isinstance(label, str) or not label:
-            raise DataError(
-                f"{p}:{line}: expected string fields {text_field!r} and {label_field!r}, "
-                f"found {type(text).__name__} and {type(label).__name__}"
+        rows = (_with_text(Record(n, row), text_field) for n, row in _read_with_datasets(p))
+    try:
+        for rec in rows:
+            yield _labeled(rec, p, label_field, group_field)
+    except UsageError as e:  # a CSV header that cannot be read
+        raise DataError(str(e)) from None
+
+
+def _labeled(rec: Record, path: Path, label_field: str, group_field: str | None) -> dict[str, Any]:
+    """The training record of ``rec``, or a :class:`DataError` naming its line
+    and saying what to do."""
+    where = f"{path}:{rec.line}"
+    if rec.error is not None:
+        hint = ""
+        if rec.error.startswith(("invalid CSV", "invalid TSV")):
+            hint = (
+                '; a field that starts with " must end with " (a quote inside it is written ""), '
+                "and the row is reported at its first line"
             )
-        record = dict(row)
-        record["text"], record["label"] = text, label
-        group = row.get(group_field) if group_field else row.get("group", row.get("doc_id"))
-        if group is not None:
-            record["group"] = str(group)
-        yield record
+        raise DataError(f"{where}: {rec.error}{hint}")
+    row, text = rec.fields, rec.text
+    assert text is not None  # _with_text sets either the text or the error
+    label = row.get(label_field)
+    if label_field not in row:
+        names = [repr(k) for k in row]
+        shown = ", ".join(names[:10]) + (", …" if len(names) > 10 else "")
+        raise DataError(
+            f"{where}: missing label field {label_field!r} (the record has {shown}); "
+            "name the label field with --label-field"
+        )
+    if not isinstance(label, str):
+        raise DataError(
+            f"{where}: label field {label_field!r} is {type(label).__name__}, expected a string"
+        )
+    if not label.strip():
+        raise DataError(
+            f"{where}: the label in field {label_field!r} is empty; give every record a "
+            "label, or leave unlabeled records out of the training data"
+        )
+    record = dict(row)
+    record["text"], record["label"] = text, label
+    group = row.get(group_field) if group_field else row.get("group", row.get("doc_id"))
+    if group is not None:
+        record["group"] = str(group)
+    return record
 
 
-def _open_text(path: Path) -> Any:
+def _open_text(path: Path) -> IO[str]:
+    """``path`` (gzipped when its name ends in ``.gz``) as text, as
+    :mod:`newsclf._records` reads it: a UTF-8 byte-order mark dropped, bytes
+    that are not UTF-8 read as lone surrogates (reported by line), line ends kept."""
     if path.name.endswith(".gz"):
-        return gzip.open(path, "rt", encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")
+        return gzip.open(path, "rt", encoding="utf-8-sig", errors="surrogateescape", newline="")
+    return open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
 
 
-def _read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
+def _numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """The numbered lines of ``path``; a file that is not UTF-8 text (UTF-16,
+    NUL bytes) or cannot be read is a :class:`DataError`."""
     try:
         with _open_text(path) as f:
-            for line_no, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    yield line_no, json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise DataError(f"{path}:{line_no}: invalid JSON: {e.msg}") from None
-    except UnicodeDecodeError as e:
-        raise DataError(f"{path}: not valid UTF-8 ({e.reason} at byte {e.start})") from None
+            yield from _lines(f, str(path))
+    except UsageError as e:  # UTF-16 or NUL bytes
+        raise DataError(str(e)) from None
+    except (OSError, EOFError) as e:  # unreadable, or a broken gzip stream
+        raise DataError(f"{path}: cannot read it: {getattr(e, 'strerror', None) or e}") from None
 
 
-def _read_csv(path: Path, delimiter: str) -> Iterator[tuple[int, Any]]:
-    try:
-        with _open_text(path) as f:
-            yield from enumerate(csv.DictReader(f, delimiter=delimiter), 2)
-    except UnicodeDecodeError as e:
-        raise DataError(f"{path}: not valid UTF-8 ({e.reason} at byte {e.start})") from None
+def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The JSON objects of a JSONL file with their line numbers: strict JSON
+    (no NaN, no integer of thousands of digits, no lone surrogate); a line
+    that is not a JSON object is a :class:`DataError` naming it."""
+    for n, line in _numbered_lines(path):
+        if not line.strip():
+            continue
+        try:
+            yield n, _json_object(line)
+        except ValueError as e:
+            raise DataError(f"{path}:{n}: {e}") from None
 
 
-def _read_with_datasets(path: Path) -> Iterator[tuple[int, Any]]:
+def _read_with_datasets(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     import datasets  # heavy (~3 s): only for formats the plain readers do not cover
 
     try:
@@ -154,7 +206,15 @@ def _read_with_datasets(path: Path) -> Iterator[tuple[int, Any]]:
         raise DataError(f"{path}: datasets could not read it: {type(e).__name__}: {e}") from e
     if isinstance(ds, datasets.DatasetDict | datasets.IterableDatasetDict):
         raise DataError(f"{path}: holds several splits {list(ds)}; save or pass one split")
-    yield from enumerate(ds, 1)
+    rows = iter(enumerate(ds, 1))
+    while True:
+        try:
+            row = next(rows, None)
+        except Exception as e:  # a corrupt file is found while streaming it
+            raise DataError(f"{path}: datasets could not read it: {type(e).__name__}: {e}") from e
+        if row is None:
+            return
+        yield row
 
 
 def iter_ant_articles(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
@@ -201,8 +261,8 @@ def resolve_ant_references(
     """Turn label rows ``{doc_id, para, sha, label, ...}`` into records with
     the paragraph's ``text`` from the corpus, ``group`` = ``doc_id``,
     ``outlet``, ``category`` and ``context`` (the whole article, title first:
-    what a model with article context reads).  Raises :class:`DataError` when a document or paragraph is
-    missing or its text hash differs from ``sha``."""
+    what a model with article context reads).  Raises :class:`DataError`
+    when a document or paragraph is missing or its text hash differs from ``sha``."""
     refs = list(refs)
     wanted = {r["doc_id"] for r in refs}
     docs = {d["doc_id"]: d for d in iter_ant_articles(corpus) if d["doc_id"] in wanted}

@@ -1,17 +1,102 @@
-"""Hugging Face ``datasets`` integration: label a Dataset without leaving Arrow."""
+"""Hugging Face ``datasets`` integration: label a Dataset without leaving Arrow.
+
+The results go to ``label``, ``score`` and ``uncertain`` columns (after
+``prefix``).  A name the dataset already uses (a gold ``label`` column, say)
+is never overwritten: that result goes to ``newsclf_NAME`` instead, as
+``newsclf classify`` does with record fields, and a warning is logged.  A
+value of the text column that is not a string is a :class:`DataError`
+naming its row.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
+
+from newsclf._errors import DataError, describe
+
+if TYPE_CHECKING:
+    from newsclf._model import Prediction
 
 __all__ = ["DatasetAnnotator", "annotate_dataset"]
 
+_LOGGER = logging.getLogger("newsclf")
+RESULT_NAMES = ("label", "score", "uncertain")
+
+
+def result_names(
+    columns: Iterable[str], prefix: str = "", *, what: str = "dataset"
+) -> dict[str, str]:
+    """The column each result goes to: ``PREFIXlabel`` and so on, or
+    ``newsclf_PREFIXlabel`` when ``columns`` already hold that name (with a
+    warning).  Raises :class:`DataError` when both names are taken."""
+    taken = set(columns)
+    names, moved = {}, []
+    for key in RESULT_NAMES:
+        name = f"{prefix}{key}"
+        if name in taken:
+            if f"newsclf_{name}" in taken:
+                raise DataError(
+                    f"the {what} already has columns {name!r} and 'newsclf_{name}': pass "
+                    "prefix= to name newsclf's result columns"
+                )
+            moved.append(name)
+            name = f"newsclf_{name}"
+        names[key] = name
+    if moved:
+        _LOGGER.warning(
+            "the %s already has columns %s: newsclf's results go to %s instead "
+            "(pass prefix= to choose the names)",
+            what,
+            moved,
+            [f"newsclf_{m}" for m in moved],
+        )
+    return names
+
+
+def result_values(preds: Iterable[Prediction], names: dict[str, str]) -> dict[str, list[Any]]:
+    """Predictions as the columns ``names`` gives (see :func:`result_names`)."""
+    preds = list(preds)
+    return {
+        names["label"]: [p.label for p in preds],
+        names["score"]: [p.score for p in preds],
+        names["uncertain"]: [p.uncertain for p in preds],
+    }
+
+
+def first_non_string(values: Sequence[object]) -> int | None:
+    """The position of the first value that is not a ``str``, else ``None``."""
+    return next((i for i, v in enumerate(values) if not isinstance(v, str)), None)
+
+
+def not_a_string(value: object) -> str:
+    """What a bad text value is, and what to do about it."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "a missing value (None/NaN): fill or filter the missing texts first"
+    hint = "; decode bytes first" if isinstance(value, bytes | bytearray) else ""
+    return f"{describe(value)}, expected a string{hint}"
+
+
+class _Dataset(Protocol):
+    """What :func:`annotate_dataset` needs of a ``datasets`` (Iterable)Dataset."""
+
+    @property
+    def column_names(self) -> list[str] | None: ...
+
+    def map(self, function: Callable[..., dict[str, list[Any]]], **kwargs: Any) -> Self: ...
+
+
+_DatasetT = TypeVar("_DatasetT", bound=_Dataset)
+
 
 class DatasetAnnotator:
-    """A picklable batch function for ``Dataset.map(..., batched=True)``:
-    adds ``label``, ``score`` and ``uncertain`` columns (prefix with
-    ``prefix``) computed from ``text_column``."""
+    """A picklable batch function for ``Dataset.map(..., batched=True,
+    with_indices=True)``: adds ``label``, ``score`` and ``uncertain`` columns
+    (prefix with ``prefix``; see the module docstring for names already
+    taken) computed from ``text_column``.  Without ``with_indices``, an
+    error names the position in the batch instead of the row."""
 
     def __init__(
         self,
@@ -27,24 +112,45 @@ class DatasetAnnotator:
         self.text_column = text_column
         self.threshold = threshold
         self.prefix = prefix
+        self._names: dict[str, str] | None = None
 
-    def __call__(self, batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    def names(self, columns: Iterable[str]) -> dict[str, str]:
+        """The result columns for a dataset with ``columns``; decided (and
+        warned about) once, then kept, also in the copies sent to workers."""
+        if self._names is None:
+            self._names = result_names(columns, self.prefix)
+        return self._names
+
+    def check_columns(self, columns: Iterable[str]) -> None:
+        columns = list(columns)
+        if self.text_column not in columns:
+            raise DataError(
+                f"expected a text column {self.text_column!r}, found columns {sorted(columns)}; "
+                "name it with text_column="
+            )
+
+    def __call__(
+        self, batch: dict[str, list[Any]], indices: Sequence[int] | None = None
+    ) -> dict[str, list[Any]]:
         # Dataset.map(num_proc=N) pickles this object into each worker, which
         # then loads the model once (load_cached).
-        from newsclf._errors import DataError
-        from newsclf._model import load_cached, result_columns
+        from newsclf._model import load_cached
 
-        if self.text_column not in batch:
+        self.check_columns(batch)
+        names = self.names(batch)
+        texts = batch[self.text_column]
+        bad = first_non_string(texts)
+        if bad is not None:
+            where = f"row {indices[bad]}" if indices is not None else f"batch position {bad}"
             raise DataError(
-                f"expected a text column {self.text_column!r}, found columns {sorted(batch)}"
+                f"{where}, text column {self.text_column!r}: {not_a_string(texts[bad])}"
             )
         clf = load_cached(self.path)
-        preds = clf.classify_many(batch[self.text_column], threshold=self.threshold)
-        return result_columns(preds, self.prefix)
+        return result_values(clf.classify_many(texts, threshold=self.threshold), names)
 
 
 def annotate_dataset(
-    ds: Any,
+    ds: _DatasetT,
     *,
     text_column: str = "text",
     model: str | os.PathLike[str] | None = None,
@@ -52,14 +158,22 @@ def annotate_dataset(
     prefix: str = "",
     batch_size: int = 1000,
     num_proc: int | None = None,
-) -> Any:
-    """Return ``ds`` (a ``datasets.Dataset``) with ``label``, ``score`` and
-    ``uncertain`` columns added, via ``ds.map(batched=True)``; ``num_proc``
-    runs that many processes, each loading the model once."""
-    return ds.map(
-        DatasetAnnotator(model, text_column=text_column, threshold=threshold, prefix=prefix),
-        batched=True,
-        batch_size=batch_size,
-        num_proc=num_proc,
-        desc="newsclf",
-    )
+) -> _DatasetT:
+    """Return ``ds`` (a ``datasets.Dataset`` or ``IterableDataset``) with
+    ``label``, ``score`` and ``uncertain`` columns added, via
+    ``ds.map(batched=True)``; ``num_proc`` runs that many processes, each
+    loading the model once.  Columns ``ds`` already has are kept: a result
+    whose name is taken goes to ``newsclf_NAME`` (with a warning).  Raises
+    :class:`DataError` for a missing text column or a text that is not a
+    string, naming the row."""
+    annotator = DatasetAnnotator(model, text_column=text_column, threshold=threshold, prefix=prefix)
+    columns = ds.column_names
+    if columns is not None:  # known up front: check and warn once, here
+        annotator.check_columns(columns)
+        annotator.names(columns)
+    import datasets  # already imported by whoever made ``ds``
+
+    kwargs: dict[str, Any] = {"num_proc": num_proc, "desc": "newsclf"}
+    if isinstance(ds, datasets.IterableDataset):  # its map is lazy and takes neither
+        kwargs = {}
+    return ds.map(annotator, batched=True, batch_size=batch_size, with_indices=True, **kwargs)

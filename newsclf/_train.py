@@ -5,6 +5,10 @@ reads labeled records (see :mod:`newsclf._data`), splits them by article,
 fits :func:`newsclf.build_pipeline`, scores the held-out part and writes an
 artifact whose metadata carries the data hash, hyper-parameters and metrics.
 Same data and seed give the same model and the same predictions.
+
+The library never prints: progress goes to ``log`` (by default the
+``newsclf`` logger, at INFO) and warnings to the ``newsclf`` logger.  The
+command (:func:`run`) shows both on stderr and prints its summary on stdout.
 """
 
 from __future__ import annotations
@@ -12,17 +16,24 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
+import math
+import os
 import sys
+import tempfile
 import time
+from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from newsclf._data import data_sha256, iter_records
-from newsclf._errors import DataError, NewsclfError
+from newsclf._errors import DataError, InvalidArgumentError, NewsclfError
+from newsclf._records import UsageError
 
 if TYPE_CHECKING:
     from newsclf._model import Classifier
@@ -34,8 +45,61 @@ __all__ = ["main", "split_records", "train", "train_streaming"]
 DEFAULT_EXCLUDE = ("none",)
 
 
-def _log(message: str) -> None:
-    print(f"[newsclf train] {message}", file=sys.stderr, flush=True)
+_LOGGER = logging.getLogger("newsclf")
+
+
+def _check_test_size(test_size: float) -> None:
+    if (
+        isinstance(test_size, bool)
+        or not isinstance(test_size, int | float)
+        or not 0.0 <= test_size < 1.0  # also refuses NaN
+    ):
+        raise InvalidArgumentError(
+            f"test_size must be the share of articles held out, in [0, 1), got {test_size!r}"
+        )
+
+
+def _empty_texts(n: int) -> DataError:
+    return DataError(
+        f"all {n} training texts are empty: expected paragraphs of text; check that the "
+        "text field names the column that holds them (--text-field)"
+    )
+
+
+def _check_record(i: int, r: Mapping[str, Any]) -> None:
+    """A record ``train`` can use: string ``text`` and a non-empty string ``label``."""
+    text, label = r.get("text"), r.get("label")
+    if not isinstance(text, str) or not isinstance(label, str):
+        raise DataError(
+            f"record {i}: expected string fields 'text' and 'label', found "
+            f"{type(text).__name__} and {type(label).__name__}"
+        )
+    if not label.strip():
+        raise DataError(
+            f"record {i}: the label is empty; give every record a label, or leave unlabeled "
+            "records out of the training data"
+        )
+
+
+def _drop_repeated(
+    seen: set[str], test_rows: Sequence[Mapping[str, Any]]
+) -> tuple[list[Mapping[str, Any]], int]:
+    """``test_rows`` without those whose text is in ``seen`` (the training
+    texts), and how many were left out: the same paragraph under two articles
+    (groups) may land on both sides of the split, and scoring it would
+    flatter the model."""
+    kept = [r for r in test_rows if r["text"] not in seen]
+    return kept, len(test_rows) - len(kept)
+
+
+def _warn_repeated(n: int) -> None:
+    if n:
+        _LOGGER.warning(
+            "%d held-out records repeat a training text exactly (the same text in different "
+            "articles); they are left out of the held-out scores "
+            "(metadata: training_data.duplicates_across_split)",
+            n,
+        )
 
 
 def split_records(
@@ -129,7 +193,7 @@ def train(
     threshold: float | None = None,
     name: str = "newsclf-model",
     description: str = "",
-    log: Callable[[str], None] = _log,
+    log: Callable[[str], None] = _LOGGER.info,
 ) -> Classifier:
     """Fit a model on ``records`` and score it on a held-out split.
 
@@ -139,14 +203,25 @@ def train(
     the model reads each paragraph with its article (see
     :func:`newsclf.build_pipeline`).  Records whose label is in
     ``exclude_labels`` are left out of training and measure out-of-scope
-    behaviour instead.  Returns the trained :class:`newsclf.Classifier`, its
-    metadata holding the data hash, hyper-parameters and held-out metrics.
+    behaviour instead.  A held-out record whose text is also a training
+    text (the same paragraph in another article) is left out of the scores,
+    with a warning; ``metadata["training_data"]["duplicates_across_split"]``
+    counts them.  Progress goes to ``log`` (default: the ``newsclf`` logger).
+    Returns the trained :class:`newsclf.Classifier`, its metadata holding
+    the data hash, hyper-parameters and held-out metrics.
+
+    Raises :class:`DataError` when the records cannot train a model (fewer
+    than 2 labels, only empty texts, no n-gram in at least ``min_df`` texts)
+    and :class:`InvalidArgumentError` for a ``test_size`` outside [0, 1).
     """
     from newsclf._evaluate import evaluate
     from newsclf._features import build_pipeline
     from newsclf._model import Classifier
 
+    _check_test_size(test_size)
     records = list(records)
+    for i, r in enumerate(records):
+        _check_record(i, r)
     excluded = set(exclude_labels)
     in_scope = [r for r in records if r["label"] not in excluded]
     out_scope = [r for r in records if r["label"] in excluded]
@@ -161,6 +236,14 @@ def train(
     missing = sorted(set(labels_seen) - {r["label"] for r in train_rows})
     if missing:
         raise DataError(f"labels {missing} have no training records after the split")
+    if not any(r["text"].strip() for r in train_rows):
+        raise _empty_texts(len(train_rows))
+    seen = {r["text"] for r in [*train_rows, *oos_train]}
+    test_rows, repeated = _drop_repeated(seen, test_rows)
+    oos_test, repeated_oos = _drop_repeated(seen, oos_test)
+    repeated += repeated_oos
+    del seen
+    _warn_repeated(repeated)
     log(
         f"{len(records)} records: {len(train_rows)} train, {len(test_rows)} test, "
         f"{len(out_scope)} excluded as {sorted(excluded)}; labels {labels_seen}"
@@ -175,7 +258,14 @@ def train(
     )
     texts = _inputs(train_rows, context_weight is not None)
     y = [r["label"] for r in train_rows]
-    _timed(f"fitting on {len(texts)} paragraphs", lambda: pipeline.fit(texts, y), log)
+    try:
+        _timed(f"fitting on {len(texts)} paragraphs", lambda: pipeline.fit(texts, y), log)
+    except DataError:  # the featurizer found no n-gram to learn from
+        raise DataError(
+            f"cannot train on these {len(texts)} paragraphs: no word occurs in at least "
+            f"min_df={min_df} of them, so there is nothing to learn from; give more (and "
+            "longer) labeled paragraphs, or a lower min_df (--min-df)"
+        ) from None
     if threshold is not None:
         cut = threshold
     else:
@@ -198,7 +288,9 @@ def train(
     metadata = {
         "name": name,
         "uncertainty_threshold": cut,
-        "threshold_rule": "given" if threshold is not None else (
+        "threshold_rule": "given"
+        if threshold is not None
+        else (
             "in-scope coverage >= 0.85, then most out-of-scope flagged minus in-scope flagged "
             "(training data, out of fold)"
             if oos_train
@@ -209,6 +301,7 @@ def train(
             "test_sha256": data_sha256(test_rows),
             "n_train": len(train_rows),
             "n_test": len(test_rows),
+            "duplicates_across_split": repeated,
             "label_counts": dict(sorted(Counter(y).items())),
             "excluded_labels": sorted(excluded),
             "description": description,
@@ -227,7 +320,6 @@ def train(
     return Classifier(clf.recipe, metadata)
 
 
-
 def _in_test(record: Mapping[str, Any], test_size: float) -> bool:
     """Streaming split: a fixed ``split`` field wins, else a hash of the
     article id (of the text when there is none) puts 1 in 1/test_size
@@ -236,6 +328,27 @@ def _in_test(record: Mapping[str, Any], test_size: float) -> bool:
         return bool(record["split"] == "test")
     key = str(record.get("group", record["text"]))
     return int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:8], 16) % 10_000 < test_size * 1e4
+
+
+def _batches(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Mapping[str, Any]]]:
+    batch: list[Mapping[str, Any]] = []
+    for r in rows:
+        batch.append(r)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _text_key(text: str) -> int:
+    """A 64-bit hash of ``text``: how the streaming trainer finds repeated texts."""
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little")
+
+
+def _row_hash(r: Mapping[str, Any]) -> bytes:
+    return json.dumps([r["text"], r["label"]], ensure_ascii=False).encode("utf-8") + b"\n"
 
 
 def train_streaming(
@@ -250,13 +363,20 @@ def train_streaming(
     exclude_labels: Iterable[str] = DEFAULT_EXCLUDE,
     name: str = "newsclf-streaming",
     description: str = "",
-    log: Callable[[str], None] = _log,
+    log: Callable[[str], None] = _LOGGER.info,
 ) -> Classifier:
     """Train on a stream larger than memory: ``read()`` yields the records
     afresh for each pass.  A first pass collects the labels; then ``epochs``
     passes of ``partial_fit`` in batches of ``batch_size`` (hashed features,
     logistic loss by SGD); the held-out articles are scored at the end,
-    keeping only their labels and probabilities in memory."""
+    keeping only their labels and probabilities in memory (and a 64-bit hash
+    of each held-out text: a held-out record whose text is also a training
+    text is left out of the scores, with a warning, as in :func:`train`).
+
+    Raises :class:`InvalidArgumentError` for ``epochs`` or ``batch_size``
+    below 1 or a ``test_size`` outside [0, 1), :class:`DataError` when the
+    training records have fewer than 2 labels or only empty texts.
+    """
     from sklearn.linear_model import SGDClassifier
     from sklearn.pipeline import Pipeline
 
@@ -264,63 +384,76 @@ def train_streaming(
     from newsclf._features import ArabicHashingFeaturizer
     from newsclf._model import DEFAULT_THRESHOLD, Classifier
 
+    for what, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InvalidArgumentError(f"{what} must be an integer >= 1, got {value!r}")
+    _check_test_size(test_size)
     excluded = set(exclude_labels)
+
+    def rows(test: bool) -> Iterator[Mapping[str, Any]]:
+        return (r for r in read() if r["label"] not in excluded and _in_test(r, test_size) == test)
+
+    # Pass 1: labels, counts, the training data hash and the held-out texts' keys.
     counts: Counter[str] = Counter()
-    n_test = 0
-    train_hash, test_hash = hashlib.sha256(), hashlib.sha256()
-    for r in read():
+    n_test = n_texts = 0
+    train_hash = hashlib.sha256()
+    test_keys = array("Q")
+    for i, r in enumerate(read()):
+        _check_record(i, r)
         if r["label"] in excluded:
             continue
-        in_test = _in_test(r, test_size)
-        n_test += in_test
-        if not in_test:
+        if _in_test(r, test_size):
+            n_test += 1
+            test_keys.append(_text_key(r["text"]))
+        else:
             counts[r["label"]] += 1
-        (test_hash if in_test else train_hash).update(
-            json.dumps([r["text"], r["label"]], ensure_ascii=False).encode("utf-8") + b"\n"
-        )
+            n_texts += bool(r["text"].strip())
+            train_hash.update(_row_hash(r))
     labels = sorted(counts)
     if len(labels) < 2:
         raise DataError(f"expected training records of at least 2 labels, found {labels}")
+    if not n_texts:
+        raise _empty_texts(sum(counts.values()))
     log(f"streaming: {sum(counts.values())} train and {n_test} test records; labels {labels}")
+    held_out = np.unique(np.frombuffer(test_keys, dtype=np.uint64))
+    del test_keys
+    repeated_keys: set[int] = set()
+
     features = ArabicHashingFeaturizer(n_features=n_features)
     clf = SGDClassifier(loss="log_loss", alpha=alpha, random_state=seed)
     pipeline = Pipeline([("features", features), ("clf", clf)])
     for epoch in range(epochs):
         start, seen = time.perf_counter(), 0
-        batch: list[Mapping[str, Any]] = []
-        for r in read():
-            if r["label"] in excluded or _in_test(r, test_size):
-                continue
-            batch.append(r)
-            if len(batch) == batch_size:
-                clf.partial_fit(
-                    features.transform([b["text"] for b in batch]),
-                    [b["label"] for b in batch],
-                    classes=labels,
-                )
-                seen += len(batch)
-                batch = []
-        if batch:
-            clf.partial_fit(
-                features.transform([b["text"] for b in batch]),
-                [b["label"] for b in batch],
-                classes=labels,
-            )
+        for batch in _batches(rows(test=False), batch_size):
+            texts = [b["text"] for b in batch]
+            if epoch == 0 and held_out.size:  # training texts that are also held out
+                keys = np.fromiter(map(_text_key, texts), dtype=np.uint64, count=len(texts))
+                repeated_keys.update(keys[np.isin(keys, held_out)].tolist())
+            clf.partial_fit(features.transform(texts), [b["label"] for b in batch], classes=labels)
             seen += len(batch)
         log(f"epoch {epoch + 1}/{epochs}: {seen} paragraphs in {time.perf_counter() - start:.1f} s")
+    del held_out
+
+    # Last pass: score the held-out records, less those that repeat a training text.
     y_true: list[str] = []
     probas = []
-    batch = []
-    for r in read():
-        if r["label"] not in excluded and _in_test(r, test_size):
-            batch.append(r)
-            if len(batch) == batch_size:
-                probas.append(pipeline.predict_proba([b["text"] for b in batch]))
-                y_true += [b["label"] for b in batch]
-                batch = []
-    if batch:
+    test_hash = hashlib.sha256()
+    repeated = 0
+
+    def kept() -> Iterator[Mapping[str, Any]]:
+        nonlocal repeated
+        for r in rows(test=True):
+            if _text_key(r["text"]) in repeated_keys:
+                repeated += 1
+            else:
+                yield r
+
+    for batch in _batches(kept(), batch_size):
         probas.append(pipeline.predict_proba([b["text"] for b in batch]))
         y_true += [b["label"] for b in batch]
+        for b in batch:
+            test_hash.update(_row_hash(b))
+    _warn_repeated(repeated)
     metrics: dict[str, Any] = {}
     if y_true:
         metrics = score(labels, y_true, np.vstack(probas))
@@ -335,7 +468,8 @@ def train_streaming(
             "sha256": train_hash.hexdigest(),
             "test_sha256": test_hash.hexdigest(),
             "n_train": sum(counts.values()),
-            "n_test": n_test,
+            "n_test": len(y_true),
+            "duplicates_across_split": repeated,
             "label_counts": dict(sorted(counts.items())),
             "excluded_labels": sorted(excluded),
             "description": description,
@@ -354,6 +488,28 @@ def train_streaming(
     return Classifier.from_pipeline(pipeline, metadata)
 
 
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value!r}")
+    return n
+
+
+def _share(value: str) -> float:
+    try:
+        x = float(value)
+    except ValueError:
+        x = math.nan
+    if not 0.0 <= x < 1.0:  # also refuses nan
+        raise argparse.ArgumentTypeError(
+            f"expected the share of articles held out, a number in [0, 1), got {value!r}"
+        )
+    return x
+
+
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     """The ``newsclf train`` arguments (shared with ``newsclf-train``)."""
     p = parser or argparse.ArgumentParser(
@@ -367,13 +523,29 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
         help="labeled data: JSONL, CSV, TSV, Parquet, Arrow or a saved datasets folder",
     )
     p.add_argument("--out", required=True, metavar="DIR", help="artifact directory to write")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the bundled model if --out names it (refused without --force)",
+    )
     p.add_argument("--name", default=None, help="model name (default: the --out folder name)")
     p.add_argument("--text-field", default="text")
     p.add_argument("--label-field", default="label")
     p.add_argument("--group-field", default=None, help="article id column (default: group/doc_id)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--test-size", type=float, default=0.15, help="share of articles held out")
+    p.add_argument(
+        "--test-size",
+        type=_share,
+        default=0.15,
+        help="share of articles held out, in [0, 1) (default: 0.15; 0: none)",
+    )
     p.add_argument("--C", type=float, default=10.0, help="inverse regularization strength")
+    p.add_argument(
+        "--min-df",
+        type=_positive_int,
+        default=2,
+        help="texts an n-gram must occur in to be learned (default: 2)",
+    )
     p.add_argument(
         "--exclude-labels",
         nargs="*",
@@ -386,14 +558,86 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
         action="store_true",
         help="train in constant memory: hashed features, SGD over batches read from disk",
     )
-    p.add_argument("--epochs", type=int, default=5, help="passes over the data (--streaming)")
-    p.add_argument("--batch-size", type=int, default=10_000, help="records per step (--streaming)")
+    p.add_argument(
+        "--epochs", type=_positive_int, default=5, help="passes over the data (--streaming)"
+    )
+    p.add_argument(
+        "--batch-size", type=_positive_int, default=10_000, help="records per step (--streaming)"
+    )
     p.epilog = "example: newsclf train --data labeled.jsonl --out models/mine"
     return p
 
 
+def _check_out(out: Path, *, force: bool) -> None:
+    """Refuse, before any work, an ``--out`` that would destroy something or
+    cannot be written: the bundled model (unless ``force``) or a folder
+    holding it, an existing folder that is not a model, a folder where
+    nothing can be written.  Writing the artifact creates a temporary folder
+    beside the target, so that is what is tried."""
+    from newsclf._model import bundled_model_path
+
+    target = out.resolve()
+    try:
+        bundled: Path | None = bundled_model_path().resolve()
+    except NewsclfError:
+        bundled = None
+    if bundled is not None and target == bundled and not force:
+        raise UsageError(
+            f"{out} is the bundled model: training would replace it; choose another --out, "
+            "or pass --force to replace it"
+        )
+    if bundled is not None and target != bundled and bundled.is_relative_to(target):
+        raise UsageError(
+            f"{out} holds the bundled model: training would replace the whole folder; "
+            "choose a new folder for --out"
+        )
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"{out} is a file: --out names the folder to write the model in")
+    if target.is_dir() and not (target / "metadata.json").is_file() and any(target.iterdir()):
+        raise UsageError(
+            f"{out} is a folder that is not a newsclf model: training would replace it and "
+            "everything in it; choose a new folder for --out"
+        )
+    where = target.parent
+    while not where.exists():  # the artifact writer creates the missing folders
+        where = where.parent
+    try:
+        os.rmdir(tempfile.mkdtemp(dir=where, prefix=".newsclf-check-"))
+    except OSError as e:
+        raise UsageError(f"cannot write the model in {where}: {e.strerror or e}") from None
+
+
+class _Format(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        warning = "warning: " if record.levelno >= logging.WARNING else ""
+        return f"[newsclf train] {warning}{record.getMessage()}"
+
+
+@contextmanager
+def _log_to_stderr() -> Iterator[None]:
+    """Show the ``newsclf`` logger's progress and warnings on stderr."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Format())
+    level = _LOGGER.level
+    _LOGGER.addHandler(handler)
+    if _LOGGER.getEffectiveLevel() > logging.INFO:
+        _LOGGER.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        _LOGGER.removeHandler(handler)
+        _LOGGER.setLevel(level)
+
+
 def run(args: argparse.Namespace) -> int:
-    """Train from parsed arguments; print a summary."""
+    """Train from parsed arguments; progress on stderr, a summary on stdout.
+
+    The output folder is checked before the data is read (see
+    :func:`_check_out`): a problem there is a :class:`UsageError`.
+    """
+    force = bool(getattr(args, "force", False))
+    _check_out(Path(args.out), force=force)
+
     def read() -> Iterable[dict[str, Any]]:
         for path in args.data:
             yield from iter_records(
@@ -410,11 +654,13 @@ def run(args: argparse.Namespace) -> int:
         "name": args.name or Path(args.out).name,
         "description": "files: " + ", ".join(Path(p).name for p in args.data),
     }
-    if args.streaming:
-        clf = train_streaming(read, batch_size=args.batch_size, epochs=args.epochs, **common)
-    else:
-        clf = train(list(read()), C=args.C, **common)
-    out = clf.save(args.out)
+    with _log_to_stderr():
+        if args.streaming:
+            clf = train_streaming(read, batch_size=args.batch_size, epochs=args.epochs, **common)
+        else:
+            min_df = getattr(args, "min_df", 2)
+            clf = train(list(read()), C=args.C, min_df=min_df, **common)
+    out = clf.save(args.out, force=force)
     print(summary(out, clf.metadata))
     return 0
 
@@ -439,10 +685,16 @@ def summary(path: Path, metadata: Mapping[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``newsclf-train``."""
+    """Entry point of ``newsclf-train``: 0, or 2 with a one-line error (bad
+    data, an output folder that cannot be written, an I/O error)."""
     args = build_parser().parse_args(argv)
     try:
         return run(args)
-    except NewsclfError as e:
-        print(f"newsclf-train: error: {e}", file=sys.stderr)
-        return 2
+    except (UsageError, NewsclfError) as e:
+        message = str(e)
+    except OSError as e:
+        message = f"{e.filename}: {e.strerror}" if e.filename else f"I/O error: {e.strerror or e}"
+    except KeyboardInterrupt:
+        return 130
+    print(f"newsclf-train: error: {message}", file=sys.stderr)
+    return 2

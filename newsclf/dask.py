@@ -12,6 +12,12 @@ artifact directory must be readable at the same path on every worker -- on a
 real cluster, a shared filesystem or the model installed with newsclf on
 each worker (the bundled model always is).  The same code runs on a
 ``LocalCluster`` and on a remote scheduler address.
+
+Columns the dataframe already has are kept: a result whose name is taken
+(a gold ``label`` column, say) goes to ``newsclf_NAME`` instead, with a
+warning, as ``newsclf classify`` does.  A text that is not a string is a
+:class:`newsclf.DataError` naming its row: the index label, the partition
+and the position in it.
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from newsclf._model import load_cached, result_columns
+from newsclf._errors import DataError
+from newsclf._hf import first_non_string, not_a_string, result_names, result_values
+from newsclf._model import load_cached
 
 __all__ = ["classify_bag", "classify_dataframe"]
 
@@ -30,11 +38,28 @@ def _resolve(model: str | os.PathLike[str] | None) -> str:
     return str(bundled_model_path() if model is None else os.path.abspath(model))
 
 
+def _where(partition_info: dict[str, Any] | None, position: int) -> str:
+    number = None if partition_info is None else partition_info.get("number")
+    return f"partition {number if number is not None else '?'}, position {position}"
+
+
 def _classify_partition(
-    df: Any, path: str, text_column: str, threshold: float | None, prefix: str
+    df: Any,
+    path: str,
+    text_column: str,
+    threshold: float | None,
+    names: dict[str, str],
+    partition_info: dict[str, Any] | None = None,
 ) -> Any:
-    preds = load_cached(path).classify_many(df[text_column].tolist(), threshold=threshold)
-    return df.assign(**result_columns(preds, prefix))
+    texts = df[text_column].tolist()
+    bad = first_non_string(texts)
+    if bad is not None:
+        raise DataError(
+            f"row {df.index[bad]!r} ({_where(partition_info, bad)}), text column "
+            f"{text_column!r}: {not_a_string(texts[bad])}"
+        )
+    preds = load_cached(path).classify_many(texts, threshold=threshold)
+    return df.assign(**result_values(preds, names))
 
 
 def classify_dataframe(
@@ -46,25 +71,58 @@ def classify_dataframe(
     prefix: str = "",
 ) -> Any:
     """Add ``label`` (string), ``score`` (float64) and ``uncertain`` (bool)
-    columns to a Dask DataFrame, partition by partition."""
+    columns to a Dask DataFrame, partition by partition (after ``prefix``;
+    ``newsclf_NAME`` for a name the dataframe already has, with a warning).
+    Raises :class:`newsclf.DataError` for a missing text column at once, and
+    for a text that is not a string when computed, naming its row."""
     import pandas as pd
 
+    columns = [str(c) for c in ddf.columns]
+    if text_column not in columns:
+        raise DataError(
+            f"expected a text column {text_column!r}, found columns {sorted(columns)}; "
+            "name it with text_column="
+        )
+    names = result_names(columns, prefix, what="dataframe")
     path = _resolve(model)
     meta = ddf._meta.copy()
     # Whatever dtype this pandas gives a column of strings ("str" in pandas 3).
-    meta[f"{prefix}label"] = pd.Series(["label"]).iloc[:0]
-    meta[f"{prefix}score"] = pd.Series(dtype="float64")
-    meta[f"{prefix}uncertain"] = pd.Series(dtype="bool")
-    return ddf.map_partitions(_classify_partition, path, text_column, threshold, prefix, meta=meta)
+    meta[names["label"]] = pd.Series(["label"]).iloc[:0]
+    meta[names["score"]] = pd.Series(dtype="float64")
+    meta[names["uncertain"]] = pd.Series(dtype="bool")
+    return ddf.map_partitions(_classify_partition, path, text_column, threshold, names, meta=meta)
 
 
-def _classify_texts(texts: list[str], path: str, threshold: float | None) -> list[dict[str, Any]]:
-    return [p.to_dict() for p in load_cached(path).classify_many(list(texts), threshold=threshold)]
+def _classify_texts(
+    texts: list[Any], number: int, path: str, threshold: float | None
+) -> list[dict[str, Any]]:
+    texts = list(texts)
+    bad = first_non_string(texts)
+    if bad is not None:
+        where = _where({"number": number}, bad)
+        raise DataError(f"item at {where} of the bag: {not_a_string(texts[bad])}")
+    return [p.to_dict() for p in load_cached(path).classify_many(texts, threshold=threshold)]
 
 
 def classify_bag(
     bag: Any, *, model: str | os.PathLike[str] | None = None, threshold: float | None = None
 ) -> Any:
     """Map a Dask Bag of texts to a Bag of result dicts (``label``, ``score``,
-    ``scores``, ``uncertain``), in order."""
-    return bag.map_partitions(_classify_texts, _resolve(model), threshold)
+    ``scores``, ``uncertain``), in order.  A text that is not a string is a
+    :class:`newsclf.DataError` naming its partition and position."""
+    dask = _dask()
+    path = _resolve(model)
+    # One task per partition, told its partition's number for error messages.
+    parts = bag.to_delayed(optimize_graph=False)
+    return dask.bag.from_delayed(
+        [dask.delayed(_classify_texts)(part, i, path, threshold) for i, part in enumerate(parts)]
+    )
+
+
+def _dask() -> Any:
+    """The ``dask`` module with ``dask.bag``, as ``Any``: dask is an optional
+    dependency, typed where it is installed and unknown where it is not."""
+    import dask
+    import dask.bag
+
+    return dask

@@ -1,4 +1,6 @@
-"""ANT corpus references: resolved from the JSONL file or the XML layout alike."""
+"""Labeled data: the readers of JSONL/CSV/TSV/Parquet (as robust as the
+CLI's), and ANT corpus references resolved from the JSONL file or the XML
+layout alike."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import pytest
 from strategies import CORPUS, ROOT
 
 import newsclf
-from newsclf._data import iter_ant_articles, resolve_ant_references, short_hash
+from newsclf._data import iter_ant_articles, read_records, resolve_ant_references, short_hash
 
 # Two tiny articles written for this test, in both corpus layouts.
 ARTICLES = [
@@ -102,3 +104,161 @@ def test_every_committed_reference_resolves_against_the_corpus() -> None:
     rows = resolve_ant_references(refs, CORPUS)
     assert len(rows) == len(refs) >= 4000
     assert all(r["text"] for r in rows)
+
+
+# --- labeled data readers ----------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".tsv", ".parquet"])
+def test_read_records_formats(tmp_path: Path, suffix: str) -> None:
+    rows = [
+        {"text": "اشترك الآن", "label": "boilerplate", "doc_id": "d1"},
+        {"text": "قصف مدفعي", "label": "military", "doc_id": "d2"},
+    ]
+    path = tmp_path / f"data{suffix}"
+    if suffix == ".jsonl":
+        path.write_text(
+            "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8"
+        )
+    elif suffix in (".csv", ".tsv"):
+        sep = "," if suffix == ".csv" else "\t"
+        lines = [sep.join(rows[0])] + [sep.join(r.values()) for r in rows]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    else:
+        import datasets
+
+        datasets.Dataset.from_list(rows).to_parquet(str(path))
+    got = read_records(path)
+    assert [(r["text"], r["label"], r["group"]) for r in got] == [
+        ("اشترك الآن", "boilerplate", "d1"),
+        ("قصف مدفعي", "military", "d2"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"text": "a", "label": "x"}\n{oops\n', r":2: invalid JSON"),
+        (b'{"text": 3, "label": "x"}\n', r":1: text field 'text' is int, expected a string"),
+        (b'{"label": "x"}\n', r":1: missing text field 'text' .*--text-field"),
+        (b'{"text": "a"}\n', r":1: missing label field 'label' .*--label-field"),
+        (b'{"text": "a", "label": 3}\n', r":1: label field 'label' is int"),
+        (b'{"text": "a", "label": "x"}\n\xff\n', r":2: invalid UTF-8"),
+        (b'[{"text": "a", "label": "x"}]\n', r":1: expected a JSON object, found list"),
+        # JSON that Python reads but JSON does not allow: DataError, not ValueError
+        (b'{"text": "a", "label": "x", "n": NaN}\n', r":1: invalid JSON: NaN"),
+        (b'{"text": "a", "label": "x", "n": ' + b"9" * 5000 + b"}\n", r":1: .*5000 digits"),
+        (b'{"text": "a", "label": "x", "n": ' + b"[" * 100_000 + b"}\n", r":1: .*nested"),
+    ],
+)
+def test_bad_data_is_a_data_error(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(content)
+    with pytest.raises(newsclf.DataError, match=message):
+        read_records(path)
+
+
+def test_missing_file_is_a_data_error(tmp_path: Path) -> None:
+    with pytest.raises(newsclf.DataError, match="no such file"):
+        read_records(tmp_path / "absent.jsonl")
+
+
+ROWS = [("اشترك الآن", "boilerplate"), ("قصف مدفعي", "military")]
+
+
+def _write(path: Path, sep: str | None, *, bom: bool = False) -> Path:
+    if sep is None:
+        body = "".join(
+            json.dumps({"text": t, "label": lab}, ensure_ascii=False) + "\n" for t, lab in ROWS
+        )
+    else:
+        body = "".join(f"{t}{sep}{lab}\n" for t, lab in [("text", "label"), *ROWS])
+    path.write_text(("\ufeff" if bom else "") + body, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("name", "sep"), [("d.jsonl", None), ("d.csv", ","), ("d.tsv", "\t")])
+def test_utf8_bom_is_dropped(tmp_path: Path, name: str, sep: str | None) -> None:
+    """Regression: a BOM broke JSONL line 1 and renamed the CSV/TSV header to '\\ufefftext'."""
+    got = read_records(_write(tmp_path / name, sep, bom=True))
+    assert [(r["text"], r["label"]) for r in got] == ROWS
+
+
+def test_gzipped_data_with_a_bom(tmp_path: Path) -> None:
+    raw = _write(tmp_path / "d.csv", ",", bom=True).read_bytes()
+    path = tmp_path / "d.csv.gz"
+    path.write_bytes(gzip.compress(raw))
+    assert [(r["text"], r["label"]) for r in read_records(path)] == ROWS
+
+
+def test_csv_field_of_one_megabyte(tmp_path: Path) -> None:
+    """Regression: a field over 128 KiB raised _csv.Error (1 MB paragraphs are promised)."""
+    big = "قصف " * 250_000
+    path = tmp_path / "d.csv"
+    path.write_text(f'text,label\n"{big}",military\nok,boilerplate\n', encoding="utf-8")
+    assert [(r["text"], r["label"]) for r in read_records(path)] == [
+        (big, "military"),
+        ("ok", "boilerplate"),
+    ]
+
+
+def test_csv_stray_quote_is_a_data_error_naming_its_line(tmp_path: Path) -> None:
+    """Regression: one stray quote merged every following row into one field, silently."""
+    rows = ["text,label", "أول,a", '"ثان,b', *[f"سطر {i},a" for i in range(3, 13)]]
+    path = tmp_path / "d.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(newsclf.DataError, match=r"d\.csv:3: invalid CSV.*must end with"):
+        read_records(path)
+
+
+def test_csv_legitimate_quoting_still_reads(tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text('text,label\n"a ""quoted"", word",x\n"two\nlines",y\n', encoding="utf-8")
+    assert [(r["text"], r["label"]) for r in read_records(path)] == [
+        ('a "quoted", word', "x"),
+        ("two\nlines", "y"),
+    ]
+
+
+@pytest.mark.parametrize("sep", [",", "\t"])
+def test_ragged_row_is_a_data_error(tmp_path: Path, sep: str) -> None:
+    """Regression: extra columns went under a None key, silently."""
+    path = tmp_path / ("d.csv" if sep == "," else "d.tsv")
+    path.write_text(f"text{sep}label\na{sep}x\nb{sep}y{sep}extra\n", encoding="utf-8")
+    with pytest.raises(newsclf.DataError, match=r":3: expected 2 fields as in the header, found 3"):
+        read_records(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("d.csv", "text,label\nقصف,\n"),
+        ("d.tsv", "text\tlabel\nقصف\t \n"),
+        ("d.jsonl", '\n{"text": "قصف", "label": ""}\n'),
+    ],
+)
+def test_empty_label_says_what_to_do(tmp_path: Path, name: str, content: str) -> None:
+    """Regression: a '' label gave "expected string fields ..., found str and str"."""
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(newsclf.DataError, match=r":2: the label .* is empty; give every record"):
+        read_records(path)
+
+
+@pytest.mark.parametrize("name", ["d.jsonl", "d.csv", "d.tsv"])
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_is_refused_with_the_command_that_converts_it(
+    tmp_path: Path, name: str, encoding: str
+) -> None:
+    """Regression: UTF-16 gave a UnicodeDecodeError-style message that did not say why."""
+    path = _write(tmp_path / name, {"d.jsonl": None, "d.csv": ",", "d.tsv": "\t"}[name])
+    path.write_bytes(path.read_text(encoding="utf-8").encode(encoding))
+    with pytest.raises(newsclf.DataError, match=r"not UTF-8 text.*UTF-16.*iconv"):
+        read_records(path)
+
+
+def test_unreadable_gzip_is_a_data_error(tmp_path: Path) -> None:
+    path = tmp_path / "d.jsonl.gz"
+    path.write_bytes(b"not gzip at all")
+    with pytest.raises(newsclf.DataError, match="cannot read it"):
+        read_records(path)

@@ -1,16 +1,21 @@
-"""Training: splits, determinism, any label set, data readers."""
+"""Training: splits, determinism, any label set, errors that say what to do,
+repeated texts across the split, the command and its output folder.  (The
+data readers: test_data.py.)"""
 
 from __future__ import annotations
 
 import json
+import logging
+import math
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import newsclf
-from newsclf._data import data_sha256, read_records
-from newsclf._train import split_records, train
+from newsclf._data import data_sha256
+from newsclf._train import build_parser, main, split_records, train, train_streaming
 
 
 def _quiet(message: str) -> None:
@@ -76,53 +81,6 @@ def test_none_excluded_and_measured(records: list[dict]) -> None:
     assert clf.metadata["metrics"]["out_of_scope"]["n"] > 0
 
 
-@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".tsv", ".parquet"])
-def test_read_records_formats(tmp_path: Path, suffix: str) -> None:
-    rows = [
-        {"text": "اشترك الآن", "label": "boilerplate", "doc_id": "d1"},
-        {"text": "قصف مدفعي", "label": "military", "doc_id": "d2"},
-    ]
-    path = tmp_path / f"data{suffix}"
-    if suffix == ".jsonl":
-        path.write_text(
-            "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8"
-        )
-    elif suffix in (".csv", ".tsv"):
-        sep = "," if suffix == ".csv" else "\t"
-        lines = [sep.join(rows[0])] + [sep.join(r.values()) for r in rows]
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    else:
-        import datasets
-
-        datasets.Dataset.from_list(rows).to_parquet(str(path))
-    got = read_records(path)
-    assert [(r["text"], r["label"], r["group"]) for r in got] == [
-        ("اشترك الآن", "boilerplate", "d1"),
-        ("قصف مدفعي", "military", "d2"),
-    ]
-
-
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        (b'{"text": "a", "label": "x"}\n{oops\n', r":2: invalid JSON"),
-        (b'{"text": 3, "label": "x"}\n', r":1: expected string fields"),
-        (b'{"label": "x"}\n', r":1: expected string fields"),
-        (b'{"text": "a", "label": "x"}\n\xff\n', "not valid UTF-8"),
-    ],
-)
-def test_bad_data_is_a_data_error(tmp_path: Path, content: bytes, message: str) -> None:
-    path = tmp_path / "bad.jsonl"
-    path.write_bytes(content)
-    with pytest.raises(newsclf.DataError, match=message):
-        read_records(path)
-
-
-def test_missing_file_is_a_data_error(tmp_path: Path) -> None:
-    with pytest.raises(newsclf.DataError, match="no such file"):
-        read_records(tmp_path / "absent.jsonl")
-
-
 def test_data_hash_depends_on_text_and_label() -> None:
     a = [{"text": "x", "label": "a"}]
     assert data_sha256(a) == data_sha256([{"text": "x", "label": "a", "other": 1}])
@@ -150,3 +108,317 @@ def test_streaming_trainer_reads_in_passes_and_loads(records: list[dict], tmp_pa
     again = train_streaming(lambda: iter(records), epochs=2, batch_size=100, seed=0, log=_quiet)
     texts = [r["text"] for r in records[:50]]
     np.testing.assert_array_equal(again.predict_proba(texts), result.predict_proba(texts))
+
+
+def _topic_rows(n: int = 40) -> list[dict]:
+    """Two labels of a user's own, every paragraph its own article."""
+    rows = []
+    for i in range(n):
+        rows.append(
+            {"text": f"مباراة كرة القدم انتهت بفوز الفريق {i}", "label": "sport", "group": f"s{i}"}
+        )
+        rows.append(
+            {
+                "text": f"ارتفعت أسعار النفط في الأسواق العالمية {i}",
+                "label": "economy",
+                "group": f"e{i}",
+            }
+        )
+    return rows
+
+
+def _jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+    )
+    return path
+
+
+def _error_line(err: str, prog: str) -> str:
+    """The one error line of a command's stderr (beside its progress lines)."""
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if not line.startswith("[newsclf train]")]
+    assert len(lines) == 1 and lines[0].startswith(f"{prog}: error: "), err
+    return lines[0]
+
+
+# --- training errors say what to do -------------------------------------------
+
+
+def test_one_letter_texts_say_what_to_do() -> None:
+    """Regression: 4 one-letter texts gave "ValueError: After pruning, no terms remain"."""
+    rows = [{"text": c, "label": lab} for c, lab in zip("abcd", "xyxy", strict=True)]
+    with pytest.raises(
+        newsclf.DataError, match=r"cannot train on these 4 paragraphs: .*give more .*--min-df"
+    ):
+        train(rows, test_size=0, log=_quiet)
+
+
+@pytest.mark.parametrize("blank", ["", "  ", "\n"])
+def test_empty_texts_say_what_to_do(blank: str) -> None:
+    """Regression: empty texts gave "empty vocabulary" (and the streaming trainer no error)."""
+    rows = [{"text": blank, "label": lab, "group": str(i)} for i, lab in enumerate("xyxyxy")]
+    with pytest.raises(newsclf.DataError, match=r"all \d+ training texts are empty.*--text-field"):
+        train(rows, log=_quiet)
+    with pytest.raises(newsclf.DataError, match=r"all \d+ training texts are empty"):
+        train_streaming(lambda: iter(rows), log=_quiet)
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"text": 3, "label": "x"}, r"record 4: expected string fields 'text' and 'label'"),
+        ({"label": "x"}, r"record 4: expected string fields .* found NoneType and str"),
+        ({"text": "نص", "label": ""}, r"record 4: the label is empty; give every record a label"),
+    ],
+)
+def test_bad_records_in_the_library_are_data_errors(bad: dict, message: str) -> None:
+    rows = [*_topic_rows(2), bad]
+    with pytest.raises(newsclf.DataError, match=message):
+        train(rows, log=_quiet)
+    with pytest.raises(newsclf.DataError, match=message):
+        train_streaming(lambda: iter(rows), log=_quiet)
+
+
+@pytest.mark.parametrize("prog", ["newsclf-train", "newsclf"])
+def test_the_commands_report_untrainable_data_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], prog: str
+) -> None:
+    from newsclf._cli import main as newsclf_main
+
+    rows = [{"text": c, "label": lab} for c, lab in zip("abcd", "xyxy", strict=True)]
+    data = _jsonl(tmp_path / "d.jsonl", rows)
+    args = ["--data", str(data), "--out", str(tmp_path / "m"), "--test-size", "0"]
+    status = main(args) if prog == "newsclf-train" else newsclf_main(["train", *args])
+    assert status == 2
+    assert "give more" in _error_line(capsys.readouterr().err, prog)
+    assert not (tmp_path / "m").exists()
+
+
+# --- bad numbers on the command line ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--streaming", "--epochs", "0"],
+        ["--streaming", "--epochs", "-1"],
+        ["--streaming", "--batch-size", "0"],
+        ["--batch-size", "2.5"],
+        ["--test-size", "nan"],
+        ["--test-size", "-0.1"],
+        ["--test-size", "1"],
+        ["--test-size", "inf"],
+        ["--min-df", "0"],
+    ],
+)
+def test_bad_numbers_are_refused_by_the_parser(
+    capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    """Regression: --epochs 0 gave NotFittedError after reading the data, --batch-size 0
+    was accepted, --test-size nan trained with no held-out set and exit 0."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["--data", "absent.jsonl", "--out", "m", *args])
+    assert exit_.value.code == 2
+    assert f"argument {args[-2]}" in capsys.readouterr().err
+
+
+def test_zero_test_size_means_no_held_out_set() -> None:
+    args = build_parser().parse_args(["--data", "d.jsonl", "--out", "m", "--test-size", "0"])
+    assert args.test_size == 0.0
+
+
+@pytest.mark.parametrize("test_size", [math.nan, -0.1, 1.0, 2, "0.2", True])
+def test_bad_test_size_in_the_library(test_size: object) -> None:
+    rows = _topic_rows(5)
+    with pytest.raises(newsclf.InvalidArgumentError, match="test_size"):
+        train(rows, test_size=test_size, log=_quiet)  # type: ignore[arg-type]
+    with pytest.raises(newsclf.InvalidArgumentError, match="test_size"):
+        train_streaming(lambda: iter(rows), test_size=test_size, log=_quiet)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kwargs", [{"epochs": 0}, {"batch_size": 0}, {"batch_size": 2.5}])
+def test_bad_streaming_numbers_in_the_library(kwargs: dict) -> None:
+    with pytest.raises(newsclf.InvalidArgumentError, match=next(iter(kwargs))):
+        train_streaming(lambda: iter(_topic_rows(5)), log=_quiet, **kwargs)
+
+
+# --- the same text on both sides of the split -----------------------------------
+
+
+def _rows_with_repeats() -> list[dict]:
+    """A fixed split: 80 training paragraphs, 10 held out of which 3 repeat a
+    training paragraph exactly, under another article."""
+    train_rows = [{**r, "split": "train"} for r in _topic_rows()]
+    fresh = [
+        {"text": f"تعادل الفريقان في المباراة الودية {i}", "label": "sport", "group": f"t{i}"}
+        for i in range(7)
+    ]
+    repeats = [{**train_rows[i], "group": f"copy{i}"} for i in (0, 1, 2)]
+    return train_rows + [{**r, "split": "test"} for r in fresh + repeats]
+
+
+def _repeat_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "newsclf" and r.levelno == logging.WARNING and "repeat" in r.getMessage()
+    ]
+
+
+def test_repeated_texts_across_the_split_are_reported_and_dropped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Regression: identical texts in different articles were scored as held out,
+    silently (inflating held-out F1 0.943 -> 0.979 on the project data)."""
+    with caplog.at_level(logging.WARNING, logger="newsclf"):
+        clf = train(_rows_with_repeats(), log=_quiet)
+    td = clf.metadata["training_data"]
+    assert td["duplicates_across_split"] == 3
+    assert td["n_test"] == clf.metadata["metrics"]["n"] == 7
+    assert td["test_sha256"] == data_sha256(
+        [r for r in _rows_with_repeats() if r["split"] == "test"][:7]
+    )
+    (warning,) = _repeat_warnings(caplog)
+    assert warning.startswith("3 held-out records repeat a training text") and "left out" in warning
+
+
+def test_streaming_trainer_drops_repeated_texts_too(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="newsclf"):
+        clf = train_streaming(lambda: iter(_rows_with_repeats()), batch_size=16, log=_quiet)
+    td = clf.metadata["training_data"]
+    assert (td["duplicates_across_split"], td["n_test"]) == (3, 7)
+    assert clf.metadata["metrics"]["n"] == 7
+    assert len(_repeat_warnings(caplog)) == 1
+
+
+def test_repeats_under_a_random_split(caplog: pytest.LogCaptureFixture) -> None:
+    """Each text in two articles: those whose copies land apart leave the held-out side."""
+    rows = _topic_rows(30)
+    rows += [{**r, "group": r["group"] + "-copy"} for r in rows]
+    train_rows, test_rows = split_records(rows, test_size=0.3, seed=0)
+    across = sum(r["text"] in {t["text"] for t in train_rows} for r in test_rows)
+    assert across > 0  # the test means something only if some copies land apart
+    clf = train(rows, test_size=0.3, seed=0, log=_quiet)
+    td = clf.metadata["training_data"]
+    assert td["duplicates_across_split"] == across
+    assert td["n_test"] == len(test_rows) - across
+
+
+def test_no_repeats_no_warning(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="newsclf"):
+        clf = train(_topic_rows(), log=_quiet)
+    assert clf.metadata["training_data"]["duplicates_across_split"] == 0
+    assert _repeat_warnings(caplog) == []
+
+
+# --- logging, not printing -------------------------------------------------------
+
+
+def test_training_logs_and_never_prints(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Regression: train() printed its progress to stderr by default."""
+    with caplog.at_level(logging.INFO, logger="newsclf"):
+        train(_topic_rows(), seed=0)
+        train_streaming(lambda: iter(_topic_rows()), epochs=1)
+    assert capsys.readouterr() == ("", "")
+    messages = [r.getMessage() for r in caplog.records if r.name == "newsclf"]
+    assert any(m.startswith("fitting on") for m in messages)
+    assert any(m.startswith("epoch 1/1") for m in messages)
+
+
+def test_the_command_prints_a_summary_and_shows_progress(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    handlers = list(logging.getLogger("newsclf").handlers)
+    data = _jsonl(tmp_path / "d.jsonl", _rows_with_repeats())
+    assert main(["--data", str(data), "--out", str(tmp_path / "m")]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith(f"wrote {tmp_path / 'm'}\n")
+    assert "[newsclf train] fitting on 80 paragraphs" in err
+    assert "[newsclf train] warning: 3 held-out records repeat a training text" in err
+    assert logging.getLogger("newsclf").handlers == handlers  # left as found
+    assert newsclf.load(tmp_path / "m").labels == ("economy", "sport")
+
+
+# --- the output folder, checked before any work ----------------------------------
+
+
+def test_out_onto_the_bundled_model_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Regression: newsclf train --out models/newsclf-ar replaced the bundled model."""
+    from newsclf._cli import main as newsclf_main
+    from newsclf._model import bundled_model_path
+
+    bundled = bundled_model_path()
+    before = {f.name: f.read_bytes() for f in bundled.iterdir()}
+    data = str(_jsonl(tmp_path / "d.jsonl", _topic_rows()))
+    assert main(["--data", data, "--out", str(bundled)]) == 2
+    error = _error_line(capsys.readouterr().err, "newsclf-train")
+    assert "is the bundled model" in error and "--force" in error
+    assert newsclf_main(["train", "--data", data, "--out", str(bundled)]) == 2
+    assert "--force" in _error_line(capsys.readouterr().err, "newsclf")
+    # The folder holding it would be replaced whole: refused even with --force.
+    assert main(["--data", data, "--out", str(bundled.parent), "--force"]) == 2
+    assert "holds the bundled model" in _error_line(capsys.readouterr().err, "newsclf-train")
+    assert {f.name: f.read_bytes() for f in bundled.iterdir()} == before
+
+
+def test_force_replaces_the_bundled_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import newsclf._model
+
+    fake = train([{**r, "label": f"old-{r['label']}"} for r in _topic_rows()], log=_quiet).save(
+        tmp_path / "bundled"
+    )
+    monkeypatch.setattr(newsclf._model, "bundled_model_path", lambda: fake)
+    data = str(_jsonl(tmp_path / "d.jsonl", _topic_rows()))
+    assert main(["--data", data, "--out", str(fake)]) == 2
+    assert main(["--data", data, "--out", str(fake), "--force"]) == 0
+    assert newsclf.load(fake).labels == ("economy", "sport")
+
+
+def test_out_onto_a_folder_that_is_not_a_model_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The artifact writer replaces the whole --out folder: never a folder of other things."""
+    stuff = tmp_path / "stuff"
+    stuff.mkdir()
+    (stuff / "notes.txt").write_text("keep me")
+    data = str(_jsonl(tmp_path / "d.jsonl", _topic_rows()))
+    assert main(["--data", data, "--out", str(stuff), "--force"]) == 2
+    assert "not a newsclf model" in _error_line(capsys.readouterr().err, "newsclf-train")
+    assert (stuff / "notes.txt").read_text() == "keep me"
+    assert main(["--data", data, "--out", str(stuff / "notes.txt")]) == 2
+    assert "is a file" in _error_line(capsys.readouterr().err, "newsclf-train")
+
+
+@pytest.mark.parametrize("prog", ["newsclf-train", "newsclf"])
+def test_unwritable_out_fails_before_reading_the_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], prog: str
+) -> None:
+    """Regression: an unwritable --out failed with an OSError traceback after fitting."""
+    from newsclf._cli import main as newsclf_main
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    # The data does not exist: the output folder is checked first.
+    args = ["--data", str(tmp_path / "absent.jsonl"), "--out", str(blocker / "sub" / "m")]
+    status = main(args) if prog == "newsclf-train" else newsclf_main(["train", *args])
+    assert status == 2
+    assert "cannot write" in _error_line(capsys.readouterr().err, prog)
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root may write anywhere")
+def test_read_only_parent_fails_before_reading_the_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parent = tmp_path / "ro"
+    parent.mkdir()
+    parent.chmod(0o500)
+    try:
+        assert main(["--data", str(tmp_path / "absent.jsonl"), "--out", str(parent / "m")]) == 2
+    finally:
+        parent.chmod(0o700)
+    assert "cannot write the model in" in _error_line(capsys.readouterr().err, "newsclf-train")

@@ -1,0 +1,203 @@
+"""Hugging Face datasets and Dask (a real 2-process LocalCluster): the
+single-process results, record for record; no column overwritten; errors
+that name the row and the text column."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import newsclf
+
+TEXTS = [
+    "قصفت المدفعية الثقيلة مواقع المسلحين قرب الحدود",
+    "استقبل وزير الخارجية نظيره التركي وبحثا العلاقات الثنائية",
+    "حذر برنامج الأغذية العالمي من خطر المجاعة",
+    "اشترك الآن واحصل على شهر مجاني",
+    "",
+] * 40
+
+
+def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "newsclf" and r.levelno == logging.WARNING
+    ]
+
+
+# --- Hugging Face datasets ----------------------------------------------------
+
+
+def test_annotate_dataset(model_dir: Path, clf) -> None:
+    import datasets
+
+    ds = datasets.Dataset.from_dict({"id": list(range(len(TEXTS))), "body": TEXTS})
+    out = newsclf.annotate_dataset(ds, text_column="body", model=model_dir, num_proc=2)
+    assert out["id"] == list(range(len(TEXTS)))
+    assert out["label"] == clf.predict(TEXTS)
+    assert out["uncertain"] == [p.uncertain for p in clf.classify_many(TEXTS)]
+    with pytest.raises(newsclf.DataError, match="text column 'text'"):
+        newsclf.annotate_dataset(ds, model=model_dir)
+
+
+def test_annotate_dataset_keeps_a_gold_label_column(
+    model_dir: Path, clf, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Regression: an existing ``label`` column was silently overwritten."""
+    import datasets
+
+    gold = [f"gold-{i}" for i in range(len(TEXTS))]
+    ds = datasets.Dataset.from_dict({"text": TEXTS, "label": gold})
+    with caplog.at_level(logging.WARNING, logger="newsclf"):
+        out = newsclf.annotate_dataset(ds, model=model_dir, batch_size=64, num_proc=2)
+    assert out["label"] == gold
+    assert out["newsclf_label"] == clf.predict(TEXTS)
+    assert out.column_names == ["text", "label", "newsclf_label", "score", "uncertain"]
+    (warning,) = _warnings(caplog)  # once, not once per batch or worker
+    assert "'label'" in warning and "newsclf_label" in warning
+
+
+def test_annotate_dataset_refuses_when_both_names_are_taken(model_dir: Path) -> None:
+    import datasets
+
+    ds = datasets.Dataset.from_dict({"text": ["a"], "label": ["x"], "newsclf_label": ["y"]})
+    with pytest.raises(newsclf.DataError, match="prefix="):
+        newsclf.annotate_dataset(ds, model=model_dir)
+    out = newsclf.annotate_dataset(ds, model=model_dir, prefix="pred_")
+    assert out.column_names[-3:] == ["pred_label", "pred_score", "pred_uncertain"]
+
+
+@pytest.mark.parametrize("num_proc", [None, 2])
+def test_annotate_dataset_names_the_row_of_a_missing_text(
+    model_dir: Path, num_proc: int | None
+) -> None:
+    """Regression: the error gave the position within the batch, not the row."""
+    import datasets
+
+    texts: list[str | None] = list(TEXTS[:30])
+    texts[23] = None
+    ds = datasets.Dataset.from_dict({"body": texts})
+    with pytest.raises(newsclf.DataError, match=r"row 23, text column 'body': a missing value"):
+        newsclf.annotate_dataset(
+            ds, text_column="body", model=model_dir, batch_size=8, num_proc=num_proc
+        )
+
+
+def test_annotate_dataset_refuses_a_column_of_bytes(model_dir: Path) -> None:
+    import datasets
+
+    ds = datasets.Dataset.from_dict({"text": [t.encode() for t in TEXTS[:5]]})
+    with pytest.raises(newsclf.DataError, match=r"row 0, text column 'text': bytes.*decode"):
+        newsclf.annotate_dataset(ds, model=model_dir)
+
+
+def test_annotate_iterable_dataset(model_dir: Path, clf) -> None:
+    import datasets
+
+    ds = datasets.Dataset.from_dict({"text": TEXTS[:20], "label": ["x"] * 20})
+    out = list(newsclf.annotate_dataset(ds.to_iterable_dataset(), model=model_dir, batch_size=6))
+    assert [r["newsclf_label"] for r in out] == clf.predict(TEXTS[:20])
+    assert [r["label"] for r in out] == ["x"] * 20
+
+
+# --- Dask ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as lc,
+        Client(lc) as client,
+    ):
+        yield client
+
+
+def test_dask_dataframe_on_local_cluster(cluster, model_dir: Path, clf) -> None:
+    """map_partitions on a 2-process LocalCluster equals one process, record for record."""
+    import dask.dataframe as dd
+    import pandas as pd
+
+    import newsclf.dask
+
+    pdf = pd.DataFrame({"id": range(len(TEXTS)), "text": TEXTS})
+    ddf = dd.from_pandas(pdf, npartitions=6)
+    out = newsclf.dask.classify_dataframe(ddf, model=model_dir).compute()
+    assert out["id"].tolist() == list(range(len(TEXTS)))
+    assert out["label"].tolist() == clf.predict(TEXTS)
+    np.testing.assert_allclose(out["score"].to_numpy(), clf.predict_proba(TEXTS).max(axis=1))
+    assert out.dtypes["uncertain"].kind == "b"
+
+
+def test_dask_dataframe_keeps_existing_result_columns(
+    cluster, model_dir: Path, clf, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Regression: existing ``label``/``score`` columns were silently overwritten."""
+    import dask.dataframe as dd
+    import pandas as pd
+
+    import newsclf.dask
+
+    gold = [f"gold-{i}" for i in range(len(TEXTS))]
+    pdf = pd.DataFrame({"text": TEXTS, "label": gold, "score": 7.0})
+    with caplog.at_level(logging.WARNING, logger="newsclf"):
+        lazy = newsclf.dask.classify_dataframe(dd.from_pandas(pdf, npartitions=4), model=model_dir)
+    (warning,) = _warnings(caplog)
+    assert "['label', 'score']" in warning
+    assert list(lazy.columns) == [
+        "text", "label", "score", "newsclf_label", "newsclf_score", "uncertain"
+    ]  # fmt: skip
+    out = lazy.compute()
+    assert out["label"].tolist() == gold and (out["score"] == 7.0).all()
+    assert out["newsclf_label"].tolist() == clf.predict(TEXTS)
+    np.testing.assert_allclose(out["newsclf_score"].to_numpy(), clf.predict_proba(TEXTS).max(1))
+
+
+def test_dask_dataframe_errors_name_the_row_and_column(cluster, model_dir: Path) -> None:
+    """Regression: a bad value gave a batch-relative index (or a bare KeyError)."""
+    import dask.dataframe as dd
+    import pandas as pd
+
+    import newsclf.dask
+
+    texts: list[object] = list(TEXTS[:40])
+    texts[37] = None
+    pdf = pd.DataFrame({"body": texts}, index=range(1000, 1040))
+    ddf = dd.from_pandas(pdf, npartitions=4)
+    with pytest.raises(newsclf.DataError, match=r"text column 'text'.*'body'"):
+        newsclf.dask.classify_dataframe(ddf, model=model_dir)  # at once, not at compute
+    lazy = newsclf.dask.classify_dataframe(ddf, text_column="body", model=model_dir)
+    with pytest.raises(
+        newsclf.DataError, match=r"row 1037 \(partition 3, position 7\), text column 'body'"
+    ):
+        lazy.compute()
+
+
+def test_dask_bag_on_local_cluster(cluster, model_dir: Path, clf) -> None:
+    import dask.bag as db
+
+    import newsclf.dask
+
+    got = newsclf.dask.classify_bag(
+        db.from_sequence(TEXTS, npartitions=4), model=model_dir
+    ).compute()
+    assert [r["label"] for r in got] == clf.predict(TEXTS)
+
+
+def test_dask_bag_error_names_the_partition_and_position(cluster, model_dir: Path) -> None:
+    import dask.bag as db
+
+    import newsclf.dask
+
+    items: list[object] = list(TEXTS[:20])
+    items[13] = 42
+    bag = newsclf.dask.classify_bag(db.from_sequence(items, npartitions=4), model=model_dir)
+    with pytest.raises(newsclf.DataError, match=r"partition 2, position 3 of the bag: int 42"):
+        bag.compute()
