@@ -14,6 +14,7 @@ Users training on their own data want ``newsclf train``.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -32,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--C", type=float, default=10.0)
     ap.add_argument("--context-weight", type=float, default=CONTEXT_WEIGHT)
     args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="[newsclf train] %(message)s")
     try:
         records = [out_of_scope_as_other(r) for r in project_records(args.corpus)]
         clf = train(
