@@ -43,6 +43,7 @@ from newsclf._records import (
     raw_lines,
     read_lines,
     read_records,
+    write_results,
 )
 
 if TYPE_CHECKING:
@@ -188,12 +189,8 @@ def _classify_records(
             batch_size=args.batch_size,
             n_jobs=args.jobs,
         )
-        for rec in batch:
-            pred = next(preds) if rec.text is not None else None
-            if pred is None:
-                failed += 1
-                first_error = first_error or f"line {rec.line}: {rec.error}"
-            writer.write(rec, pred)
+        bad, first = write_results(writer, batch, preds)
+        failed, first_error = failed + bad, first_error or first
         total += len(batch)
         writer.out.flush()
         if bar is not None:
@@ -227,8 +224,9 @@ def _classify_jsonl_in_workers(
     )
     total = failed = 0
     first_error = ""
-    for text, n, bad, first, collisions in clf._pool(args.jobs).map_ordered(
-        classify_jsonl_lines, tasks
+    pool = clf._pool(args.jobs)
+    for text, n, bad, first, collisions in pool.map_ordered(
+        classify_jsonl_lines, tasks, local=classify_jsonl_lines
     ):
         writer.out.write(text)
         writer.out.flush()

@@ -54,6 +54,14 @@ def _to_csr(features: Any) -> sp.csr_matrix:
     )
 
 
+def _vectorizer(**params: Any) -> TfidfVectorizer:
+    """The TF-IDF vectorizer over prepared text: newsclf's tokens, no
+    lowercasing of its own, float64 (what the engine computes)."""
+    return TfidfVectorizer(
+        tokenizer=tokenize, token_pattern=None, lowercase=False, dtype=np.float64, **params
+    )
+
+
 class ArabicFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """Normalize, tokenize and TF-IDF-weight Arabic news paragraphs.
 
@@ -102,15 +110,11 @@ class ArabicFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     def fit_transform(self, X: Iterable[str], y: Any = None, **fit_params: Any) -> Any:
         """Fit on ``X`` and return its feature matrix (one pass)."""
         texts = check_texts(X, what="X")
-        self.vectorizer_ = TfidfVectorizer(
-            tokenizer=tokenize,
-            token_pattern=None,
-            lowercase=False,
+        self.vectorizer_ = _vectorizer(
             ngram_range=self.ngram_range,
             min_df=self.min_df,
             max_features=self.max_features,
             sublinear_tf=self.sublinear_tf,
-            dtype=np.float64,
         )
         try:
             out = self.vectorizer_.fit_transform(prepare(texts, strip_clitics=self.strip_clitics))
@@ -286,13 +290,9 @@ def _fitted_featurizer(nb: NamedBlock) -> Any:
         strip_clitics=b.strip_clitics,
     )  # fmt: skip
     names = nb.ngrams()
-    vec = TfidfVectorizer(
-        tokenizer=tokenize,
-        token_pattern=None,
-        lowercase=False,
+    vec = _vectorizer(
         ngram_range=b.ngram_range,
         sublinear_tf=b.sublinear_tf,
-        dtype=np.float64,
         vocabulary={name: i for i, name in enumerate(names)},
     )
     vec.idf_ = b.idf

@@ -251,7 +251,9 @@ class Classifier:
             return
         path, digest = self._artifact_ref()
         tasks = ((path, digest, t, c) for t, c in [*head, *batches])
-        yield from self._pool(workers).map_ordered(_score_in_worker, tasks)
+        yield from self._pool(workers).map_ordered(
+            _score_in_worker, tasks, local=lambda _p, _d, t, c: self._proba_and_support(t, c)
+        )
 
     def _pool(self, n_jobs: int) -> WorkerPool:
         """This classifier's own worker pool of ``n_jobs`` processes."""

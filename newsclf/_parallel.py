@@ -84,16 +84,33 @@ class WorkerPool:
             )
         return self._executor
 
-    def map_ordered(self, fn: Callable[..., R], args: Iterable[tuple[Any, ...]]) -> Iterator[R]:
+    def map_ordered(
+        self,
+        fn: Callable[..., R],
+        args: Iterable[tuple[Any, ...]],
+        *,
+        local: Callable[..., R] | None = None,
+    ) -> Iterator[R]:
         """``fn(*a)`` for each ``a`` of ``args``, computed in the workers,
-        yielded in order, with at most ``2 × n_jobs`` in flight."""
+        yielded in order, with at most ``2 × n_jobs`` in flight.  With
+        ``local``, this process helps instead of waiting: while the oldest
+        task is not done (workers still starting, or all busy), it computes
+        the next one itself with ``local(*a)``."""
         executor = self._get()
         pending: deque[Future[R]] = deque()
-        for a in args:
-            pending.append(executor.submit(fn, *a))
-            if len(pending) >= 2 * self.n_jobs:
-                yield pending.popleft().result()
-        while pending:
+        todo = iter(args)
+        while True:
+            while len(pending) < 2 * self.n_jobs and (a := next(todo, None)) is not None:
+                pending.append(executor.submit(fn, *a))
+            if not pending:
+                return
+            if local is not None and not pending[0].done():
+                a = next(todo, None)
+                if a is not None:
+                    here: Future[R] = Future()
+                    here.set_result(local(*a))
+                    pending.append(here)
+                    continue
             yield pending.popleft().result()
 
     def close(self) -> None:

@@ -59,6 +59,7 @@ __all__ = [
     "read_lines",
     "read_records",
     "result_row",
+    "write_results",
 ]
 
 FORMATS = ("text", "jsonl", "csv", "tsv")
@@ -388,6 +389,15 @@ def classify_jsonl_lines(
     preds = clf.classify_many([r.text for r in records if r.text is not None], threshold=threshold)
     out = io.StringIO()
     writer = Writer(out, "jsonl")
+    failed, first = write_results(writer, records, preds)
+    return out.getvalue(), len(records), failed, first, writer.collisions
+
+
+def write_results(
+    writer: Writer, records: Sequence[Record], preds: Iterator[Prediction]
+) -> tuple[int, str]:
+    """Write each record's result: the next prediction for a record with a
+    text, its error otherwise.  Returns ``(failed, first error)``."""
     failed, first = 0, ""
     for rec in records:
         pred = next(preds) if rec.text is not None else None
@@ -395,7 +405,7 @@ def classify_jsonl_lines(
             failed += 1
             first = first or f"line {rec.line}: {rec.error}"
         writer.write(rec, pred)
-    return out.getvalue(), len(records), failed, first, writer.collisions
+    return failed, first
 
 
 def raw_lines(paths: Sequence[str]) -> Iterator[tuple[str | None, list[tuple[int, str]]]]:
