@@ -25,9 +25,10 @@ refused; ``newsclf convert OLD NEW --trust-pickle`` turns one you trust into
 format 2.
 
 Writing is atomic: the files go into a temporary directory beside the
-target, are hashed as written, and the directory is renamed into place, so
-a crash or a concurrent writer never leaves a mixed artifact and the
-previous artifact survives until the new one is complete.
+target, are hashed as written, and that directory is exchanged with the
+target in one step (Linux ``renameat2``; elsewhere two renames), so a crash
+or a concurrent writer never leaves a mixed or missing artifact: the path
+always holds the previous artifact or the new one, whole.
 """
 
 from __future__ import annotations
@@ -229,19 +230,38 @@ def write_artifact(
         for name, data in files.items():
             (tmp / name).write_bytes(data)
         tmp.chmod(0o755)
-        if out.exists():
-            # Swap: the old artifact is moved aside, the new one renamed in,
-            # and the old one removed only then.
+        if not out.exists():
+            os.replace(tmp, out)
+        elif _exchange(tmp, out):  # one atomic step: `out` is always a whole artifact
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:  # no atomic exchange here: move the old one aside, then the new one in
             old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old."))
             os.replace(out, old / "artifact")
             os.replace(tmp, out)
             shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2`` with ``RENAME_EXCHANGE``);
+    ``False`` where the system has no such call."""
+    import ctypes
+    import errno
+
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
 
 
 def _read(path: Path, name: str, where: str) -> bytes:

@@ -262,3 +262,36 @@ def test_same_versions_do_not_warn(model_dir: Path) -> None:
 def test_load_refuses_non_path() -> None:
     with pytest.raises(newsclf.InputTypeError, match="expected a path"):
         newsclf.load(42)  # type: ignore[arg-type]
+
+
+def test_concurrent_and_killed_writers_never_leave_a_broken_artifact(
+    model_dir: Path, clf, tmp_path: Path
+) -> None:
+    """Regression: two writers could pair one model with the other's metadata, and a
+    SIGKILL during save destroyed the previous artifact.  Writers saving two different
+    models in a loop, killed at random moments: the path always loads, whole."""
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    target = tmp_path / "shared"
+    clf.save(target, name="first")
+    code = (
+        "import sys, newsclf\n"
+        f"clf = newsclf.load({str(model_dir)!r})\n"
+        "while True:\n"
+        f"    clf.save({str(target)!r}, name=sys.argv[1])\n"
+    )
+    rng = random.Random(0)
+    names = {"first", "a", "b"}
+    for _ in range(4):
+        procs = [subprocess.Popen([sys.executable, "-c", code, n]) for n in ("a", "b")]
+        time.sleep(1.5 + rng.random())
+        for p in procs:
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+        again = newsclf.load(target)
+        assert again.metadata["name"] in names
+        assert again.predict(["قصفت المدفعية"]) == clf.predict(["قصفت المدفعية"])
