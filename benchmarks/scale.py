@@ -9,7 +9,10 @@ and classified with the bundled model:
 * ``1 process``: ``Classifier.classify_many(stream)``;
 * ``2 processes``: the same with ``n_jobs=2`` (workers load the model once);
 * ``Dask LocalCluster``: 2 worker processes, ``newsclf.dask.classify_dataframe``
-  over a Dask DataFrame of the stream (reduced to label counts).
+  over a Dask DataFrame of the stream (reduced to label counts);
+* ``predict_proba`` of a list of 40,000 and of 5,000 paragraphs with
+  ``n_jobs=1`` and ``n_jobs=2``, in a fresh process (worker start-up
+  included: "cold"), then the same call again ("warm": the pool is up).
 
 Each configuration runs in a fresh process; peak memory is that process's
 maximum RSS and, for worker configurations, the largest worker's.  The
@@ -48,17 +51,23 @@ mode, n, texts = sys.argv[1], int(sys.argv[2]), json.load(open(sys.argv[3], enco
 stream = (texts[i % len(texts)] for i in range(n))
 start = time.perf_counter()
 worker_rss = 0
-if mode in ("1", "2"):
+extra = {}
+if mode.startswith("batch-"):
+    jobs = int(mode.split("-")[1])
+    clf = newsclf.load()
+    batch = list(stream)
+    start = time.perf_counter()
+    count = len(clf.predict_proba(batch, n_jobs=jobs))
+    elapsed = time.perf_counter() - start
+    start = time.perf_counter()
+    clf.predict_proba(batch, n_jobs=jobs)
+    extra["warm_seconds"] = time.perf_counter() - start
+elif mode in ("1", "2"):
     clf = newsclf.load()
     count = sum(1 for _ in clf.classify_many(stream, n_jobs=int(mode)))
     elapsed = time.perf_counter() - start
     if mode == "2":
-        from joblib.externals.loky import get_reusable_executor
-        from newsclf._parallel import _init_worker
-        # The same arguments as Classifier's, so the same (warm) workers answer.
-        executor = get_reusable_executor(max_workers=2, initializer=_init_worker,
-                                         initargs=(clf._path,), reuse=True)
-        peaks = dict(executor.map(worker_peak, range(8)))
+        peaks = dict(clf._workers._executor.map(worker_peak, range(8)))
         worker_rss = max(peaks.values())
 else:
     import dask, dask.dataframe as dd, pandas as pd
@@ -79,7 +88,7 @@ else:
         worker_rss = max(pk for _, pk in client.run(worker_peak).values())
 print(json.dumps({"n": count, "seconds": elapsed,
                   "main_rss_mib": peak_rss_kib() / 1024,
-                  "worker_rss_mib": worker_rss / 1024}))
+                  "worker_rss_mib": worker_rss / 1024, **extra}))
 """
 
 MODES = {"1": "1 process", "2": "2 processes (n_jobs=2)", "dask": "Dask LocalCluster (2 workers)"}
@@ -135,6 +144,46 @@ def cli_runs(texts: list[str], lines: int, runs: int) -> dict[str, dict[str, flo
     return {j: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for j, rs in out.items()}
 
 
+def batch_runs(data: Path, runs: int) -> dict[tuple[int, int], dict[str, float]]:
+    """predict_proba of 40,000 and 5,000 paragraphs with 1 and 2 jobs, cold and warm."""
+    out: dict[tuple[int, int], list[dict[str, float]]] = {
+        (n, jobs): [] for n in (40_000, 5_000) for jobs in (1, 2)
+    }
+    for _ in range(runs):
+        for n, jobs in out:
+            done = subprocess.run(
+                [sys.executable, "-c", WORKER, f"batch-{jobs}", str(n), str(data)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            r = json.loads(done.stdout.strip().splitlines()[-1])
+            out[(n, jobs)].append({"cold": n / r["seconds"], "warm": n / r["warm_seconds"]})
+            print(f"batch {n} n_jobs={jobs}: {out[(n, jobs)][-1]}", flush=True)
+    return {k: {m: statistics.median(r[m] for r in rs) for m in rs[0]} for k, rs in out.items()}
+
+
+def startup(runs: int = 5) -> dict[str, float]:
+    """Median wall time of whole commands: ``newsclf info`` and ``newsclf
+    classify`` of one short text (a new process each)."""
+    import os
+    import shutil
+    import time
+
+    exe = shutil.which("newsclf", path=os.path.dirname(sys.executable)) or "newsclf"
+    text = "قصفت المدفعية مواقع المسلحين قرب الحدود\n".encode()
+    out: dict[str, list[float]] = {"newsclf info": [], "newsclf classify (one text)": []}
+    for _ in range(runs):
+        for name, cmd in (
+            ("newsclf info", [exe, "info"]),
+            ("newsclf classify (one text)", [exe, "classify"]),
+        ):
+            start = time.perf_counter()
+            subprocess.run(cmd, input=text, capture_output=True, check=True)
+            out[name].append(time.perf_counter() - start)
+    return {k: statistics.median(v) for k, v in out.items()}
+
+
 def trainers() -> dict[str, dict[str, float]]:
     from newsclf._train import train, train_streaming
     from training.project_data import project_records
@@ -167,6 +216,7 @@ def main() -> int:
     data.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
     results: dict[str, list[dict[str, float]]] = {m: [] for m in MODES}
     try:
+        batches = batch_runs(data, args.runs)
         for run in range(args.runs):
             for mode in list(MODES)[run % 3 :] + list(MODES)[: run % 3]:
                 out = subprocess.run(
@@ -202,6 +252,24 @@ def main() -> int:
             f"| {name} | {m['throughput']:,.0f} | {m['throughput'] / one:.2f}× | "
             f"{m['main_rss_mib']:.0f} | {worker} |"
         )
+    lines += [
+        "",
+        "## `predict_proba` of a list, `n_jobs=1` and `n_jobs=2`",
+        "",
+        "Cold: a fresh process's first call (worker start-up included).  Warm: the same call "
+        "again (the classifier keeps its pool).  Below 3 batches (12,288 paragraphs) "
+        "`n_jobs=2` scores in-process.",
+        "",
+        "| paragraphs | n_jobs | cold paragraphs/s | vs n_jobs=1 | warm paragraphs/s | "
+        "vs n_jobs=1 |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for (n, jobs), m in batches.items():
+        base = batches[(n, 1)]
+        lines.append(
+            f"| {n:,} | {jobs} | {m['cold']:,.0f} | {m['cold'] / base['cold']:.2f}× | "
+            f"{m['warm']:,.0f} | {m['warm'] / base['warm']:.2f}× |"
+        )
     cli = cli_runs(texts, args.cli_lines, args.runs)
     lines += [
         "",
@@ -218,6 +286,14 @@ def main() -> int:
             f"| `newsclf classify records.jsonl --jobs {jobs}` | "
             f"{m['throughput']:,.0f} | {m['peak_rss_mib']:.0f} |"
         )
+    lines += [
+        "",
+        "## Start-up of whole commands (median of 5, a new process each)",
+        "",
+        "| command | wall (s) |",
+        "|---|---:|",
+    ]
+    lines += [f"| `{name}` | {sec:.2f} |" for name, sec in startup().items()]
     lines += [
         "",
         "## Streaming trainer vs in-memory trainer (project split, held-out test)",
