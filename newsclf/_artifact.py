@@ -188,6 +188,18 @@ def _files(recipe: Recipe) -> dict[str, bytes]:
     return files
 
 
+def _created() -> str:
+    """Now, or ``SOURCE_DATE_EPOCH`` when set (reproducible builds: then the
+    same model gives a byte-identical artifact, metadata included)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    when = (
+        _dt.datetime.fromtimestamp(int(epoch), _dt.UTC)
+        if epoch.isdigit()
+        else _dt.datetime.now(_dt.UTC)
+    )
+    return when.isoformat(timespec="seconds")
+
+
 def write_artifact(
     recipe: Recipe,
     path: str | os.PathLike[str],
@@ -210,7 +222,7 @@ def write_artifact(
         raise ArtifactError("the target exists; pass overwrite=True to replace it", path=str(out))
     files = _files(recipe)
     meta = dict(metadata)
-    meta.setdefault("created", _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
+    meta.setdefault("created", _created())
     meta.update(
         format_version=FORMAT_VERSION,
         labels=list(recipe.labels),

@@ -422,3 +422,15 @@ def test_read_only_parent_fails_before_reading_the_data(
     finally:
         parent.chmod(0o700)
     assert "cannot write the model in" in _error_line(capsys.readouterr().err, "newsclf-train")
+
+
+def test_same_data_and_seed_give_byte_identical_artifacts(
+    records: list[dict], tmp_path: Path, monkeypatch
+) -> None:
+    """Regression: same data and seed gave the same predictions but different bytes."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764547200")
+    rows = [r for r in records if r["label"] != "none"][:400]
+    a = train(rows, seed=0, log=_quiet).save(tmp_path / "a")
+    b = train(rows, seed=0, log=_quiet).save(tmp_path / "b")
+    for file in sorted(a.iterdir()):
+        assert file.read_bytes() == (b / file.name).read_bytes(), file.name
