@@ -338,7 +338,7 @@ class Classifier:
         one :class:`Prediction` per text, in order."""
         cut = self._check_threshold(threshold)
         for proba, known in self._scores(texts, contexts, batch_size, n_jobs):
-            yield from (self._prediction(p, n, cut) for p, n in zip(proba, known, strict=True))
+            yield from self._predictions(proba, known, cut)
 
     def classify(
         self, text: str, *, context: str | None = None, threshold: float | None = None
@@ -438,17 +438,22 @@ class Classifier:
             raise InvalidArgumentError(f"threshold must be within [0, 1], got {threshold}")
         return float(threshold)
 
-    def _prediction(self, proba: np.ndarray, known: int, cut: float) -> Prediction:
-        best = int(np.argmax(proba))
-        score = float(proba[best])
-        return Prediction(
-            label=self._labels[best],
-            score=score,
-            scores=MappingProxyType(
-                {lab: float(p) for lab, p in zip(self._labels, proba, strict=True)}
-            ),
-            uncertain=bool(score < cut or known == 0),
-        )
+    def _predictions(
+        self, proba: np.ndarray, known: np.ndarray, cut: float
+    ) -> Iterator[Prediction]:
+        """One :class:`Prediction` per row of a batch (the batch converted to
+        Python numbers at once: this runs for every text of a stream)."""
+        labels = self._labels
+        for best, row, n in zip(
+            proba.argmax(axis=1).tolist(), proba.tolist(), known.tolist(), strict=True
+        ):
+            score = row[best]
+            yield Prediction(
+                label=labels[best],
+                score=score,
+                scores=MappingProxyType(dict(zip(labels, row, strict=True))),
+                uncertain=score < cut or n == 0,
+            )
 
 
 #: Models this process has loaded, by (resolved path, artifact digest): what
