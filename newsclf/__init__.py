@@ -29,6 +29,7 @@ from newsclf._errors import (
 from newsclf._paragraphs import split_paragraphs
 
 if TYPE_CHECKING:
+    from newsclf._evaluate import Report
     from newsclf._features import ArabicFeaturizer, build_pipeline
     from newsclf._hf import annotate_dataset
     from newsclf._model import Classifier, Prediction, load
@@ -46,6 +47,7 @@ __all__ = [
     "InvalidArgumentError",
     "NewsclfError",
     "Prediction",
+    "Report",
     "VersionMismatchWarning",
     "__version__",
     "annotate_dataset",
@@ -62,6 +64,7 @@ _LAZY = {
     "annotate_dataset": "newsclf._hf",
     "Classifier": "newsclf._model",
     "Prediction": "newsclf._model",
+    "Report": "newsclf._evaluate",
     "build_pipeline": "newsclf._features",
     "load": "newsclf._model",
     "normalize": "newsclf._normalize",

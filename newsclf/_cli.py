@@ -26,7 +26,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from newsclf._errors import NewsclfError
 from newsclf._records import (
@@ -299,6 +299,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     from newsclf._artifact import read_metadata
+    from newsclf._evaluate import format_metrics
 
     try:  # the metadata only: no array is read
         meta = read_metadata(args.model or _default_model())
@@ -318,16 +319,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         f"sha256 {td.get('sha256', '')[:16]}…"
     )
     if m:
-        print(
-            f"held-out:   macro-F1 {m['macro_f1']:.3f}, accuracy {m['accuracy']:.3f}, "
-            f"ECE {m['ece']:.3f}"
-        )
-        for source, s in m.get("by_source", {}).items():
-            topical = f", topical F1 {s['topical']['f1']:.3f}" if "topical" in s else ""
-            print(
-                f"  {source:10s} accuracy {s['accuracy']:.3f}, macro-F1 {s['macro_f1']:.3f}"
-                f"{topical}, n={s['n']}"
-            )
+        print(format_metrics(m, detail="brief", title="held-out:  "))
     print("versions:   " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()))
     return 0
 
@@ -349,7 +341,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from newsclf._data import read_records as read_labeled
-    from newsclf._evaluate import evaluate, write_plots
+    from newsclf._evaluate import format_metrics
 
     if args.plots:
         _check_writable(args.plots)
@@ -359,64 +351,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         for path in args.data
         for r in read_labeled(path, text_field=args.text_field, label_field=args.label_field)
     ]
-    report = evaluate(clf, records, threshold=args.threshold, n_errors=args.errors)
+    report = clf.evaluate(records, threshold=args.threshold, n_errors=args.errors)
+    metrics = report.to_dict()
     if args.plots:
-        report["plots"] = [str(p) for p in write_plots(report, args.plots)]
+        metrics["plots"] = [str(p) for p in report.plots(args.plots)]
     if args.json:
-        print(json.dumps(report, ensure_ascii=False, indent=2))
+        print(json.dumps(metrics, ensure_ascii=False, indent=2))
         return 0
-    print(_format_report(report))
+    print(format_metrics(metrics, detail="full"))
     return 0
-
-
-def _format_report(report: dict[str, Any]) -> str:
-    out = [f"{report['n']} paragraphs with the model's labels"]
-    line = f"accuracy {report['accuracy']:.3f}  macro-F1 {report['macro_f1']:.3f}  "
-    line += f"ECE {report['ece']:.3f}"
-    if "acceptable_accuracy" in report:
-        line += f"  acceptable accuracy {report['acceptable_accuracy']:.3f}"
-    out.append(line)
-    for lab, s in report["per_label"].items():
-        out.append(
-            f"  {lab:14s} P {s['precision']:.3f}  R {s['recall']:.3f}  F1 {s['f1']:.3f}  "
-            f"n={s['support']}"
-        )
-    labels = report["confusion"]["labels"]
-    out.append("confusion (rows: true, columns: predicted):")
-    out.append(" " * 16 + " ".join(f"{lab[:10]:>10}" for lab in labels))
-    for lab, row in zip(labels, report["confusion"]["matrix"], strict=True):
-        out.append(f"  {lab:14s}" + " ".join(f"{v:>10}" for v in row))
-    for key in ("by_source", "by_outlet"):
-        for name, s in report.get(key, {}).items():
-            out.append(
-                f"  {key[3:]} {name:12s} macro-F1 {s['macro_f1']:.3f}  "
-                f"accuracy {s['accuracy']:.3f}  n={s['n']}"
-            )
-    oos = report["out_of_scope"]
-    out.append(
-        f"threshold {report['threshold']}: {report['uncertain_share']:.1%} of in-scope "
-        f"paragraphs uncertain"
-        + (
-            f"; {oos['uncertain_share']:.1%} of {oos['n']} out-of-scope {oos['labels']} flagged"
-            if oos["n"]
-            else ""
-        )
-    )
-    out.append("  threshold  coverage  accuracy-covered  out-of-scope-flagged")
-    for c in report["coverage_curve"]:
-        out.append(
-            f"  {c['threshold']:9.2f}  {c['coverage']:8.3f}  {c['accuracy_covered']:16.3f}  "
-            f"{c['out_of_scope_flagged']:20.3f}"
-        )
-    if report["errors"]:
-        out.append("most confident errors (true -> predicted, score, n-grams behind it):")
-        for e in report["errors"]:
-            feats = ", ".join(f"{n} {v:+.2f}" for n, v in e["features"])
-            out.append(f"  {e['label']} -> {e['predicted']} {e['score']:.2f}  [{feats}]")
-            out.append(f"      {e['text'][:150]}")
-    for p in report.get("plots", []):
-        out.append(f"wrote {p}")
-    return "\n".join(out)
 
 
 # --- parser ---------------------------------------------------------------

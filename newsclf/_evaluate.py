@@ -1,25 +1,120 @@
 """Scores of a model on labeled data: accuracy, macro-F1, per-label
-precision/recall/F1, confusion matrix and calibration (expected
-calibration error)."""
+precision/recall/F1, confusion matrix, calibration (expected calibration
+error), out-of-scope coverage and the most confident errors.
+
+:func:`evaluate` returns the metrics as a JSON-ready dict (what artifacts
+store as their held-out metrics); :meth:`newsclf.Classifier.evaluate` wraps
+it in a typed :class:`Report`.  :func:`format_metrics` is the one text
+rendering of such a dict (``newsclf evaluate``, ``newsclf info`` and the
+training summary), :func:`write_plots` draws it.
+"""
 
 from __future__ import annotations
 
+import copy
 import os
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NotRequired, Protocol, TypedDict
 
 import numpy as np
 
+from newsclf._errors import DataError, InputTypeError, InvalidArgumentError, describe
+
 __all__ = [
+    "Report",
+    "ScoringModel",
     "coverage_curve",
     "evaluate",
     "expected_calibration_error",
+    "format_metrics",
     "pick_threshold",
     "score",
     "write_plots",
 ]
+
+
+class ScoringModel(Protocol):
+    """What evaluation needs of a model (:class:`newsclf.Classifier` is one)."""
+
+    @property
+    def labels(self) -> Sequence[str]: ...
+
+    @property
+    def threshold(self) -> float: ...
+
+    def predict_proba(
+        self, texts: Sequence[str], *, contexts: Sequence[str] | None = ...
+    ) -> np.ndarray: ...
+
+    def contributions(
+        self, text: str, *, context: str | None = ...
+    ) -> Sequence[tuple[str, np.ndarray]]: ...
+
+
+class LabelScores(TypedDict):
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+class Confusion(TypedDict):
+    labels: list[str]
+    matrix: list[list[int]]
+
+
+class CalibrationBin(TypedDict):
+    low: float
+    high: float
+    confidence: float
+    accuracy: float
+    count: int
+
+
+class CoveragePoint(TypedDict):
+    threshold: float
+    coverage: float
+    #: ``None`` when the threshold keeps no paragraph (no accuracy to measure).
+    accuracy_covered: float | None
+    out_of_scope_flagged: float
+
+
+class OutOfScope(TypedDict):
+    n: int
+    labels: dict[str, int]
+    uncertain_share: float
+
+
+class GroupScores(TypedDict):
+    """The scores of the paragraphs of one ``source`` or ``outlet``."""
+
+    n: int
+    accuracy: float
+    macro_f1: float
+    ece: float
+    per_label: dict[str, LabelScores]
+    confusion: Confusion
+    topical: NotRequired[LabelScores]
+    in_scope_macro_f1: NotRequired[float]
+
+
+class Error(TypedDict):
+    """One misclassified paragraph, with the n-grams that pushed hardest
+    towards the wrong label (and the record's ``doc_id``, ``para``, ``id``
+    and ``source`` when it has them)."""
+
+    text: str
+    label: str
+    predicted: str
+    score: float
+    features: list[tuple[str, float]]
+    doc_id: NotRequired[object]
+    para: NotRequired[object]
+    id: NotRequired[object]
+    source: NotRequired[object]
 
 
 def expected_calibration_error(
@@ -27,17 +122,11 @@ def expected_calibration_error(
 ) -> float:
     """Top-label ECE: the support-weighted mean gap between confidence and
     accuracy over ``n_bins`` equal-width confidence bins."""
-    confidence = np.asarray(confidence, dtype=float)
-    correct = np.asarray(correct, dtype=float)
-    if confidence.size == 0:
+    bins = calibration_bins(confidence, correct, n_bins=n_bins)
+    total = sum(b["count"] for b in bins)
+    if not total:
         return 0.0
-    bins = np.minimum((confidence * n_bins).astype(int), n_bins - 1)
-    total = 0.0
-    for b in range(n_bins):
-        mask = bins == b
-        if mask.any():
-            total += mask.sum() * abs(confidence[mask].mean() - correct[mask].mean())
-    return float(total / confidence.size)
+    return float(sum(b["count"] * abs(b["confidence"] - b["accuracy"]) for b in bins) / total)
 
 
 def score(
@@ -58,6 +147,14 @@ def score(
     correct = np.array([t == p for t, p in zip(y_true, y_pred, strict=True)], dtype=bool)
     present = [lab for lab in labels if lab in set(y_true)]
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=present, zero_division=0)
+    per_label: dict[str, LabelScores] = {
+        lab: {"precision": float(pi), "recall": float(ri), "f1": float(fi), "support": int(si)}
+        for lab, pi, ri, fi, si in zip(present, p, r, f, s, strict=True)
+    }
+    confusion: Confusion = {
+        "labels": labels,
+        "matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist() if len(y_true) else [],
+    }
     out: dict[str, Any] = {
         "n": len(y_true),
         "accuracy": float(correct.mean()) if len(y_true) else 0.0,
@@ -65,16 +162,8 @@ def score(
         "ece": expected_calibration_error(np.asarray(proba).max(axis=1), correct)
         if len(y_true)
         else 0.0,
-        "per_label": {
-            lab: {"precision": float(pi), "recall": float(ri), "f1": float(fi), "support": int(si)}
-            for lab, pi, ri, fi, si in zip(present, p, r, f, s, strict=True)
-        },
-        "confusion": {
-            "labels": labels,
-            "matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist()
-            if len(y_true)
-            else [],
-        },
+        "per_label": per_label,
+        "confusion": confusion,
     }
     if acceptable is not None:
         ok = [
@@ -91,10 +180,14 @@ THRESHOLD_GRID = tuple(round(0.25 + 0.05 * i, 2) for i in range(15))
 
 def calibration_bins(
     confidence: np.ndarray, correct: np.ndarray, *, n_bins: int = 15
-) -> list[dict[str, float]]:
-    """Per confidence bin: mean confidence, accuracy and count (reliability diagram)."""
-    bins = np.minimum((np.asarray(confidence) * n_bins).astype(int), n_bins - 1)
-    out = []
+) -> list[CalibrationBin]:
+    """Per non-empty confidence bin (``n_bins`` of equal width): mean
+    confidence, accuracy and count (the reliability diagram; ECE is their
+    count-weighted gap)."""
+    confidence = np.asarray(confidence, dtype=float)
+    correct = np.asarray(correct, dtype=float)
+    bins = np.minimum((confidence * n_bins).astype(int), n_bins - 1)
+    out: list[CalibrationBin] = []
     for b in range(n_bins):
         mask = bins == b
         if mask.any():
@@ -112,17 +205,18 @@ def calibration_bins(
 
 def coverage_curve(
     in_scope_conf: np.ndarray, in_scope_correct: np.ndarray, out_scope_conf: np.ndarray
-) -> list[dict[str, float]]:
+) -> list[CoveragePoint]:
     """For each threshold: share of in-scope paragraphs kept (not uncertain),
-    accuracy on those, and share of out-of-scope paragraphs flagged uncertain."""
-    rows = []
+    accuracy on those (``None`` when none is kept), and share of
+    out-of-scope paragraphs flagged uncertain."""
+    rows: list[CoveragePoint] = []
     for t in THRESHOLD_GRID:
         kept = in_scope_conf >= t
         rows.append(
             {
                 "threshold": t,
                 "coverage": float(kept.mean()) if kept.size else 0.0,
-                "accuracy_covered": float(in_scope_correct[kept].mean()) if kept.any() else 0.0,
+                "accuracy_covered": float(in_scope_correct[kept].mean()) if kept.any() else None,
                 "out_of_scope_flagged": float((out_scope_conf < t).mean())
                 if out_scope_conf.size
                 else 0.0,
@@ -131,7 +225,7 @@ def coverage_curve(
     return rows
 
 
-def pick_threshold(curve: Sequence[dict[str, float]], *, min_coverage: float = 0.85) -> float:
+def pick_threshold(curve: Sequence[CoveragePoint], *, min_coverage: float = 0.85) -> float:
     """The shipped rule: among thresholds keeping at least ``min_coverage`` of
     in-scope paragraphs, the one that best separates in-scope from
     out-of-scope text (largest flagged-out-of-scope minus flagged-in-scope
@@ -141,13 +235,63 @@ def pick_threshold(curve: Sequence[dict[str, float]], *, min_coverage: float = 0
     return float(best["threshold"])
 
 
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """A checked labeled record (``label`` as the model names it)."""
+
+    text: str
+    label: str
+    context: str | None
+    acceptable: tuple[str, ...] | None  # None: the record has no "acceptable" field
+    fields: Mapping[str, object]
+
+
+def _row(i: int, record: Mapping[str, object], labels: Sequence[str]) -> _Row:
+    """Record ``i`` checked (string ``text`` and ``label``, else a
+    :class:`DataError` naming the fields it has), labels as the model names them."""
+    if not isinstance(record, Mapping):
+        raise DataError(f"record {i}: expected a mapping, got {describe(record)}")
+    for key in ("text", "label"):
+        if key not in record:
+            names = [repr(k) for k in record]
+            shown = ", ".join(names[:10]) + (", …" if len(names) > 10 else "")
+            raise DataError(
+                f"record {i}: missing field {key!r} (the record has {shown or 'no fields'}); "
+                "expected string fields 'text' and 'label'"
+            )
+        if not isinstance(record[key], str):
+            raise DataError(
+                f"record {i}: field {key!r} is {type(record[key]).__name__}, expected a string"
+            )
+    raw = record.get("acceptable")
+    acceptable: tuple[str, ...] | None
+    if raw is None:
+        acceptable = None
+    elif isinstance(raw, str):
+        acceptable = (_model_label(raw, labels),) if raw else ()
+    elif isinstance(raw, Iterable):
+        acceptable = tuple(_model_label(str(a), labels) for a in raw)
+    else:
+        raise DataError(
+            f"record {i}: field 'acceptable' is {type(raw).__name__}, expected a list of labels"
+        )
+    context = record.get("context")
+    return _Row(
+        text=str(record["text"]),
+        label=_model_label(str(record["label"]), labels),
+        context=context if isinstance(context, str) and context else None,
+        acceptable=acceptable,
+        fields=record,
+    )
+
+
 def top_features(
-    clf: Any, records: Sequence[Mapping[str, Any]], label_index: Sequence[int], k: int = 5
+    clf: ScoringModel, rows: Sequence[_Row], label_index: Sequence[int], k: int = 5
 ) -> list[list[tuple[str, float]]]:
-    """For each record, the ``k`` n-grams that pushed hardest towards the given label."""
+    """For each row, the ``k`` n-grams that pushed hardest towards the given label."""
     out = []
-    for r, li in zip(records, label_index, strict=True):
-        contribs = clf.contributions(r["text"], context=r.get("context"))
+    for r, li in zip(rows, label_index, strict=True):
+        contribs = clf.contributions(r.text, context=r.context)
         ranked = sorted(((float(c[li]), name) for name, c in contribs if c[li] > 0), reverse=True)
         out.append([(name, v) for v, name in ranked[:k]])
     return out
@@ -166,7 +310,7 @@ def _model_label(label: str, labels: Sequence[str]) -> str:
     return label
 
 
-def topical_scores(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, float]:
+def topical_scores(y_true: Sequence[str], y_pred: Sequence[str]) -> LabelScores:
     """Precision, recall and F1 of "topical" (any of :data:`TOPICAL`) against
     everything else; a topical paragraph given the wrong topic counts as a
     false positive and a false negative."""
@@ -186,80 +330,93 @@ def topical_scores(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, fl
 
 
 def evaluate(
-    clf: Any,
-    records: Sequence[Mapping[str, Any]],
+    clf: ScoringModel,
+    records: Iterable[Mapping[str, object]],
     *,
     threshold: float | None = None,
     n_errors: int = 20,
 ) -> dict[str, Any]:
-    """Score a :class:`newsclf.Classifier` on labeled records.
+    """Score a model on labeled records; the JSON-ready metrics dict that
+    :meth:`newsclf.Classifier.evaluate` wraps in a :class:`Report`.
 
     Records whose label the model knows are scored (overall, by ``source``
     and by ``outlet`` when present); the others (e.g. ``none``) measure
     out-of-scope behaviour: how many the model flags uncertain.  Returns
-    metrics, calibration bins, the coverage curve and the worst errors with
-    the n-grams behind them.
+    metrics, calibration bins, the coverage curve and the ``n_errors`` most
+    confident errors with the n-grams behind them.  ``acceptable_accuracy``
+    is there when some record has an ``acceptable`` field.
     """
+    if isinstance(n_errors, bool) or not isinstance(n_errors, int):
+        raise InputTypeError(f"n_errors must be an int, got {describe(n_errors)}")
+    if n_errors < 0:
+        raise InvalidArgumentError(f"n_errors must be >= 0, got {n_errors}")
     labels = list(clf.labels)
     cut = clf.threshold if threshold is None else threshold
-    records = [
-        {**r, "label": _model_label(r["label"], labels),
-         "acceptable": [_model_label(a, labels) for a in r.get("acceptable") or []]}
-        for r in records
-    ]  # fmt: skip
-    known = [r for r in records if r["label"] in labels]
-    unknown = [r for r in records if r["label"] not in labels]
+    rows = [_row(i, r, labels) for i, r in enumerate(records)]
+    known = [r for r in rows if r.label in labels]
+    unknown = [r for r in rows if r.label not in labels]
     proba = _proba(clf, known)
-    y = [r["label"] for r in known]
-    report = score(labels, y, proba, acceptable=[r.get("acceptable") or [] for r in known])
-    conf = proba.max(axis=1) if len(known) else np.zeros(0)
-    pred_idx = proba.argmax(axis=1) if len(known) else np.zeros(0, dtype=int)
-    correct = np.array([labels[p] == t for p, t in zip(pred_idx, y, strict=True)], dtype=bool)
+    y = [r.label for r in known]
+    acceptable = None
+    if any(r.acceptable is not None for r in known):
+        acceptable = [r.acceptable or () for r in known]
+    report = score(labels, y, proba, acceptable=acceptable)
+    conf = proba.max(axis=1)
+    pred_idx = [int(i) for i in proba.argmax(axis=1)]
+    predicted = [labels[i] for i in pred_idx]
+    correct = np.array([p == t for p, t in zip(predicted, y, strict=True)], dtype=bool)
     report["threshold"] = cut
     report["calibration"] = calibration_bins(conf, correct)
-    report["uncertain_share"] = float((conf < cut).mean()) if len(known) else 0.0
-    for key in ("source", "outlet"):
-        values = sorted({str(r[key]) for r in known if key in r})
-        if values:
+    report["uncertain_share"] = float((conf < cut).mean()) if known else 0.0
+    groups = {key: _groups(known, key) for key in ("source", "outlet")}
+    for key, members in groups.items():
+        if members:
             report[f"by_{key}"] = {
-                v: score(
-                    labels,
-                    [y[i] for i, r in enumerate(known) if str(r.get(key)) == v],
-                    proba[[i for i, r in enumerate(known) if str(r.get(key)) == v]],
-                )
-                for v in values
+                value: score(labels, [y[i] for i in idx], proba[idx])
+                for value, idx in members.items()
             }
-    oos_conf = _proba(clf, unknown).max(axis=1) if unknown else np.zeros(0)
-    report["out_of_scope"] = {
+    oos_conf = _proba(clf, unknown).max(axis=1)
+    out_of_scope: OutOfScope = {
         "n": len(unknown),
-        "labels": dict(sorted(Counter(r["label"] for r in unknown).items())),
-        "uncertain_share": float((oos_conf < cut).mean()) if len(unknown) else 0.0,
+        "labels": dict(sorted(Counter(r.label for r in unknown).items())),
+        "uncertain_share": float((oos_conf < cut).mean()) if unknown else 0.0,
     }
+    report["out_of_scope"] = out_of_scope
     report["coverage_curve"] = coverage_curve(conf, correct, oos_conf)
-    wrong = np.flatnonzero(~correct)
-    worst = wrong[np.argsort(-conf[wrong])][:n_errors]
-    feats = top_features(clf, [known[i] for i in worst], [int(pred_idx[i]) for i in worst])
     if MODEL_OUT_OF_SCOPE in labels:
-        predicted = [labels[int(i)] for i in pred_idx]
         report.update(_out_of_scope_scores(labels, y, predicted))
-        for key in ("source", "outlet"):
-            for v, sub in report.get(f"by_{key}", {}).items():
-                idx = [i for i, r in enumerate(known) if str(r.get(key)) == v]
-                sub.update(
+        for key, members in groups.items():
+            for value, idx in members.items():
+                report[f"by_{key}"][value].update(
                     _out_of_scope_scores(labels, [y[i] for i in idx], [predicted[i] for i in idx])
                 )
-    report["errors"] = [
-        {
-            "text": known[i]["text"],
+    wrong = np.flatnonzero(~correct)
+    worst = [int(i) for i in wrong[np.argsort(-conf[wrong], kind="stable")][:n_errors]]
+    feats = top_features(clf, [known[i] for i in worst], [pred_idx[i] for i in worst])
+    errors: list[Error] = []
+    for i, f in zip(worst, feats, strict=True):
+        error: Error = {
+            "text": known[i].text,
             "label": y[i],
-            "predicted": labels[int(pred_idx[i])],
+            "predicted": predicted[i],
             "score": float(conf[i]),
             "features": [(name, round(value, 4)) for name, value in f],
-            **{k: known[i][k] for k in ("doc_id", "para", "id", "source") if k in known[i]},
         }
-        for i, f in zip(worst, feats, strict=True)
-    ]
+        for k in ("doc_id", "para", "id", "source"):
+            if k in known[i].fields:
+                error[k] = known[i].fields[k]
+        errors.append(error)
+    report["errors"] = errors
     return report
+
+
+def _groups(rows: Sequence[_Row], key: str) -> dict[str, list[int]]:
+    """Positions of the rows with each value of field ``key`` (as text), by value."""
+    out: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        if key in r.fields:
+            out.setdefault(str(r.fields[key]), []).append(i)
+    return dict(sorted(out.items()))
 
 
 def _out_of_scope_scores(
@@ -282,28 +439,290 @@ def _out_of_scope_scores(
     return {"topical": topical_scores(y, predicted), "in_scope_macro_f1": float(f1)}
 
 
-def _proba(clf: Any, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
-    """Probabilities of records, each read with its ``context`` when it has one."""
-    texts = [r["text"] for r in records]
-    contexts = [r.get("context") or r["text"] for r in records]
-    return clf.predict_proba(texts, contexts=contexts) if records else np.zeros((0, 0))
+def _proba(clf: ScoringModel, rows: Sequence[_Row]) -> np.ndarray:
+    """Probabilities of rows, each read with its ``context`` when it has one."""
+    if not rows:
+        return np.zeros((0, len(clf.labels)))
+    texts = [r.text for r in rows]
+    return clf.predict_proba(texts, contexts=[r.context or r.text for r in rows])
 
 
-def write_plots(report: dict[str, Any], out_dir: str | os.PathLike[str]) -> list[Path]:
-    """Confusion matrix, reliability diagram and coverage curve as PNG files."""
-    import matplotlib
+# --- the typed report ----------------------------------------------------------
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+
+@dataclass(frozen=True, kw_only=True)
+class Report:
+    """The scores of a model on labeled paragraphs, from
+    :meth:`newsclf.Classifier.evaluate`.
+
+    Paragraphs whose label the model knows are scored: ``n`` of them,
+    ``accuracy``, ``macro_f1``, ``ece`` (expected calibration error),
+    ``per_label`` precision/recall/F1/support and the ``confusion`` matrix
+    (rows: true label, columns: predicted, both in ``labels`` order).
+    ``acceptable_accuracy`` (the prediction is the label or one of the
+    record's ``acceptable`` ones) is set when the data has that field;
+    ``topical`` and ``in_scope_macro_f1`` when the model has the ``other``
+    label; ``by_source`` / ``by_outlet`` hold the same scores per value of
+    those fields.  Paragraphs with other labels measure ``out_of_scope``
+    behaviour: how many are flagged uncertain at ``threshold``.
+    ``coverage_curve`` trades coverage for accuracy over thresholds,
+    ``calibration`` holds the reliability-diagram bins, ``errors`` the most
+    confident errors with the n-grams behind them.
+
+    ``to_dict()`` is the JSON-ready dict, ``plots(dir)`` draws it, and
+    ``str(report)`` is the text ``newsclf evaluate`` prints.
+    """
+
+    n: int
+    accuracy: float
+    macro_f1: float
+    ece: float
+    per_label: Mapping[str, LabelScores]
+    labels: tuple[str, ...]
+    confusion: tuple[tuple[int, ...], ...]
+    threshold: float
+    uncertain_share: float
+    calibration: tuple[CalibrationBin, ...]
+    out_of_scope: OutOfScope
+    coverage_curve: tuple[CoveragePoint, ...]
+    errors: tuple[Error, ...]
+    acceptable_accuracy: float | None = None
+    topical: LabelScores | None = None
+    in_scope_macro_f1: float | None = None
+    by_source: Mapping[str, GroupScores] = field(default_factory=dict)
+    by_outlet: Mapping[str, GroupScores] = field(default_factory=dict)
+
+    @classmethod
+    def _from_metrics(cls, metrics: Mapping[str, Any]) -> Report:
+        """The report of a dict as :func:`evaluate` returns it."""
+        m = copy.deepcopy(dict(metrics))
+        return cls(
+            n=m["n"],
+            accuracy=m["accuracy"],
+            macro_f1=m["macro_f1"],
+            ece=m["ece"],
+            per_label=m["per_label"],
+            labels=tuple(m["confusion"]["labels"]),
+            confusion=tuple(tuple(row) for row in m["confusion"]["matrix"]),
+            threshold=m["threshold"],
+            uncertain_share=m["uncertain_share"],
+            calibration=tuple(m["calibration"]),
+            out_of_scope=m["out_of_scope"],
+            coverage_curve=tuple(m["coverage_curve"]),
+            errors=tuple(m["errors"]),
+            acceptable_accuracy=m.get("acceptable_accuracy"),
+            topical=m.get("topical"),
+            in_scope_macro_f1=m.get("in_scope_macro_f1"),
+            by_source=m.get("by_source", {}),
+            by_outlet=m.get("by_outlet", {}),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The metrics as a JSON-ready dict (a copy; what artifacts store as
+        their held-out ``metrics``)."""
+        out: dict[str, Any] = {
+            "n": self.n,
+            "accuracy": self.accuracy,
+            "macro_f1": self.macro_f1,
+            "ece": self.ece,
+            "per_label": self.per_label,
+            "confusion": {"labels": list(self.labels), "matrix": [list(r) for r in self.confusion]},
+        }
+        if self.acceptable_accuracy is not None:
+            out["acceptable_accuracy"] = self.acceptable_accuracy
+        out["threshold"] = self.threshold
+        out["calibration"] = list(self.calibration)
+        out["uncertain_share"] = self.uncertain_share
+        for key in ("by_source", "by_outlet"):
+            if getattr(self, key):
+                out[key] = getattr(self, key)
+        out["out_of_scope"] = self.out_of_scope
+        out["coverage_curve"] = list(self.coverage_curve)
+        if self.topical is not None:
+            out["topical"] = self.topical
+        if self.in_scope_macro_f1 is not None:
+            out["in_scope_macro_f1"] = self.in_scope_macro_f1
+        out["errors"] = list(self.errors)
+        return copy.deepcopy(out)
+
+    def plots(self, out_dir: str | os.PathLike[str]) -> list[Path]:
+        """Write ``confusion.png``, ``reliability.png`` and ``coverage.png``
+        into ``out_dir`` (made if missing); returns their paths.  Needs
+        matplotlib; the caller's matplotlib backend is left as it is."""
+        return write_plots(self.to_dict(), out_dir)
+
+    def __str__(self) -> str:
+        return format_metrics(self.to_dict())
+
+
+# --- the text rendering -----------------------------------------------------------
+
+
+def format_metrics(
+    metrics: Mapping[str, Any], *, detail: Literal["brief", "full"] = "full", title: str = ""
+) -> str:
+    """The text report of a metrics dict (from :func:`evaluate`, or the
+    held-out ``metrics`` an artifact stores; keys it lacks are left out).
+
+    ``brief``: the headline scores, per label, topical, and per source and
+    outlet (``newsclf info``, the training summary).  ``full`` adds the
+    confusion matrix, the threshold's effect in and out of scope, the
+    coverage table, the most confident errors and the plots written
+    (``newsclf evaluate``).  ``title`` starts the headline (e.g. ``held-out``).
+    """
+    out = _headline(metrics, title)
+    if metrics.get("n"):
+        out += _per_label_lines(metrics)
+        out += _group_lines(metrics)
+    if detail == "full":
+        out += _confusion_lines(metrics)
+        out += _threshold_lines(metrics)
+        out += _coverage_lines(metrics)
+        out += _error_lines(metrics)
+        out += [f"wrote {p}" for p in metrics.get("plots", [])]
+    return "\n".join(out)
+
+
+def _headline(m: Mapping[str, Any], title: str) -> list[str]:
+    head = f"{title} " if title else ""
+    if not m.get("n"):
+        return [f"{head}no paragraph with one of the model's labels: nothing to score"]
+    line = f"{head}macro-F1 {m['macro_f1']:.3f}  accuracy {m['accuracy']:.3f}  ECE {m['ece']:.3f}"
+    if "in_scope_macro_f1" in m:
+        line += f"  in-scope macro-F1 {m['in_scope_macro_f1']:.3f}"
+    if "acceptable_accuracy" in m:
+        line += f"  acceptable accuracy {m['acceptable_accuracy']:.3f}"
+    return [f"{line}  (n={m['n']})"]
+
+
+def _prf(s: Mapping[str, float]) -> str:
+    return f"P {s['precision']:.3f}  R {s['recall']:.3f}  F1 {s['f1']:.3f}  n={s['support']}"
+
+
+def _per_label_lines(m: Mapping[str, Any]) -> list[str]:
+    rows: dict[str, Mapping[str, float]] = dict(m.get("per_label", {}))
+    names = [*rows, *(["topical"] if "topical" in m else [])]
+    width = max(map(len, names), default=0)
+    out = [f"  {lab:{width}}  {_prf(s)}" for lab, s in rows.items()]
+    if "topical" in m:
+        out.append(
+            f"  {'topical':{width}}  {_prf(m['topical'])}  ({'/'.join(TOPICAL)} against the rest)"
+        )
+    return out
+
+
+def _group_lines(m: Mapping[str, Any]) -> list[str]:
+    out = []
+    for key in ("by_source", "by_outlet"):
+        groups: Mapping[str, Mapping[str, Any]] = m.get(key, {})
+        width = max(map(len, groups), default=0)
+        if groups:
+            out.append(f"  by {key[3:]}:")
+        for name, s in groups.items():
+            topical = f"  topical F1 {s['topical']['f1']:.3f}" if "topical" in s else ""
+            out.append(
+                f"    {name:{width}}  macro-F1 {s['macro_f1']:.3f}  accuracy {s['accuracy']:.3f}"
+                f"{topical}  n={s['n']}"
+            )
+    return out
+
+
+def _confusion_lines(m: Mapping[str, Any]) -> list[str]:
+    confusion = m.get("confusion", {})
+    labels, matrix = confusion.get("labels", []), confusion.get("matrix", [])
+    if not matrix:
+        return []
+    first = max(len(lab) for lab in labels)
+    widths = [max(len(lab), *(len(str(row[j])) for row in matrix)) for j, lab in enumerate(labels)]
+    out = ["confusion (rows: true, columns: predicted):"]
+    out.append(
+        f"  {'':{first}}  "
+        + "  ".join(f"{lab:>{w}}" for lab, w in zip(labels, widths, strict=True))
+    )
+    for lab, row in zip(labels, matrix, strict=True):
+        cells = "  ".join(f"{v:>{w}}" for v, w in zip(row, widths, strict=True))
+        out.append(f"  {lab:{first}}  {cells}")
+    return out
+
+
+def _threshold_lines(m: Mapping[str, Any]) -> list[str]:
+    if "threshold" not in m:
+        return []
+    parts = []
+    if m.get("n"):
+        parts.append(f"{m['uncertain_share']:.1%} of in-scope paragraphs flagged uncertain")
+    oos = m.get("out_of_scope", {})
+    if oos.get("n"):
+        labels = ", ".join(f"{lab}: {k}" for lab, k in oos["labels"].items())
+        parts.append(
+            f"{oos['uncertain_share']:.1%} of {oos['n']} out-of-scope paragraphs ({labels}) "
+            "flagged uncertain"
+        )
+    else:
+        parts.append("no out-of-scope paragraph (a label the model lacks) to measure")
+    return [f"threshold {m['threshold']}: " + "; ".join(parts)]
+
+
+def _coverage_lines(m: Mapping[str, Any]) -> list[str]:
+    curve = m.get("coverage_curve", [])
+    if not curve or not m.get("n"):
+        return []
+    with_oos = bool(m.get("out_of_scope", {}).get("n"))
+    out = ["coverage of in-scope paragraphs by threshold, and accuracy on those kept:"]
+    out.append("  threshold  coverage  accuracy-covered" + ("  out-of-scope-flagged" * with_oos))
+    for c in curve:
+        accuracy = c["accuracy_covered"]
+        shown = "n/a" if accuracy is None or not c["coverage"] else f"{accuracy:.3f}"
+        line = f"  {c['threshold']:9.2f}  {c['coverage']:8.3f}  {shown:>16}"
+        if with_oos:
+            line += f"  {c['out_of_scope_flagged']:20.3f}"
+        out.append(line)
+    return out
+
+
+def _error_lines(m: Mapping[str, Any]) -> list[str]:
+    errors = m.get("errors", [])
+    if not errors:
+        return []
+    cut = m.get("threshold")
+    out = ["most confident errors (true -> predicted, score, n-grams behind the prediction):"]
+    marked = False
+    for e in errors:
+        flag = "?" if cut is not None and e["score"] < cut else ""
+        marked |= bool(flag)
+        feats = ", ".join(f"{n} {v:+.2f}" for n, v in e["features"])
+        feats = f"[{feats}]" if feats else "(no known n-gram)"
+        out.append(f"  {e['label']} -> {e['predicted']} {e['score']:.2f}{flag}  {feats}")
+        text = e["text"]
+        out.append(f"      {text[:149] + '…' if len(text) > 150 else text}")
+    if marked:
+        out.append(f"? below the threshold ({cut}): the model flags it uncertain")
+    return out
+
+
+# --- plots ------------------------------------------------------------------------
+
+
+def write_plots(report: Mapping[str, Any], out_dir: str | os.PathLike[str]) -> list[Path]:
+    """Confusion matrix, reliability diagram and coverage curve as PNG files
+    in ``out_dir``.  Draws on :class:`matplotlib.figure.Figure` objects, never
+    pyplot: the caller's matplotlib backend and figures are left alone."""
+    from matplotlib.figure import Figure
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
 
+    def save(fig: Figure, name: str) -> None:
+        fig.tight_layout()
+        paths.append(out / name)
+        fig.savefig(paths[-1], dpi=110)
+
     labels = report["confusion"]["labels"]
-    matrix = np.array(report["confusion"]["matrix"]) if report["confusion"]["matrix"] else None
-    fig, ax = plt.subplots(figsize=(5.5, 4.5))
-    if matrix is not None:
+    fig = Figure(figsize=(5.5, 4.5))
+    ax = fig.subplots()
+    if report["confusion"]["matrix"]:
+        matrix = np.array(report["confusion"]["matrix"])
         ax.imshow(matrix, cmap="Blues")
         for (i, j), v in np.ndenumerate(matrix):
             colour = "white" if v > matrix.max() / 2 else "black"
@@ -313,12 +732,10 @@ def write_plots(report: dict[str, Any], out_dir: str | os.PathLike[str]) -> list
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(f"confusion (n={report['n']}, macro-F1 {report['macro_f1']:.3f})")
-    fig.tight_layout()
-    paths.append(out / "confusion.png")
-    fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
+    save(fig, "confusion.png")
 
-    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    fig = Figure(figsize=(4.5, 4.5))
+    ax = fig.subplots()
     bins = report["calibration"]
     ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect calibration")
     ax.bar(
@@ -334,16 +751,15 @@ def write_plots(report: dict[str, Any], out_dir: str | os.PathLike[str]) -> list
     ax.set_ylabel("accuracy")
     ax.set_title(f"reliability (ECE {report['ece']:.3f})")
     ax.legend(loc="upper left")
-    fig.tight_layout()
-    paths.append(out / "reliability.png")
-    fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
+    save(fig, "reliability.png")
 
-    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    fig = Figure(figsize=(5.5, 4.5))
+    ax = fig.subplots()
     curve = report["coverage_curve"]
     ts = [c["threshold"] for c in curve]
+    accuracy = [np.nan if c["accuracy_covered"] is None else c["accuracy_covered"] for c in curve]
     ax.plot(ts, [c["coverage"] for c in curve], "o-", label="in-scope coverage")
-    ax.plot(ts, [c["accuracy_covered"] for c in curve], "s-", label="accuracy on covered")
+    ax.plot(ts, accuracy, "s-", label="accuracy on covered")
     if report["out_of_scope"]["n"]:
         ax.plot(ts, [c["out_of_scope_flagged"] for c in curve], "^-", label="out-of-scope flagged")
     ax.axvline(report["threshold"], color="grey", linestyle=":", label="threshold")
@@ -351,8 +767,5 @@ def write_plots(report: dict[str, Any], out_dir: str | os.PathLike[str]) -> list
     ax.set_ylim(0, 1.02)
     ax.legend(loc="lower left")
     ax.set_title("coverage vs accuracy")
-    fig.tight_layout()
-    paths.append(out / "coverage.png")
-    fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
+    save(fig, "coverage.png")
     return paths

@@ -26,6 +26,7 @@ from newsclf._paragraphs import article_context, split_paragraphs
 from newsclf._tokens import check_batch, check_texts
 
 if TYPE_CHECKING:
+    from newsclf._evaluate import Report
     from newsclf._parallel import WorkerPool
 
 __all__ = [
@@ -454,6 +455,36 @@ class Classifier:
                 scores=MappingProxyType(dict(zip(labels, row, strict=True))),
                 uncertain=score < cut or n == 0,
             )
+
+    def evaluate(
+        self,
+        records: Iterable[Mapping[str, object]],
+        *,
+        threshold: float | None = None,
+        n_errors: int = 20,
+    ) -> Report:
+        """Score this model on labeled paragraphs; a :class:`newsclf.Report`.
+
+        ``records`` are mappings with string ``text`` and ``label``, and
+        optionally ``context`` (the paragraph's article, read with it),
+        ``acceptable`` (other defensible labels: gives
+        ``acceptable_accuracy``), ``source`` and ``outlet`` (each value also
+        scored apart).  Records whose label the model lacks (data label
+        ``none`` is the model's ``other``) measure out-of-scope behaviour:
+        how many are flagged uncertain at ``threshold`` (default: the
+        model's own).  The report lists the ``n_errors`` most confident
+        errors with the n-grams behind them; ``report.to_dict()`` is
+        JSON-ready and ``report.plots(folder)`` draws it (needs matplotlib).
+        Imports scikit-learn.
+
+        Raises :class:`newsclf.DataError` for a record without string
+        ``text`` and ``label``, :class:`newsclf.InvalidArgumentError` for a
+        threshold outside [0, 1] or a negative ``n_errors``.
+        """
+        from newsclf._evaluate import Report, evaluate
+
+        cut = self._check_threshold(threshold)
+        return Report._from_metrics(evaluate(self, records, threshold=cut, n_errors=n_errors))
 
 
 #: Models this process has loaded, by (resolved path, artifact digest): what

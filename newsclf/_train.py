@@ -666,21 +666,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def summary(path: Path, metadata: Mapping[str, Any]) -> str:
-    """A short human-readable report of a trained artifact."""
-    m = metadata.get("metrics", {})
-    lines = [f"wrote {path}"]
+    """A short human-readable report of a trained artifact: where it was
+    written, its data and its held-out scores (as ``newsclf info`` shows them)."""
+    import textwrap
+
+    from newsclf._evaluate import format_metrics
+
     td = metadata["training_data"]
-    lines.append(f"  trained on {td['n_train']} paragraphs, held out {td['n_test']}")
-    if m:
-        lines.append(
-            f"  held-out macro-F1 {m['macro_f1']:.3f}  accuracy {m['accuracy']:.3f}  "
-            f"ECE {m['ece']:.3f}"
-        )
-        for lab, s in m["per_label"].items():
-            lines.append(
-                f"    {lab:14s} P {s['precision']:.3f}  R {s['recall']:.3f}  "
-                f"F1 {s['f1']:.3f}  n={s['support']}"
-            )
+    lines = [f"wrote {path}", f"  trained on {td['n_train']} paragraphs, held out {td['n_test']}"]
+    if m := metadata.get("metrics"):
+        lines.append(textwrap.indent(format_metrics(m, detail="brief", title="held-out"), "  "))
     return "\n".join(lines)
 
 
