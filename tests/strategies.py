@@ -60,3 +60,14 @@ any_text = st.text(alphabet=st.characters(exclude_categories=()), max_size=200)
 
 #: A batch of texts, empty strings included.
 text_batches = st.lists(st.one_of(news_text, any_text, st.just(""), st.just("   ")), max_size=8)
+
+
+#: A small batch of one paragraph per label and an empty text, repeated: what the
+#: scaling and integration tests classify in workers and compare with one process.
+SAMPLE_TEXTS = [
+    "قصفت المدفعية الثقيلة مواقع المسلحين قرب الحدود",
+    "استقبل وزير الخارجية نظيره التركي وبحثا العلاقات الثنائية",
+    "حذر برنامج الأغذية العالمي من خطر المجاعة",
+    "اشترك الآن واحصل على شهر مجاني",
+    "",
+] * 40

@@ -9,16 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from strategies import SAMPLE_TEXTS
 
 import newsclf
 
-TEXTS = [
-    "قصفت المدفعية الثقيلة مواقع المسلحين قرب الحدود",
-    "استقبل وزير الخارجية نظيره التركي وبحثا العلاقات الثنائية",
-    "حذر برنامج الأغذية العالمي من خطر المجاعة",
-    "اشترك الآن واحصل على شهر مجاني",
-    "",
-] * 40
+TEXTS = SAMPLE_TEXTS
 
 
 def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:

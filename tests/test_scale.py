@@ -8,16 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from strategies import SAMPLE_TEXTS
 
 import newsclf
 
-TEXTS = [
-    "قصفت المدفعية الثقيلة مواقع المسلحين قرب الحدود",
-    "استقبل وزير الخارجية نظيره التركي وبحثا العلاقات الثنائية",
-    "حذر برنامج الأغذية العالمي من خطر المجاعة",
-    "اشترك الآن واحصل على شهر مجاني",
-    "",
-] * 40
+TEXTS = SAMPLE_TEXTS
 
 
 def test_worker_processes_match_one_process(clf) -> None:
