@@ -56,12 +56,16 @@ def short_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
+def record_bytes(record: Mapping[str, Any]) -> bytes:
+    """What the data hash reads of one record: its ``[text, label]`` as a JSON line."""
+    return json.dumps([record["text"], record["label"]], ensure_ascii=False).encode("utf-8") + b"\n"
+
+
 def data_sha256(records: Iterable[Mapping[str, Any]]) -> str:
     """SHA-256 over the ``(text, label)`` pairs of ``records``, in order."""
     digest = hashlib.sha256()
     for r in records:
-        digest.update(json.dumps([r["text"], r["label"]], ensure_ascii=False).encode("utf-8"))
-        digest.update(b"\n")
+        digest.update(record_bytes(r))
     return digest.hexdigest()
 
 

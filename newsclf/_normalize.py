@@ -19,6 +19,8 @@ import json
 import re
 from importlib import resources
 
+from newsclf._paragraphs import LINE_BREAKS
+
 __all__ = [
     "ARABIC_LETTERS",
     "PLACEHOLDERS",
@@ -111,7 +113,7 @@ _GLUED_AFTER_FINAL_RE = re.compile(f"([\u0629\u0649])(?=[{ARABIC_LETTERS}])")
 _PATTERN_HINT_RE = re.compile(rf"@|://|www\.|{_TLD}|\d(?:[ -]?\d){{7}}", re.IGNORECASE)
 # Every character str.splitlines() breaks on: inside one text they are plain
 # white space, so that "\n" can separate the texts of a batch.
-_LINE_BREAK_RE = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+_LINE_BREAK_RE = re.compile(f"[{LINE_BREAKS}]")
 # (The look-behind comes after the first alef so the scan can skip to alefs.)
 _GLUED_ALEF_AL_RE = re.compile(
     f"\u0627(?<=[{ARABIC_LETTERS}]\u0627)(?=\u0627\u0644[{ARABIC_LETTERS}])"

@@ -11,7 +11,9 @@ __all__ = ["article_context", "split_paragraphs"]
 
 # Line breaks of every kind: CRLF, CR, LF, vertical tab, form feed, NEL and
 # the Unicode line / paragraph separators.
-_LINE_BREAK_RE = re.compile("\r\n|[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
+#: Every character ``str.splitlines`` breaks on, as a regex class body.
+LINE_BREAKS = "\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029"
+_LINE_BREAK_RE = re.compile(f"\r\n|[{LINE_BREAKS}]")
 # A bullet at the start of a line: a bullet sign, or a dash or asterisk that
 # a space follows (so "-3" keeps its minus sign).
 _BULLET_RE = re.compile(r"^\s*(?:[•◦▪▫●○■□►▶‣⁃∙·]+|[*\-–—]+(?=\s))\s*")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import logging
 import math
 import os
@@ -31,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from newsclf._data import data_sha256, iter_records
+from newsclf._data import data_sha256, iter_records, record_bytes
 from newsclf._errors import DataError, InvalidArgumentError, NewsclfError
 from newsclf._records import UsageError
 
@@ -347,10 +346,6 @@ def _text_key(text: str) -> int:
     return int.from_bytes(digest, "little")
 
 
-def _row_hash(r: Mapping[str, Any]) -> bytes:
-    return json.dumps([r["text"], r["label"]], ensure_ascii=False).encode("utf-8") + b"\n"
-
-
 def train_streaming(
     read: Callable[[], Iterable[Mapping[str, Any]]],
     *,
@@ -408,7 +403,7 @@ def train_streaming(
         else:
             counts[r["label"]] += 1
             n_texts += bool(r["text"].strip())
-            train_hash.update(_row_hash(r))
+            train_hash.update(record_bytes(r))
     labels = sorted(counts)
     if len(labels) < 2:
         raise DataError(f"expected training records of at least 2 labels, found {labels}")
@@ -452,7 +447,7 @@ def train_streaming(
         probas.append(pipeline.predict_proba([b["text"] for b in batch]))
         y_true += [b["label"] for b in batch]
         for b in batch:
-            test_hash.update(_row_hash(b))
+            test_hash.update(record_bytes(b))
     _warn_repeated(repeated)
     metrics: dict[str, Any] = {}
     if y_true:

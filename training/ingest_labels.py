@@ -22,7 +22,7 @@ import json
 import re
 from pathlib import Path
 
-from training.project_data import ANT_ANNOTATIONS, ANT_LABELS, ORIGINAL
+from training.project_data import ANT_ANNOTATIONS, ANT_LABELS, ORIGINAL, read_jsonl
 
 LABELS = {"military", "diplomacy", "humanitarian", "boilerplate", "none"}
 #: Share of ANT articles in the fixed test split (by a hash of the doc id).
@@ -39,11 +39,6 @@ def ant_split(doc_id: str) -> str:
 def original_split(batch: str) -> str:
     number = int(re.search(r"b(\d+)$", batch).group(1))  # type: ignore[union-attr]
     return "test" if number % ORIGINAL_TEST_EVERY == 0 else "train"
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> None:
