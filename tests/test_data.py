@@ -89,21 +89,33 @@ def test_missing_corpus_says_where_to_get_it(tmp_path: Path) -> None:
         list(iter_ant_articles(tmp_path / "absent.jsonl.gz"))
 
 
-def test_committed_data_holds_references_not_ant_text() -> None:
+ANT_FILES = (
+    "ant_labels.jsonl",
+    "ant_annotations.jsonl",
+    "ant_articles.jsonl",
+    "ant_article_annotations.jsonl",
+)
+
+
+@pytest.mark.parametrize("name", ANT_FILES)
+def test_committed_data_holds_references_not_ant_text(name: str) -> None:
     """training/data keeps ANT paragraphs as (doc_id, index, hash) only."""
-    with open(ROOT / "training" / "data" / "ant_labels.jsonl", encoding="utf-8") as f:
+    with open(ROOT / "training" / "data" / name, encoding="utf-8") as f:
         rows = [json.loads(line) for line in f]
     assert rows and all("text" not in r and len(r["sha"]) == 12 for r in rows)
 
 
 @pytest.mark.corpus
 @pytest.mark.skipif(not CORPUS.exists(), reason=f"ANT corpus not found at {CORPUS}")
-def test_every_committed_reference_resolves_against_the_corpus() -> None:
-    with open(ROOT / "training" / "data" / "ant_labels.jsonl", encoding="utf-8") as f:
+@pytest.mark.parametrize(
+    ("name", "at_least"), [("ant_labels.jsonl", 4000), ("ant_articles.jsonl", 9000)]
+)
+def test_every_committed_reference_resolves_against_the_corpus(name: str, at_least: int) -> None:
+    with open(ROOT / "training" / "data" / name, encoding="utf-8") as f:
         refs = [json.loads(line) for line in f]
     rows = resolve_ant_references(refs, CORPUS)
-    assert len(rows) == len(refs) >= 4000
-    assert all(r["text"] for r in rows)
+    assert len(rows) == len(refs) >= at_least
+    assert all(r["text"] and r["context"] for r in rows)
 
 
 # --- labeled data readers ----------------------------------------------------
