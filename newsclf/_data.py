@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from newsclf._errors import DataError
+from newsclf._errors import DataError, field_names
 from newsclf._paragraphs import article_context
 from newsclf._records import (
     Record,
@@ -133,10 +133,8 @@ def _labeled(rec: Record, path: Path, label_field: str, group_field: str | None)
     assert text is not None  # _with_text sets either the text or the error
     label = row.get(label_field)
     if label_field not in row:
-        names = [repr(k) for k in row]
-        shown = ", ".join(names[:10]) + (", …" if len(names) > 10 else "")
         raise DataError(
-            f"{where}: missing label field {label_field!r} (the record has {shown}); "
+            f"{where}: missing label field {label_field!r} (the record has {field_names(row)}); "
             "name the label field with --label-field"
         )
     if not isinstance(label, str):

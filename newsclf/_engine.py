@@ -48,7 +48,6 @@ __all__ = [
 ]
 
 _U64 = np.uint64
-_MASK = (1 << 64) - 1
 _P = _U64(0x100000001B3)  # polynomial base over a token's characters
 _Q = _U64(0x9E3779B97F4A7C15)  # combines the tokens of an n-gram
 _SPACE, _NEWLINE = 0x20, 0x0A

@@ -8,6 +8,8 @@ message says what was expected and what was found.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 __all__ = [
     "ArtifactError",
     "DataError",
@@ -63,6 +65,14 @@ class VersionMismatchWarning(UserWarning):
     ones; predictions may differ.  Retrain or pin the versions in
     ``metadata.json`` to silence it.
     """
+
+
+def field_names(record: Iterable[object]) -> str:
+    """The field names of a record (a mapping: iterating gives its keys) for
+    error messages: the first ten, quoted, or ``no fields``."""
+    names = [repr(k) for k in record]
+    shown = ", ".join(names[:10]) + (", …" if len(names) > 10 else "")
+    return shown or "no fields"
 
 
 def describe(value: object) -> str:

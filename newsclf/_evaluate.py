@@ -21,7 +21,13 @@ from typing import Any, Literal, NotRequired, Protocol, TypedDict
 
 import numpy as np
 
-from newsclf._errors import DataError, InputTypeError, InvalidArgumentError, describe
+from newsclf._errors import (
+    DataError,
+    InputTypeError,
+    InvalidArgumentError,
+    describe,
+    field_names,
+)
 
 __all__ = [
     "Report",
@@ -253,10 +259,8 @@ def _row(i: int, record: Mapping[str, object], labels: Sequence[str]) -> _Row:
         raise DataError(f"record {i}: expected a mapping, got {describe(record)}")
     for key in ("text", "label"):
         if key not in record:
-            names = [repr(k) for k in record]
-            shown = ", ".join(names[:10]) + (", …" if len(names) > 10 else "")
             raise DataError(
-                f"record {i}: missing field {key!r} (the record has {shown or 'no fields'}); "
+                f"record {i}: missing field {key!r} (the record has {field_names(record)}); "
                 "expected string fields 'text' and 'label'"
             )
         if not isinstance(record[key], str):

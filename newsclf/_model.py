@@ -522,16 +522,6 @@ def _score_in_worker(
     return load_cached(path, digest)._proba_and_support(texts, contexts)
 
 
-def result_columns(preds: Iterable[Prediction], prefix: str = "") -> dict[str, list[Any]]:
-    """Predictions as ``label`` / ``score`` / ``uncertain`` columns."""
-    preds = list(preds)
-    return {
-        f"{prefix}label": [p.label for p in preds],
-        f"{prefix}score": [p.score for p in preds],
-        f"{prefix}uncertain": [p.uncertain for p in preds],
-    }
-
-
 def _is_bundled(path: str | os.PathLike[str]) -> bool:
     try:
         return Path(path).resolve() == bundled_model_path().resolve()

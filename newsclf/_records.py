@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import IO, TYPE_CHECKING
 
+from newsclf._errors import field_names
 from newsclf._paragraphs import split_paragraphs
 
 if TYPE_CHECKING:
@@ -319,10 +320,8 @@ def _read_delimited(
 def _with_text(rec: Record, text_field: str) -> Record:
     value = rec.fields.get(text_field)
     if text_field not in rec.fields:
-        names = [repr(k) for k in rec.fields]
-        shown = ", ".join(names[:10]) + (", …" if len(names) > 10 else "")
         rec.error = (
-            f"missing text field {text_field!r} (the record has {shown or 'no fields'}); "
+            f"missing text field {text_field!r} (the record has {field_names(rec.fields)}); "
             "name the text field with --text-field"
         )
     elif not isinstance(value, str):
