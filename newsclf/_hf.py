@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 from newsclf._errors import DataError, describe
 
 if TYPE_CHECKING:
-    from newsclf._model import Prediction
+    from newsclf._model import Classifier
 
 __all__ = ["DatasetAnnotator", "annotate_dataset"]
 
@@ -56,14 +56,13 @@ def result_names(
     return names
 
 
-def result_values(preds: Iterable[Prediction], names: dict[str, str]) -> dict[str, list[Any]]:
-    """Predictions as the columns ``names`` gives (see :func:`result_names`)."""
-    preds = list(preds)
-    return {
-        names["label"]: [p.label for p in preds],
-        names["score"]: [p.score for p in preds],
-        names["uncertain"]: [p.uncertain for p in preds],
-    }
+def result_values(
+    clf: Classifier, texts: list[str], threshold: float | None, names: dict[str, str]
+) -> dict[str, list[Any]]:
+    """The results of ``texts`` as the columns ``names`` gives (see
+    :func:`result_names`)."""
+    labels, scores, uncertain = clf._columns(texts, threshold)
+    return {names["label"]: labels, names["score"]: scores, names["uncertain"]: uncertain}
 
 
 def first_non_string(values: Sequence[object]) -> int | None:
@@ -146,7 +145,7 @@ class DatasetAnnotator:
                 f"{where}, text column {self.text_column!r}: {not_a_string(texts[bad])}"
             )
         clf = load_cached(self.path)
-        return result_values(clf.classify_many(texts, threshold=self.threshold), names)
+        return result_values(clf, texts, self.threshold, names)
 
 
 def annotate_dataset(

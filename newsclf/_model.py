@@ -341,6 +341,23 @@ class Classifier:
         for proba, known in self._scores(texts, contexts, batch_size, n_jobs):
             yield from self._predictions(proba, known, cut)
 
+    def _columns(
+        self, texts: list[str], threshold: float | None
+    ) -> tuple[list[str], list[float], list[bool]]:
+        """``label``, ``score`` and ``uncertain`` of each text, as three
+        columns computed batch by batch (what :meth:`classify_many` gives,
+        without building a :class:`Prediction` per text)."""
+        cut = self._check_threshold(threshold)
+        labels, scores, uncertain = [], [], []
+        names = np.array(self._labels, dtype=object)
+        for proba, known in self._scores(texts, None, BATCH_SIZE, 1):
+            best = proba.argmax(axis=1)
+            score = proba[np.arange(len(best)), best]
+            labels += names[best].tolist()
+            scores += score.tolist()
+            uncertain += ((score < cut) | (known == 0)).tolist()
+        return labels, scores, uncertain
+
     def classify(
         self, text: str, *, context: str | None = None, threshold: float | None = None
     ) -> Prediction:

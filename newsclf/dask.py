@@ -88,8 +88,7 @@ def _classify_partition(
             f"row {df.index[bad]!r} ({_where(partition_info, bad)}), text column "
             f"{text_column!r}: {not_a_string(texts[bad])}"
         )
-    preds = load_cached(path).classify_many(texts, threshold=threshold)
-    return df.assign(**result_values(preds, names))
+    return df.assign(**result_values(load_cached(path), texts, threshold, names))
 
 
 def classify_dataframe(

@@ -1,11 +1,13 @@
-"""Apply a re-reading of labels (issue 9's audit of ``boilerplate`` labels).
+"""Apply a re-reading of labels to one of the ANT label files.
 
     python -m training.apply_audit --audit DIR/audit_bp_out.jsonl
+    python -m training.apply_audit --audit DIR/relabel.jsonl --data training/data/ant_articles.jsonl
 
-Each line of the audit names a paragraph of ``training/data/ant_labels.jsonl``
-(``doc_id``, ``para``) and the label a reviewer gave it after re-reading it
-in its article, with ``acceptable`` labels.  Changed labels are written back
-with ``+audit`` added to the annotator; unchanged ones are left as they are.
+Each line of the audit names a paragraph of the data file (default
+``training/data/ant_labels.jsonl``) by ``doc_id`` and ``para``, with the
+label it gets after re-reading and its ``acceptable`` labels.  Changed labels
+are written back with ``+audit`` added to the annotator; unchanged ones are
+left as they are.  The data card says which audits were applied and why.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from training.project_data import ANT_LABELS
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--audit", type=Path, required=True)
-    audit = {(r["doc_id"], r["para"]): r for r in read_jsonl(ap.parse_args().audit)}
-    rows = read_jsonl(ANT_LABELS)
+    ap.add_argument("--data", type=Path, default=ANT_LABELS)
+    args = ap.parse_args()
+    audit = {(r["doc_id"], r["para"]): r for r in read_jsonl(args.audit)}
+    rows = read_jsonl(args.data)
     changes: Counter[tuple[str, str]] = Counter()
     for row in rows:
         new = audit.pop((row["doc_id"], row["para"]), None)
@@ -36,8 +40,8 @@ def main() -> None:
             row["label"] = new["label"]
             row["annotator"] += "+audit"
     if audit:
-        raise SystemExit(f"{len(audit)} audited paragraphs are not in {ANT_LABELS.name}")
-    write_jsonl(ANT_LABELS, rows)
+        raise SystemExit(f"{len(audit)} audited paragraphs are not in {args.data.name}")
+    write_jsonl(args.data, rows)
     print(f"{sum(changes.values())} labels changed: {dict(changes)}")
 
 
