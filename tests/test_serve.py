@@ -546,11 +546,13 @@ def test_a_bad_model_exits_2_with_a_message(tmp_path: Path) -> None:
     assert "Traceback" not in out.stderr
 
 
-def test_serve_with_two_workers(model_dir: Path) -> None:
+@pytest.mark.parametrize("access_log", [False, True])
+def test_serve_with_two_workers(model_dir: Path, access_log: bool) -> None:
     """``run`` with ``--workers 2``: both processes load the model and answer;
-    SIGINT stops them cleanly."""
+    SIGINT stops them cleanly.  Requests are logged only with ``--access-log``."""
     port = free_port()
     args = ["--model", str(model_dir), "--port", str(port), "--workers", "2", "--max-texts", "5"]
+    args += ["--access-log"] if access_log else []
     proc = subprocess.Popen(
         [sys.executable, "-c", SERVE, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
@@ -573,3 +575,4 @@ def test_serve_with_two_workers(model_dir: Path) -> None:
         output = proc.communicate(timeout=60)[0].decode()
     assert proc.returncode == 0, output
     assert output.count("Application startup complete") == 2, output
+    assert ('"POST /v1/classify HTTP/1.1" 200' in output) == access_log, output
