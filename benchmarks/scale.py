@@ -260,8 +260,9 @@ def main() -> int:
         "",
         "## `predict_proba` of a list, `n_jobs=1` and `n_jobs=2`",
         "",
-        "Cold: a fresh process's first call (worker start-up included).  Warm: the same call "
-        "again (the classifier keeps its pool).  Below 3 batches (12,288 paragraphs) "
+        "Cold: a fresh process's first call (worker start-up included).  Warm: the median "
+        "of the same call three times more (the classifier keeps its pool).  Below 3 "
+        "batches (12,288 paragraphs) "
         "`n_jobs=2` scores in-process.",
         "",
         "| paragraphs | n_jobs | cold paragraphs/s | vs n_jobs=1 | warm paragraphs/s | "
