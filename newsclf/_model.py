@@ -252,7 +252,10 @@ class Classifier:
             return
         path, digest = self._artifact_ref()
         tasks = ((path, digest, t, c) for t, c in [*head, *batches])
-        yield from self._pool(workers).map_ordered(
+        # n_jobs processes score: this one (whenever the oldest task is not
+        # back yet) and n_jobs - 1 workers.  A worker more would only compete
+        # with this process for the same CPUs, and start slower.
+        yield from self._pool(workers - 1).map_ordered(
             _score_in_worker, tasks, local=lambda _p, _d, t, c: self._proba_and_support(t, c)
         )
 
@@ -308,8 +311,8 @@ class Classifier:
         """Probabilities, ``len(texts) × len(labels)``, columns in :attr:`labels` order.
 
         Texts go through the model ``batch_size`` at a time; with ``n_jobs > 1``
-        (``-1``: every CPU) the batches are scored by that many worker
-        processes, each loading the model once.
+        (``-1``: every CPU) the batches are scored by that many processes:
+        this one and ``n_jobs - 1`` workers, each loading the model once.
         """
         parts = [p for p, _ in self._scores(texts, contexts, batch_size, n_jobs)]
         return np.vstack(parts) if parts else np.zeros((0, len(self._labels)))
