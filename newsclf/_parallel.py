@@ -11,8 +11,8 @@ can only ever be scored by the model it names.
 
 Workers exit when their parent dies (a watchdog thread notices the parent
 is gone), so a killed parent leaves no orphans.  At most ``2 × n_jobs``
-tasks are in flight, so memory stays bounded on any stream, and results
-come back in input order.
+tasks are with the workers, and a few more results wait in this process,
+so memory stays bounded on any stream; results come back in input order.
 """
 
 from __future__ import annotations
@@ -92,26 +92,36 @@ class WorkerPool:
         local: Callable[..., R] | None = None,
     ) -> Iterator[R]:
         """``fn(*a)`` for each ``a`` of ``args``, computed in the workers,
-        yielded in order, with at most ``2 × n_jobs`` in flight.  With
+        yielded in order, with at most ``2 × n_jobs`` with the workers.  With
         ``local``, this process helps instead of waiting: while the oldest
         task is not done (workers still starting, or all busy), it computes
-        the next one itself with ``local(*a)``."""
+        the next one itself with ``local(*a)`` -- the workers' share is
+        topped up first, so they never wait for this process -- keeping at
+        most ``8 × (n_jobs + 1)`` results in all."""
         executor = self._get()
-        pending: deque[Future[R]] = deque()
+        # (future, computed by a worker?), in input order.
+        pending: deque[tuple[Future[R], bool]] = deque()
+        remote = 0
         todo = iter(args)
         while True:
-            while len(pending) < 2 * self.n_jobs and (a := next(todo, None)) is not None:
-                pending.append(executor.submit(fn, *a))
+            while remote < 2 * self.n_jobs and (a := next(todo, None)) is not None:
+                pending.append((executor.submit(fn, *a), True))
+                remote += 1
             if not pending:
                 return
-            if local is not None and not pending[0].done():
-                a = next(todo, None)
-                if a is not None:
-                    here: Future[R] = Future()
-                    here.set_result(local(*a))
-                    pending.append(here)
-                    continue
-            yield pending.popleft().result()
+            if (
+                local is not None
+                and not pending[0][0].done()
+                and len(pending) < 8 * (self.n_jobs + 1)
+                and (a := next(todo, None)) is not None
+            ):
+                here: Future[R] = Future()
+                here.set_result(local(*a))
+                pending.append((here, False))
+                continue
+            future, by_worker = pending.popleft()
+            remote -= by_worker
+            yield future.result()
 
     def close(self) -> None:
         """Stop the workers (idempotent)."""

@@ -131,3 +131,23 @@ def test_workers_die_with_their_parent(model_dir: Path, tmp_path: Path) -> None:
                 alive.discard(pid)
         time.sleep(0.2)
     assert not alive, f"workers {alive} outlived their parent"
+
+
+def _square(x: int) -> tuple[str, int]:
+    return "worker", x * x
+
+
+def test_map_ordered_keeps_order_with_local_help() -> None:
+    """Workers and this process share the tasks; every result comes back
+    once, in input order, and the workers always get their share."""
+    from newsclf._parallel import WorkerPool
+
+    pool = WorkerPool(1)
+    try:
+        out = list(
+            pool.map_ordered(_square, ((i,) for i in range(60)), local=lambda x: ("here", x * x))
+        )
+    finally:
+        pool.close()
+    assert [v for _, v in out] == [i * i for i in range(60)]
+    assert {w for w, _ in out} >= {"worker"}
