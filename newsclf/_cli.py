@@ -174,7 +174,7 @@ def _classify_records(
     paragraph read with its article); ``(records, failed, first error)``."""
     records = read_records(paths, args.input_format, args.text_field or "text")
     groups = articles(records, args.article_field)
-    # With --jobs N, each chunk holds 4N model batches for the N workers.
+    # With --jobs N, each chunk holds 4N model batches for the N processes.
     chunk = args.batch_size * (1 if args.jobs == 1 else 4 * args.jobs)
     total = failed = 0
     first_error = ""
@@ -215,8 +215,9 @@ def _classify_jsonl_in_workers(
     writer: Writer,
     bar: _Progress | None,
 ) -> tuple[int, int, str]:
-    """``--jobs N`` on JSONL in and out: the workers parse, classify and
-    format chunks of raw lines; this process only reads and writes."""
+    """``--jobs N`` on JSONL in and out: N - 1 workers parse, classify and
+    format chunks of raw lines; this process reads and writes, and does the
+    same whenever it would otherwise wait."""
     path, digest = clf._artifact_ref()
     tasks = (
         (path, digest, chunk, args.text_field or "text", source, args.threshold)
@@ -224,7 +225,7 @@ def _classify_jsonl_in_workers(
     )
     total = failed = 0
     first_error = ""
-    pool = clf._pool(args.jobs)
+    pool = clf._pool(max(1, args.jobs - 1))  # N processes: this one and N - 1 workers
     for text, n, bad, first, collisions in pool.map_ordered(
         classify_jsonl_lines, tasks, local=classify_jsonl_lines
     ):
@@ -445,7 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_int_at_least(1),
         default=1,
         metavar="N",
-        help="worker processes scoring batches (default 1)",
+        help="processes scoring batches: this one and N-1 workers (default 1)",
     )
     p.add_argument(
         "--progress",
