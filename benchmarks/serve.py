@@ -39,27 +39,27 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "training" / "data" / "original.jsonl"
 OUT = Path(__file__).with_name("SERVE.md")
 SERVER_CPU, CLIENT_CPU = 0, 1
-SERVE = (
-    "import argparse, sys\n"
-    "from newsclf import _serve\n"
-    "parser = argparse.ArgumentParser()\n"
-    "_serve.add_arguments(parser)\n"
-    "sys.exit(_serve.run(parser.parse_args()))\n"
-)
-#: A do-nothing ASGI app (reads the body, answers ``{}``) on the same
+#: ``newsclf serve``, as a user starts it.
+SERVE = [sys.executable, "-m", "newsclf", "serve"]
+#: A do-nothing ASGI app (reads the body, answers one fixed result) on the same
 #: uvicorn: the floor of any Python server's cost per request.
-BARE = (
-    "import sys, uvicorn\n"
-    "async def app(scope, receive, send):\n"
-    "    if scope['type'] != 'http':\n"
-    "        return\n"
-    "    while (await receive()).get('more_body'):\n"
-    "        pass\n"
-    "    await send({'type': 'http.response.start', 'status': 200,\n"
-    "                'headers': [(b'content-type', b'application/json')]})\n"
-    "    await send({'type': 'http.response.body', 'body': b'{\"results\": [{\"label\": 0}]}'})\n"
-    "uvicorn.run(app, port=int(sys.argv[2]), access_log=False, log_level='warning')\n"
-)
+BARE = [
+    sys.executable,
+    "-c",
+    (
+        "import sys, uvicorn\n"
+        "async def app(scope, receive, send):\n"
+        "    if scope['type'] != 'http':\n"
+        "        return\n"
+        "    while (await receive()).get('more_body'):\n"
+        "        pass\n"
+        "    await send({'type': 'http.response.start', 'status': 200,\n"
+        "                'headers': [(b'content-type', b'application/json')]})\n"
+        "    await send({'type': 'http.response.body',\n"
+        "                'body': b'{\"results\": [{\"label\": 0}]}'})\n"
+        "uvicorn.run(app, port=int(sys.argv[2]), access_log=False, log_level='warning')\n"
+    ),
+]
 #: wrk's script: round-robin request bodies, each response checked (status
 #: 200 and one ``"label"`` per text), figures printed as JSON at the end.
 WRK_SCRIPT = """
@@ -155,12 +155,12 @@ def library_rate(model: str | None, texts: list[str], rounds: int = 3) -> float:
 class Server:
     """``newsclf serve`` in a subprocess pinned to one CPU."""
 
-    def __init__(self, model: str | None, code: str = SERVE) -> None:
+    def __init__(self, model: str | None, command: list[str] = SERVE) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         args = ["--port", str(self.port), *(["--model", model] if model else [])]
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", code, *args],
+            [*command, *args],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             preexec_fn=lambda: pin(SERVER_CPU),

@@ -225,7 +225,7 @@ def _classify_jsonl_in_workers(
     )
     total = failed = 0
     first_error = ""
-    pool = clf._pool(max(1, args.jobs - 1))  # N processes: this one and N - 1 workers
+    pool = clf._pool(args.jobs)
     for text, n, bad, first, collisions in pool.map_ordered(
         classify_jsonl_lines, tasks, local=classify_jsonl_lines
     ):

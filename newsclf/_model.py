@@ -252,20 +252,21 @@ class Classifier:
             return
         path, digest = self._artifact_ref()
         tasks = ((path, digest, t, c) for t, c in [*head, *batches])
-        # n_jobs processes score: this one (whenever the oldest task is not
-        # back yet) and n_jobs - 1 workers.  A worker more would only compete
-        # with this process for the same CPUs, and start slower.
-        yield from self._pool(workers - 1).map_ordered(
+        yield from self._pool(workers).map_ordered(
             _score_in_worker, tasks, local=lambda _p, _d, t, c: self._proba_and_support(t, c)
         )
 
     def _pool(self, n_jobs: int) -> WorkerPool:
-        """This classifier's own worker pool of ``n_jobs`` processes."""
+        """This classifier's own workers for scoring with ``n_jobs`` (≥ 2)
+        processes: this one (whenever the oldest task is not back yet) and
+        ``n_jobs - 1`` workers.  A worker more would only compete with this
+        process for the same CPUs, and start slower."""
         from newsclf._parallel import WorkerPool
 
-        if self._workers is None or self._workers.n_jobs != n_jobs:
+        workers = n_jobs - 1
+        if self._workers is None or self._workers.n_jobs != workers:
             self.close()
-            self._workers = WorkerPool(n_jobs)
+            self._workers = WorkerPool(workers)
             self._finalizer = weakref.finalize(self, self._workers.close)
         return self._workers
 
@@ -354,11 +355,10 @@ class Classifier:
         labels, scores, uncertain = [], [], []
         names = np.array(self._labels, dtype=object)
         for proba, known in self._scores(texts, None, BATCH_SIZE, 1):
-            best = proba.argmax(axis=1)
-            score = proba[np.arange(len(best)), best]
+            best, score, unsure = _best(proba, known, cut)
             labels += names[best].tolist()
             scores += score.tolist()
-            uncertain += ((score < cut) | (known == 0)).tolist()
+            uncertain += unsure.tolist()
         return labels, scores, uncertain
 
     def classify(
@@ -465,15 +465,15 @@ class Classifier:
         """One :class:`Prediction` per row of a batch (the batch converted to
         Python numbers at once: this runs for every text of a stream)."""
         labels = self._labels
-        for best, row, n in zip(
-            proba.argmax(axis=1).tolist(), proba.tolist(), known.tolist(), strict=True
+        best, score, uncertain = _best(proba, known, cut)
+        for b, row, s, u in zip(
+            best.tolist(), proba.tolist(), score.tolist(), uncertain.tolist(), strict=True
         ):
-            score = row[best]
             yield Prediction(
-                label=labels[best],
-                score=score,
+                label=labels[b],
+                score=s,
                 scores=MappingProxyType(dict(zip(labels, row, strict=True))),
-                uncertain=score < cut or n == 0,
+                uncertain=u,
             )
 
     def evaluate(
@@ -505,6 +505,16 @@ class Classifier:
 
         cut = self._check_threshold(threshold)
         return Report._from_metrics(evaluate(self, records, threshold=cut, n_errors=n_errors))
+
+
+def _best(
+    proba: np.ndarray, known: np.ndarray, cut: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of a batch: the best label's index, its probability, and
+    whether the prediction is uncertain (below ``cut``, or no known feature)."""
+    best = proba.argmax(axis=1)
+    score = proba[np.arange(len(best)), best]
+    return best, score, (score < cut) | (known == 0)
 
 
 #: Models this process has loaded, by (resolved path, artifact digest): what

@@ -35,13 +35,8 @@ ARTICLE = (
     "وقالت مصادر عسكرية إن الجيش نفّذ غارات جوية على مواقع للمسلحين قرب الحدود.\n\n"
     "اشترك الآن في نشرتنا البريدية لتصلك آخر الأخبار\n"
 )
-SERVE = (
-    "import argparse, sys\n"
-    "from newsclf import _serve\n"
-    "parser = argparse.ArgumentParser()\n"
-    "_serve.add_arguments(parser)\n"
-    "sys.exit(_serve.run(parser.parse_args()))\n"
-)
+#: ``newsclf serve``, as a user starts it.
+SERVE = [sys.executable, "-m", "newsclf", "serve"]
 
 
 @contextmanager
@@ -536,7 +531,7 @@ def test_options_and_defaults() -> None:
 def test_a_bad_model_exits_2_with_a_message(tmp_path: Path) -> None:
     """A model that cannot be loaded stops ``serve`` at once: status 2, one line."""
     out = subprocess.run(
-        [sys.executable, "-c", SERVE, "--model", str(tmp_path), "--port", str(free_port())],
+        [*SERVE, "--model", str(tmp_path), "--port", str(free_port())],
         capture_output=True,
         text=True,
         timeout=120,
@@ -553,9 +548,7 @@ def test_serve_with_two_workers(model_dir: Path, access_log: bool) -> None:
     port = free_port()
     args = ["--model", str(model_dir), "--port", str(port), "--workers", "2", "--max-texts", "5"]
     args += ["--access-log"] if access_log else []
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SERVE, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
+    proc = subprocess.Popen([*SERVE, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 120

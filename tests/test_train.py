@@ -47,18 +47,7 @@ def test_same_data_same_seed_same_predictions(records: list[dict]) -> None:
 
 def test_any_label_set_works(tmp_path: Path) -> None:
     """A user's own labels (not ours) train, save and load."""
-    rows = []
-    for i in range(40):
-        rows.append(
-            {"text": f"مباراة كرة القدم انتهت بفوز الفريق {i}", "label": "sport", "group": f"s{i}"}
-        )
-        rows.append(
-            {
-                "text": f"ارتفعت أسعار النفط في الأسواق العالمية {i}",
-                "label": "economy",
-                "group": f"e{i}",
-            }
-        )
+    rows = _topic_rows()
     clf = newsclf.load(train(rows, seed=0, log=_quiet).save(tmp_path / "m"))
     assert clf.labels == ("economy", "sport")
     assert clf.predict(["انتهت المباراة بالتعادل"]) == ["sport"]
