@@ -654,7 +654,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--access-log",
         action="store_true",
         help="log every request (uvicorn's access log; off by default: it costs "
-        "about a third of the server's time on single-text requests)",
+        "about a quarter of the throughput on single-text requests)",
     )
 
 
