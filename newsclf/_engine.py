@@ -263,14 +263,18 @@ def hash_tokens(tokens: Sequence[str]) -> np.ndarray:
 
 
 def _digit_runs(a: np.ndarray, t: _Tables) -> np.ndarray:
-    """Positions in ``a`` where eight digits in a row end, a space or a dash
-    allowed between two of them: where ``\\d(?:[ -]?\\d){7}`` matches."""
+    """Positions in ``a`` where eight digits in a row end, a dash or white
+    space (not a line break) allowed between two of them: where the
+    normalizer's phone hint ``\\d(?:(?:-|[^\\S\\n]+)?\\d){7}`` matches."""
     digits = np.flatnonzero(t.is_digit[a])
     if len(digits) < 8:
         return np.zeros(0, np.int64)
     gap = np.diff(digits)
     between = a[digits[:-1] + 1]
-    link = (gap == 1) | ((gap == 2) & ((between == _SPACE) | (between == 0x2D)))
+    # How many characters up to each position are not white space (or are a line break).
+    solid = np.cumsum((t.kind[a] != 0) | (a == _NEWLINE))
+    only_space = solid[digits[1:] - 1] == solid[digits[:-1]]
+    link = (gap == 1) | ((gap == 2) & (between == 0x2D)) | only_space
     at = np.arange(len(link))
     run = at - np.maximum.accumulate(np.where(link, -1, at))  # links in a row ending here
     return digits[1:][run >= 7]

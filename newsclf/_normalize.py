@@ -101,8 +101,13 @@ _URL_RE = re.compile(
     re.IGNORECASE,
 )
 _HANDLE_RE = re.compile(r"(?<!@)@\w+")
-_PHONE_HINT_RE = re.compile(r"\d(?:[ -]?\d){7}")
-_PHONE_RE = re.compile(r"(?<![\w+])\+?\d(?:[ -]?\d){7,}(?!\w)")
+# What may stand between two digits of a phone number: a dash, or white space
+# (a run of it: collapse_whitespace, later, makes it one space, and a phone
+# number must be found the same before and after, or normalize would not be
+# idempotent).  Not a line break: it separates the texts of a batch.
+_DIGIT_GAP = r"(?:-|[^\S\n]+)?"
+_PHONE_HINT_RE = re.compile(rf"\d(?:{_DIGIT_GAP}\d){{7}}")
+_PHONE_RE = re.compile(rf"(?<![\w+])\+?\d(?:{_DIGIT_GAP}\d){{7,}}(?!\w)")
 #: The Arabic letters (hamza to ghain, feh to yeh) as a regex range.
 ARABIC_LETTERS = "\u0621-\u063a\u0641-\u064a"
 # Teh marbuta and alef maksura only ever end a word: a letter right after one
@@ -110,7 +115,7 @@ ARABIC_LETTERS = "\u0621-\u063a\u0641-\u064a"
 _GLUED_AFTER_FINAL_RE = re.compile(f"([\u0629\u0649])(?=[{ARABIC_LETTERS}])")
 # "أوكرانياالذي": a word ending in alef glued to a word starting with al-.
 # Any of these in a line means one of the pattern rules may apply to it.
-_PATTERN_HINT_RE = re.compile(rf"@|://|www\.|{_TLD}|\d(?:[ -]?\d){{7}}", re.IGNORECASE)
+_PATTERN_HINT_RE = re.compile(rf"@|://|www\.|{_TLD}|\d(?:{_DIGIT_GAP}\d){{7}}", re.IGNORECASE)
 # Every character str.splitlines() breaks on: inside one text they are plain
 # white space, so that "\n" can separate the texts of a batch.
 _LINE_BREAK_RE = re.compile(f"[{LINE_BREAKS}]")
