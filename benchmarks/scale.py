@@ -152,8 +152,11 @@ def cli_runs(texts: list[str], lines: int, runs: int) -> dict[str, dict[str, flo
                     check=True,
                 )
                 seconds, rss = done.stdout.split()
+                throughput = lines / float(seconds)
+                # Side by side: this run's --jobs 2 against this run's --jobs 1.
+                ratio = throughput / out["1"][-1]["throughput"] if jobs == "2" else 1.0
                 out[jobs].append(
-                    {"throughput": lines / float(seconds), "peak_rss_mib": int(rss) / 1024}
+                    {"throughput": throughput, "peak_rss_mib": int(rss) / 1024, "ratio": ratio}
                 )
                 print(f"cli --jobs {jobs}: {out[jobs][-1]}", flush=True)
     return {j: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for j, rs in out.items()}
@@ -301,15 +304,16 @@ def main() -> int:
         f"## `newsclf classify` on a {args.cli_lines:,}-line JSONL file",
         "",
         "Wall time of the whole command (start-up included), output to /dev/null; peak RSS "
-        "of the largest process of the command.",
+        "of the largest process of the command.  The two commands alternate; the ratio is "
+        "the median of each run's `--jobs 2` against that run's `--jobs 1`.",
         "",
-        "| command | records/s | peak RSS (MiB) |",
-        "|---|---:|---:|",
+        "| command | records/s | vs --jobs 1 | peak RSS (MiB) |",
+        "|---|---:|---:|---:|",
     ]
     for jobs, m in cli.items():
         lines.append(
             f"| `newsclf classify records.jsonl --jobs {jobs}` | "
-            f"{m['throughput']:,.0f} | {m['peak_rss_mib']:.0f} |"
+            f"{m['throughput']:,.0f} | {m['ratio']:.2f}× | {m['peak_rss_mib']:.0f} |"
         )
     lines += [
         "",

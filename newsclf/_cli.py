@@ -37,10 +37,10 @@ from newsclf._records import (
     article_contexts,
     articles,
     check_inputs,
-    classify_jsonl_lines,
+    classify_jsonl_block,
     input_format,
     invalid_utf8,
-    raw_lines,
+    raw_blocks,
     read_lines,
     read_records,
     write_results,
@@ -215,19 +215,22 @@ def _classify_jsonl_in_workers(
     writer: Writer,
     bar: _Progress | None,
 ) -> tuple[int, int, str]:
-    """``--jobs N`` on JSONL in and out: N - 1 workers parse, classify and
-    format chunks of raw lines; this process reads and writes, and does the
-    same whenever it would otherwise wait."""
+    """``--jobs N`` on JSONL in and out: N - 1 workers split, parse, classify
+    and format blocks of raw bytes; this process reads and writes, and does
+    the same whenever it would otherwise wait."""
+    from newsclf._parallel import tune_allocator
+
+    tune_allocator()  # this process is newsclf's own: it works as a worker does
     path, digest = clf._artifact_ref()
     tasks = (
-        (path, digest, chunk, args.text_field or "text", source, args.threshold)
-        for source, chunk in raw_lines(paths)
+        (path, digest, source, first, block, args.text_field or "text", args.threshold)
+        for source, first, block in raw_blocks(paths)
     )
     total = failed = 0
     first_error = ""
     pool = clf._pool(args.jobs)
     for text, n, bad, first, collisions in pool.map_ordered(
-        classify_jsonl_lines, tasks, local=classify_jsonl_lines
+        classify_jsonl_block, tasks, local=classify_jsonl_block
     ):
         writer.out.write(text)
         writer.out.flush()

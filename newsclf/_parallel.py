@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
-__all__ = ["WorkerPool", "available_cpus", "check_n_jobs"]
+__all__ = ["WorkerPool", "available_cpus", "check_n_jobs", "tune_allocator"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -55,8 +55,39 @@ def check_n_jobs(n_jobs: object) -> int:
     return min(n_jobs, available_cpus())
 
 
-def _watch_parent(parent: int) -> None:
-    """Worker initializer: exit as soon as the parent process is gone."""
+#: Whether this process's allocator was tuned (see :func:`tune_allocator`).
+_TUNED = False
+
+
+def tune_allocator() -> None:
+    """Raise glibc's mmap and trim thresholds in this worker process, once
+    (``mallopt``: 32 and 64 MiB; a no-op elsewhere).
+
+    A worker's tasks allocate and free arrays and strings of a few MiB each:
+    with glibc's defaults, memory freed at the top of the heap goes back to
+    the system and the next task faults it in again, page by page (measured
+    on ``newsclf classify --jobs 2``: 450,000 page faults, 1.5 s of system
+    time, against 70,000 and 0.35 s with these thresholds).  The worker
+    then holds at most that much freed memory back from the system."""
+    global _TUNED
+    if _TUNED:
+        return
+    _TUNED = True
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    mallopt(m_mmap_threshold, 32 * 2**20)
+    mallopt(m_trim_threshold, 64 * 2**20)
+
+
+def _start_worker(parent: int) -> None:
+    """Worker initializer: tune the allocator, and exit as soon as the
+    parent process is gone."""
+    tune_allocator()
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -80,7 +111,7 @@ class WorkerPool:
             from joblib.externals.loky.process_executor import ProcessPoolExecutor
 
             self._executor = ProcessPoolExecutor(
-                max_workers=self.n_jobs, initializer=_watch_parent, initargs=(os.getpid(),)
+                max_workers=self.n_jobs, initializer=_start_worker, initargs=(os.getpid(),)
             )
         return self._executor
 

@@ -28,6 +28,7 @@ one of those names that the input record already uses is written as
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -40,7 +41,6 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import IO, TYPE_CHECKING
 
 from newsclf._errors import field_names
@@ -133,12 +133,17 @@ def _name(path: str) -> str:
     return os.fsencode(path).decode("utf-8", "replace")
 
 
+def _text(binary: IO[bytes]) -> io.TextIOWrapper:
+    """``binary`` as text: a UTF-8 byte-order mark is dropped, bytes that are
+    not UTF-8 become lone surrogates, line ends (``\\n``, ``\\r\\n``, ``\\r``) are kept."""
+    return io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
+
+
 @contextmanager
 def _open(path: str) -> Iterator[IO[str]]:
-    """``path`` (``-``: stdin) as text: a UTF-8 byte-order mark is dropped,
-    bytes that are not UTF-8 become lone surrogates, line ends are kept."""
+    """``path`` (``-``: stdin) as text (see :func:`_text`)."""
     binary = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
-    f = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    f = _text(binary)
     try:
         yield f
     finally:
@@ -148,14 +153,18 @@ def _open(path: str) -> Iterator[IO[str]]:
             f.close()
 
 
+def _not_text(name: str, line: int) -> UsageError:
+    return UsageError(
+        f"{name}: not UTF-8 text (a UTF-16 byte-order mark or NUL bytes, line {line}); "
+        "newsclf reads UTF-8: convert it first, e.g. with iconv -f UTF-16 -t UTF-8"
+    )
+
+
 def _lines(f: IO[str], name: str) -> Iterator[tuple[int, str]]:
     """Numbered lines; a file that is not UTF-8 text is refused, not read as garbage."""
     for n, line in enumerate(f, 1):
         if "\x00" in line or (n == 1 and line[:2] in _UTF16_BOMS):
-            raise UsageError(
-                f"{name}: not UTF-8 text (a UTF-16 byte-order mark or NUL bytes, line {n}); "
-                "newsclf reads UTF-8: convert it first, e.g. with iconv -f UTF-16 -t UTF-8"
-            )
+            raise _not_text(name, n)
         yield n, line
 
 
@@ -369,27 +378,28 @@ def article_contexts(group: list[Record]) -> list[str]:
     return [context] * len(group)
 
 
-def classify_jsonl_lines(
+def classify_jsonl_block(
     path: str,
     digest: str,
-    lines: list[tuple[int, str]],
-    text_field: str,
     source: str | None,
+    first: int,
+    block: bytes,
+    text_field: str,
     threshold: float | None,
 ) -> tuple[str, int, int, str, set[str]]:
-    """A worker task of ``newsclf classify --jobs N`` on JSONL: parse, classify
-    and format ``lines`` with the model ``(path, digest)``; returns the JSONL
-    output, the record count, the failed count, the first error and the
-    result names the input already used."""
+    """A worker task of ``newsclf classify --jobs N`` on JSONL: split, parse,
+    classify and format a block of :func:`raw_blocks` with the model ``(path,
+    digest)``; returns the JSONL output, the record count, the failed count,
+    the first error and the result names the input already used."""
     from newsclf._model import load_cached
 
     clf = load_cached(path, digest)
-    records = list(_read_jsonl(iter(lines), text_field, source))
+    records = list(_read_jsonl(block_lines(first, block), text_field, source))
     preds = clf.classify_many([r.text for r in records if r.text is not None], threshold=threshold)
     out = io.StringIO()
     writer = Writer(out, "jsonl")
-    failed, first = write_results(writer, records, preds)
-    return out.getvalue(), len(records), failed, first, writer.collisions
+    failed, first_error = write_results(writer, records, preds)
+    return out.getvalue(), len(records), failed, first_error, writer.collisions
 
 
 def write_results(
@@ -407,16 +417,56 @@ def write_results(
     return failed, first
 
 
-def raw_lines(paths: Sequence[str]) -> Iterator[tuple[str | None, list[tuple[int, str]]]]:
-    """The numbered lines of JSONL inputs, a file at a time, in chunks of
-    4,096: ``(source, chunk)``, ``source`` naming the file when there are several."""
+#: Bytes ``--jobs N`` reads for a worker task, then up to the end of the line.
+BLOCK_BYTES = 2**20
+
+
+def raw_blocks(
+    paths: Sequence[str], size: int = BLOCK_BYTES
+) -> Iterator[tuple[str | None, int, bytes]]:
+    """JSONL inputs as blocks of whole lines, about ``size`` bytes each, a file
+    at a time: ``(source, number of the block's first line, bytes)``,
+    ``source`` naming the file when there are several.  Only bytes are
+    counted here; :func:`block_lines` gives the block's lines, the very lines
+    (and numbers) :func:`read_records` reads, and a file that is not UTF-8
+    text is refused here as there."""
     for path in paths:
         name = _name(path)
         source = name if len(paths) > 1 else None
-        with _open(path) as f:
-            lines = _lines(f, name)
-            while chunk := list(islice(lines, 4096)):
-                yield source, chunk
+        binary = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
+        try:
+            for first, block in _blocks(binary, name, size):
+                yield source, first, block
+        finally:
+            if path != "-":
+                binary.close()
+
+
+def _blocks(binary: IO[bytes], name: str, size: int) -> Iterator[tuple[int, bytes]]:
+    first = 1
+    while block := binary.read(size):
+        if not block.endswith(b"\n"):
+            block += binary.readline()  # a line end is never inside a UTF-8 character
+        if first == 1:
+            block = block.removeprefix(codecs.BOM_UTF8)
+            if block.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                raise _not_text(name, 1)
+        if (nul := block.find(b"\x00")) >= 0:
+            raise _not_text(name, first + _line_ends(block[:nul]))
+        if block:
+            yield first, block
+            first += _line_ends(block) + (not block.endswith((b"\n", b"\r")))
+
+
+def _line_ends(data: bytes) -> int:
+    """How many lines end in ``data`` (at ``\\n``, ``\\r\\n`` or ``\\r``, as :func:`_text`)."""
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+
+
+def block_lines(first: int, block: bytes) -> Iterator[tuple[int, str]]:
+    """The numbered lines of a block of :func:`raw_blocks`."""
+    text = block.decode("utf-8", "surrogateescape")
+    return enumerate(io.StringIO(text, newline=""), first)
 
 
 # --- writing -------------------------------------------------------------------

@@ -23,10 +23,9 @@ Dask's nanny starts workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which
 makes glibc map and unmap every large temporary array: it halves the speed
 of newsclf's numpy engine there (measured: 14k against 30k paragraphs/s).
 So the first newsclf task in a worker process raises glibc's mmap and trim
-thresholds for that process (``mallopt``: 32 and 64 MiB, about what glibc
-settles on by itself) -- the worker then holds at most that much freed
-memory back from the system.  Nothing happens outside Dask tasks or on
-other C libraries.
+thresholds for that process (:func:`newsclf._parallel.tune_allocator`) --
+the worker then holds at most that much freed memory back from the
+system.  Nothing happens outside Dask tasks or on other C libraries.
 """
 
 from __future__ import annotations
@@ -37,28 +36,9 @@ from typing import Any
 from newsclf._errors import DataError
 from newsclf._hf import first_non_string, not_a_string, result_names, result_values
 from newsclf._model import load_cached
+from newsclf._parallel import tune_allocator
 
 __all__ = ["classify_bag", "classify_dataframe"]
-
-#: Whether this process's allocator was tuned (see the module docstring).
-_TUNED = False
-
-
-def _tune_allocator() -> None:
-    """Undo the nanny's tiny glibc trim threshold in this worker, once."""
-    global _TUNED
-    if _TUNED:
-        return
-    _TUNED = True
-    import ctypes
-
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # not glibc
-        return
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    mallopt(m_mmap_threshold, 32 * 2**20)
-    mallopt(m_trim_threshold, 64 * 2**20)
 
 
 def _resolve(model: str | os.PathLike[str] | None) -> str:
@@ -80,7 +60,7 @@ def _classify_partition(
     names: dict[str, str],
     partition_info: dict[str, Any] | None = None,
 ) -> Any:
-    _tune_allocator()
+    tune_allocator()
     texts = df[text_column].tolist()
     bad = first_non_string(texts)
     if bad is not None:
@@ -125,7 +105,7 @@ def classify_dataframe(
 def _classify_texts(
     texts: list[Any], number: int, path: str, threshold: float | None
 ) -> list[dict[str, Any]]:
-    _tune_allocator()
+    tune_allocator()
     texts = list(texts)
     bad = first_non_string(texts)
     if bad is not None:

@@ -58,6 +58,21 @@ news_text = st.lists(
 #: Any Unicode at all, including lone surrogates and control characters.
 any_text = st.text(alphabet=st.characters(exclude_categories=()), max_size=200)
 
+#: The bytes of an input file: a byte-order mark or not, then lines of UTF-8
+#: and of bytes that are not, every line end, NUL bytes; or any bytes at all.
+file_bytes = st.one_of(
+    st.builds(
+        bytes.__add__,
+        st.sampled_from([b"", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"]),
+        st.lists(
+            st.sampled_from([b"\n", b"\r", b"\r\n", b"\x00", b"\xd8", b"\xff", b'{"t": 1}'])
+            | news_text.map(str.encode),
+            max_size=20,
+        ).map(b"".join),
+    ),
+    st.binary(max_size=200),
+)
+
 #: A batch of texts, empty strings included.
 text_batches = st.lists(st.one_of(news_text, any_text, st.just(""), st.just("   ")), max_size=8)
 

@@ -470,6 +470,20 @@ def test_jobs_2_on_jsonl_equals_jobs_1(cli: Run, tmp_path: Path, records: list[d
     assert one.err == two.err
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_jobs_refuse_a_file_that_is_not_utf8_text_alike(
+    cli: Run, tmp_path: Path, jobs: str
+) -> None:
+    """--jobs 2 reads raw bytes in blocks (CRLF and lone CR line ends here), and
+    still names the line holding a NUL byte, as one process does."""
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b'{"text": "\xd9\x82\xd8\xb5\xd9\x81"}\r\n{"text": "a"}\r{"text": "b\x00"}\n')
+    result = cli("classify", str(path), "--jobs", jobs)
+    assert result.status == 2
+    assert result.err.startswith(f"newsclf: error: {path}: not UTF-8 text")
+    assert "line 3)" in result.err and "Traceback" not in result.err
+
+
 def test_text_article_is_read_with_its_article(cli: Run, tmp_path: Path, clf) -> None:
     """A text input is one article: each paragraph is read with the others, as
     classify_article reads it; --article-field groups records the same way."""

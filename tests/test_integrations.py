@@ -130,7 +130,7 @@ def test_dask_dataframe_on_local_cluster(cluster, model_dir: Path, clf) -> None:
     np.testing.assert_allclose(out["score"].to_numpy(), clf.predict_proba(TEXTS).max(axis=1))
     assert out.dtypes["uncertain"].kind == "b"
     # The workers that ran newsclf tasks raised glibc's thresholds (see newsclf.dask).
-    assert all(cluster.run(lambda: __import__("newsclf.dask").dask._TUNED).values())
+    assert all(cluster.run(lambda: __import__("newsclf._parallel")._parallel._TUNED).values())
 
 
 def test_dask_dataframe_keeps_existing_result_columns(

@@ -11,9 +11,23 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import file_bytes
 
 from newsclf._model import Prediction
-from newsclf._records import Record, UsageError, Writer, check_inputs, read_records, result_row
+from newsclf._records import (
+    Record,
+    UsageError,
+    Writer,
+    _blocks,
+    _lines,
+    _text,
+    block_lines,
+    check_inputs,
+    read_records,
+    result_row,
+)
 
 ARTICLE = "قصفت المدفعية مواقع المسلحين\n\n• اشترك الآن\n"
 PRED = Prediction(
@@ -59,6 +73,27 @@ def test_utf16_and_nul_bytes_are_refused(tmp_path: Path, data: bytes) -> None:
     """Regression: UTF-16 input was classified as garbage."""
     with pytest.raises(UsageError, match=r"not UTF-8 text.*iconv"):
         read(tmp_path, "a.txt", data)
+
+
+@settings(max_examples=300)
+@given(data=file_bytes, size=st.integers(1, 40))
+def test_blocks_hold_the_lines_one_process_reads(data: bytes, size: int) -> None:
+    """`--jobs N` hands the workers blocks of raw bytes: the lines they read from
+    the blocks, and their numbers, are those one process reads, for any bytes and
+    any block size; a file that is not UTF-8 text is refused with the same message."""
+
+    def from_blocks() -> list[tuple[int, str]]:
+        blocks = _blocks(io.BytesIO(data), "f.jsonl", size)
+        return [line for first, block in blocks for line in block_lines(first, block)]
+
+    try:
+        expected = list(_lines(_text(io.BytesIO(data)), "f.jsonl"))
+    except UsageError as e:
+        with pytest.raises(UsageError) as refused:
+            from_blocks()
+        assert str(refused.value) == str(e)
+    else:
+        assert from_blocks() == expected
 
 
 def test_csv_stray_quote_fails_one_row_and_the_next_rows_survive(tmp_path: Path) -> None:

@@ -65,6 +65,11 @@ def test_close_stops_the_workers(records: list[dict], model_dir: Path) -> None:
         clf.predict(TEXTS, n_jobs=2, batch_size=8)
         pids = set(clf._workers._executor._processes)
         assert len(pids) == 1  # n_jobs processes: this one and n_jobs - 1 workers
+        # Each worker raised glibc's thresholds when it started (newsclf._parallel).
+        tuned = clf._workers._executor.submit(
+            lambda: __import__("newsclf._parallel")._parallel._TUNED
+        )
+        assert tuned.result() is True
     assert clf._workers is None
     for pid in pids:
         with pytest.raises(ProcessLookupError):
