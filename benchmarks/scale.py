@@ -106,6 +106,22 @@ print(json.dumps({"n": count, "seconds": elapsed,
                   "worker_rss_mib": worker_rss / 1024, **extra}))
 """
 
+# In a process with the model loaded: the time until newsclf's first worker
+# has started and answered, then until it has loaded the model (what a cold
+# n_jobs=2 call waits for before the worker can help).
+WORKER_START = r"""
+import time
+import newsclf
+from newsclf._model import load_cached
+clf = newsclf.load()
+ref = clf._artifact_ref()
+start = time.perf_counter()
+assert clf._pool(2)._get().submit(lambda: load_cached(*ref) is not None).result()
+print(time.perf_counter() - start)
+"""
+
+WORKER_READY = "a worker of n_jobs=2: start, then load the model"
+
 MODES = {"1": "1 process", "2": "2 processes (n_jobs=2)", "dask": "Dask LocalCluster (2 workers)"}
 
 
@@ -192,7 +208,12 @@ def startup(runs: int = 5) -> dict[str, float]:
 
     exe = shutil.which("newsclf", path=os.path.dirname(sys.executable)) or "newsclf"
     text = "قصفت المدفعية مواقع المسلحين قرب الحدود\n".encode()
-    out: dict[str, list[float]] = {"newsclf info": [], "newsclf classify (one text)": []}
+    worker = WORKER_START
+    out: dict[str, list[float]] = {
+        "newsclf info": [],
+        "newsclf classify (one text)": [],
+        WORKER_READY: [],
+    }
     for _ in range(runs):
         for name, cmd in (
             ("newsclf info", [exe, "info"]),
@@ -201,6 +222,10 @@ def startup(runs: int = 5) -> dict[str, float]:
             start = time.perf_counter()
             subprocess.run(cmd, input=text, capture_output=True, check=True)
             out[name].append(time.perf_counter() - start)
+        done = subprocess.run(
+            [sys.executable, "-c", worker], capture_output=True, text=True, check=True
+        )
+        out[WORKER_READY].append(float(done.stdout))
     return {k: statistics.median(v) for k, v in out.items()}
 
 
@@ -298,6 +323,15 @@ def main() -> int:
             f"| {n:,} | {jobs} | {m['cold']:,.0f} | {m['cold'] / base['cold']:.2f}× | "
             f"{m['warm']:,.0f} | {m['ratio']:.2f}× |"
         )
+    starts = startup()
+    ready = starts[WORKER_READY]
+    alone = 40_000 / batches[(40_000, 1)]["cold"]
+    lines += [
+        "",
+        f"Cold, the worker helps only once it has started and loaded the model ({ready:.2f} s, "
+        f"start-up table below): on 40,000 paragraphs ({alone:.2f} s in one process) two "
+        f"processes can at best be {alone / (ready + (alone - ready) / 2):.2f}× one.",
+    ]
     cli = cli_runs(texts, args.cli_lines, args.runs)
     lines += [
         "",
@@ -317,12 +351,15 @@ def main() -> int:
         )
     lines += [
         "",
-        "## Start-up of whole commands (median of 5, a new process each)",
+        "## Start-up (median of 5, a new process each)",
         "",
         "| command | wall (s) |",
         "|---|---:|",
     ]
-    lines += [f"| `{name}` | {sec:.2f} |" for name, sec in startup().items()]
+    lines += [
+        f"| {f'`{name}`' if name.startswith('newsclf') else name} | {sec:.2f} |"
+        for name, sec in starts.items()
+    ]
     lines += [
         "",
         "## Streaming trainer vs in-memory trainer (project split, held-out test)",
