@@ -9,8 +9,9 @@ writes ``benchmarks/RESULTS.md``:
 
 * on the whole-article test split (every paragraph of 195 real articles: the
   headline), the paragraph-level ANT test sample and original paragraphs:
-  5-way accuracy, macro-F1, "topical" F1 (military, diplomacy, humanitarian
-  against everything else), boilerplate F1 and in-scope macro-F1;
+  5-way accuracy (also with a label the readers found acceptable counted
+  right), macro-F1, "topical" F1 (military, diplomacy, humanitarian against
+  everything else), boilerplate F1 and in-scope macro-F1;
 * training time; prediction throughput (one process, one batch of at least
   50,000 paragraphs); cold start (a new process: import, load, first
   prediction); artifact size; peak memory (a new process loading the model
@@ -165,16 +166,20 @@ class RawTfidfSystem:
 # --- measurements -----------------------------------------------------------------
 
 
-def scores(y: list[str], pred: list[str]) -> dict[str, float]:
-    """5-way accuracy, macro-F1, topical F1, boilerplate F1, in-scope macro-F1."""
+def scores(y: list[str], pred: list[str], acceptable: list[list[str]]) -> dict[str, float]:
+    """5-way accuracy, accuracy against the label or an acceptable one (the
+    other labels a reader found defensible), macro-F1, topical F1,
+    boilerplate F1, in-scope macro-F1."""
     from sklearn.metrics import accuracy_score, f1_score
 
     from newsclf._evaluate import _out_of_scope_scores
 
     labels = sorted(set(y))
     extra = _out_of_scope_scores(labels, y, pred)
+    ok = [p == t or p in a for t, p, a in zip(y, pred, acceptable, strict=True)]
     return {
         "accuracy": float(accuracy_score(y, pred)),
+        "acceptable_accuracy": sum(ok) / len(ok),
         "macro_f1": float(f1_score(y, pred, average="macro", labels=labels, zero_division=0)),
         "topical_f1": extra["topical"]["f1"],
         "boilerplate_f1": float(
@@ -234,7 +239,8 @@ def tune_fasttext(train: list[dict[str, Any]], work: Path) -> tuple[dict[str, An
             print(f"fastText {params}: {e}", flush=True)
             continue
         pred = system.loader(path)(inner_val)
-        f1 = scores([r["label"] for r in inner_val], pred)["macro_f1"]
+        y, acceptable = [r["label"] for r in inner_val], [r["acceptable"] for r in inner_val]
+        f1 = scores(y, pred, acceptable)["macro_f1"]
         if f1 > best[0]:
             best = (f1, params)
         if params["maxn"] == 0 and f1 > best_words[0]:
@@ -255,7 +261,8 @@ def run_once(
     out: dict[str, float] = {"train_s": time.perf_counter() - start}
     predict = system.loader(path)
     for name, rows in tests.items():
-        for key, value in scores([r["label"] for r in rows], predict(rows)).items():
+        y, acceptable = [r["label"] for r in rows], [r["acceptable"] for r in rows]
+        for key, value in scores(y, predict(rows), acceptable).items():
             out[f"{name}_{key}"] = value
     bulk_rows = [{"text": t} for t in bulk]
     predict(bulk_rows[:1000])  # warm up
@@ -299,6 +306,7 @@ ROWS = [
         )
         for metric, what in (
             ("accuracy", "5-way accuracy"),
+            ("acceptable_accuracy", "5-way accuracy, an acceptable label counted right"),
             ("topical_f1", "topical F1"),
             ("boilerplate_f1", "boilerplate F1"),
             ("in_scope_macro_f1", "in-scope macro-F1"),
@@ -363,7 +371,7 @@ def report(results: dict[str, list[dict[str, float]]], meta: dict[str, Any]) -> 
         ("whole articles: boilerplate F1 ≥ 0.95", nc["article_boilerplate_f1"] >= 0.95,
          f"{nc['article_boilerplate_f1']:.3f}"),
         ("ANT sample: in-scope macro-F1 ≥ 0.867", nc["ant_in_scope_macro_f1"] >= 0.867,
-         f"{nc['ant_in_scope_macro_f1']:.3f}"),
+         f"{nc['ant_in_scope_macro_f1']:.4f}"),
         ("throughput ≥ 1.0× fastText (words only)", nc["throughput"] >= fw["throughput"],
          f"{nc['throughput'] / fw['throughput']:.2f}×"),
         ("cold start ≤ 0.5 s", nc["cold_start_s"] <= 0.5, f"{nc['cold_start_s']:.2f} s"),
@@ -371,6 +379,10 @@ def report(results: dict[str, list[dict[str, float]]], meta: dict[str, Any]) -> 
     lines += ["", "## Targets", "", "| target | measured | met |", "|---|---:|---|"]
     lines += [f"| {t} | {v} | {'yes' if ok else '**no**'} |" for t, ok, v in targets]
     lines += [
+        "",
+        '"An acceptable label counted right": a prediction that is the label, or one of '
+        "the other labels the readers recorded as defensible for that paragraph "
+        "(`acceptable` in the data; the targets use the label alone).",
         "",
         "Per-run figures: `benchmarks/results.json`.  Throughput ratio against fastText "
         "with word n-grams and no character n-grams (its fast configuration), measured in "
