@@ -310,7 +310,7 @@ def main() -> int:
         "Cold: a fresh process's first call (worker start-up included).  Warm: then, in "
         "the same process, 5 pairs of calls with `n_jobs=1` and with this `n_jobs`, "
         "alternating (the classifier keeps its pool); the warm ratio is the median of the "
-        "pairs' ratios, side by side.  Below 3 batches (12,288 paragraphs) `n_jobs=2` "
+        "pairs' ratios, side by side.  Below 6 batches (12,288 paragraphs) `n_jobs=2` "
         "scores in-process.",
         "",
         "| paragraphs | n_jobs | cold paragraphs/s | vs n_jobs=1 | warm paragraphs/s | "

@@ -44,11 +44,14 @@ BUNDLED_MODEL = "newsclf-ar"
 #: prediction whose top probability is below it is flagged ``uncertain``.
 DEFAULT_THRESHOLD = 0.5
 #: Texts go through the model this many at a time, so memory stays bounded
-#: whatever the length of the input.
-BATCH_SIZE = 4096
-#: Below this many batches, ``n_jobs > 1`` scores in this process: starting
-#: workers would cost more than it saves.
-MIN_PARALLEL_BATCHES = 3
+#: whatever the length of the input.  One process runs as fast with 1,024,
+#: 2,048 or 4,096 (within this machine's noise); with ``n_jobs``, tasks of
+#: 2,048 let a worker and this process finish closer together (measured:
+#: 1.80x against 1.74x with 4,096, on 40,000 paragraphs, pool warm).
+BATCH_SIZE = 2048
+#: Below this many batches (12,288 texts at the default size), ``n_jobs > 1``
+#: scores in this process: starting a worker would cost more than it saves.
+MIN_PARALLEL_BATCHES = 6
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,6 +76,20 @@ def test_close_stops_the_workers(records: list[dict], model_dir: Path) -> None:
             os.kill(pid, 0)
 
 
+def test_few_batches_are_scored_in_this_process(records: list[dict], model_dir: Path) -> None:
+    """Below MIN_PARALLEL_BATCHES batches, n_jobs=2 starts no worker (it would cost
+    more than it saves); from there on it does."""
+    from newsclf._model import MIN_PARALLEL_BATCHES
+
+    with newsclf.load(model_dir) as clf:
+        few = TEXTS[: 8 * (MIN_PARALLEL_BATCHES - 1)]
+        assert clf.predict(few, n_jobs=2, batch_size=8) == clf.predict(few)
+        assert clf._workers is None
+        enough = TEXTS[: 8 * MIN_PARALLEL_BATCHES]
+        assert clf.predict(enough, n_jobs=2, batch_size=8) == clf.predict(enough)
+        assert clf._workers is not None
+
+
 def test_n_jobs_is_capped_at_the_cpus(clf) -> None:
     from newsclf._parallel import available_cpus, check_n_jobs
 
