@@ -13,6 +13,8 @@ Workers exit when their parent dies (a watchdog thread notices the parent
 is gone), so a killed parent leaves no orphans.  At most ``2 × n_jobs``
 tasks are with the workers, and a few more results wait in this process,
 so memory stays bounded on any stream; results come back in input order.
+Until a worker has answered once, this process never waits for one: a
+call on a pool that is still starting costs about what no pool would.
 """
 
 from __future__ import annotations
@@ -105,6 +107,8 @@ class WorkerPool:
     def __init__(self, n_jobs: int) -> None:
         self.n_jobs = n_jobs
         self._executor: Any = None
+        #: Whether a worker of this executor has finished a task yet.
+        self._answered = False
 
     def _get(self) -> Any:
         if self._executor is None:
@@ -113,6 +117,7 @@ class WorkerPool:
             self._executor = ProcessPoolExecutor(
                 max_workers=self.n_jobs, initializer=_start_worker, initargs=(os.getpid(),)
             )
+            self._answered = False
         return self._executor
 
     def map_ordered(
@@ -128,31 +133,49 @@ class WorkerPool:
         task is not done (workers still starting, or all busy), it computes
         the next one itself with ``local(*a)`` -- the workers' share is
         topped up first, so they never wait for this process -- keeping at
-        most ``8 × (n_jobs + 1)`` results in all."""
+        most ``8 × (n_jobs + 1)`` results in all.  And until a worker has
+        finished a task once (the workers are still starting), it does not
+        wait for them at all: it computes the oldest task itself, and the
+        worker's result for it is dropped when it comes -- so a short call
+        on a pool that is still starting costs about what no pool would."""
         executor = self._get()
-        # (future, computed by a worker?), in input order.
-        pending: deque[tuple[Future[R], bool]] = deque()
+        # (future, computed by a worker?, its arguments), in input order.
+        pending: deque[tuple[Future[R], bool, tuple[Any, ...]]] = deque()
         remote = 0
+        # Tasks taken back from workers that had not started: still theirs until done.
+        taken: list[Future[R]] = []
         todo = iter(args)
         while True:
-            while remote < 2 * self.n_jobs and (a := next(todo, None)) is not None:
-                pending.append((executor.submit(fn, *a), True))
+            if any(f.done() for f in taken):
+                self._answered = True
+                taken = [f for f in taken if not f.done()]
+            while remote + len(taken) < 2 * self.n_jobs and (a := next(todo, None)) is not None:
+                pending.append((executor.submit(fn, *a), True, a))
                 remote += 1
             if not pending:
-                return
-            if (
-                local is not None
-                and not pending[0][0].done()
-                and len(pending) < 8 * (self.n_jobs + 1)
-                and (a := next(todo, None)) is not None
-            ):
-                here: Future[R] = Future()
-                here.set_result(local(*a))
-                pending.append((here, False))
+                # Only tasks taken back hold the workers' share: this process goes on.
+                if local is None or (a := next(todo, None)) is None:
+                    return
+                yield local(*a)
                 continue
-            future, by_worker = pending.popleft()
+            future, by_worker, first = pending[0]
+            if local is not None and not future.done():
+                if len(pending) < 8 * (self.n_jobs + 1) and (a := next(todo, None)) is not None:
+                    here: Future[R] = Future()
+                    here.set_result(local(*a))
+                    pending.append((here, False, a))
+                    continue
+                if by_worker and not self._answered:
+                    pending.popleft()
+                    remote -= 1
+                    taken.append(future)
+                    yield local(*first)
+                    continue
+            pending.popleft()
             remote -= by_worker
-            yield future.result()
+            result = future.result()
+            self._answered |= by_worker
+            yield result
 
     def close(self) -> None:
         """Stop the workers (idempotent)."""

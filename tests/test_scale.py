@@ -152,6 +152,32 @@ def test_workers_die_with_their_parent(model_dir: Path, tmp_path: Path) -> None:
     assert not alive, f"workers {alive} outlived their parent"
 
 
+def test_map_ordered_does_not_wait_for_workers_still_starting() -> None:
+    """Until a worker has answered once, this process computes the workers' tasks
+    itself rather than wait (a cold n_jobs=2 call is then no slower than one
+    process); every result comes back once, in order."""
+    import time
+
+    from newsclf._parallel import WorkerPool
+
+    pool = WorkerPool(1)
+    try:  # the worker would take seconds per task; this process answers at once
+        out = list(
+            pool.map_ordered(
+                lambda i: (time.sleep(2), ("worker", i))[1],
+                ((i,) for i in range(40)),
+                local=lambda i: ("here", i),
+            )
+        )
+        assert out == [("here", i) for i in range(40)]
+        # Once a worker has answered, its tasks are waited for, not taken back.
+        assert list(pool.map_ordered(pow, [(3, 2)])) == [9]
+        out = list(pool.map_ordered(pow, ((i, 2) for i in range(5)), local=lambda i, e: -1))
+        assert out[0] == 0 and all(r in (i * i, -1) for i, r in enumerate(out))
+    finally:
+        pool.close()
+
+
 def test_map_ordered_keeps_order_with_local_help() -> None:
     """Workers and this process share the tasks; every result comes back
     once, in input order, and the workers always get their share."""
@@ -159,6 +185,7 @@ def test_map_ordered_keeps_order_with_local_help() -> None:
 
     pool = WorkerPool(1)
     try:  # workers compute pow(i, 2) (an int), this process ("here", i ** 2)
+        assert list(pool.map_ordered(pow, [(3, 2)])) == [9]  # the worker has answered once
         out = list(
             pool.map_ordered(pow, ((i, 2) for i in range(60)), local=lambda i, e: ("here", i**e))
         )
