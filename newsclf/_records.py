@@ -140,17 +140,24 @@ def _text(binary: IO[bytes]) -> io.TextIOWrapper:
 
 
 @contextmanager
+def _binary(path: str) -> Iterator[IO[bytes]]:
+    """``path`` (``-``: stdin) as bytes; closed afterwards, stdin left open."""
+    if path == "-":
+        yield sys.stdin.buffer
+        return
+    with open(path, "rb") as f:
+        yield f
+
+
+@contextmanager
 def _open(path: str) -> Iterator[IO[str]]:
     """``path`` (``-``: stdin) as text (see :func:`_text`)."""
-    binary = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
-    f = _text(binary)
-    try:
-        yield f
-    finally:
-        if path == "-":
-            f.detach()  # stdin stays open
-        else:
-            f.close()
+    with _binary(path) as binary:
+        f = _text(binary)
+        try:
+            yield f
+        finally:
+            f.detach()  # the bytes are _binary's to close (stdin stays open)
 
 
 def _not_text(name: str, line: int) -> UsageError:
@@ -433,13 +440,9 @@ def raw_blocks(
     for path in paths:
         name = _name(path)
         source = name if len(paths) > 1 else None
-        binary = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
-        try:
+        with _binary(path) as binary:
             for first, block in _blocks(binary, name, size):
                 yield source, first, block
-        finally:
-            if path != "-":
-                binary.close()
 
 
 def _blocks(binary: IO[bytes], name: str, size: int) -> Iterator[tuple[int, bytes]]:
