@@ -208,7 +208,6 @@ def startup(runs: int = 5) -> dict[str, float]:
 
     exe = shutil.which("newsclf", path=os.path.dirname(sys.executable)) or "newsclf"
     text = "قصفت المدفعية مواقع المسلحين قرب الحدود\n".encode()
-    worker = WORKER_START
     out: dict[str, list[float]] = {
         "newsclf info": [],
         "newsclf classify (one text)": [],
@@ -223,7 +222,7 @@ def startup(runs: int = 5) -> dict[str, float]:
             subprocess.run(cmd, input=text, capture_output=True, check=True)
             out[name].append(time.perf_counter() - start)
         done = subprocess.run(
-            [sys.executable, "-c", worker], capture_output=True, text=True, check=True
+            [sys.executable, "-c", WORKER_START], capture_output=True, text=True, check=True
         )
         out[WORKER_READY].append(float(done.stdout))
     return {k: statistics.median(v) for k, v in out.items()}

@@ -13,8 +13,8 @@ Workers exit when their parent dies (a watchdog thread notices the parent
 is gone), so a killed parent leaves no orphans.  At most ``2 × n_jobs``
 tasks are with the workers, and a few more results wait in this process,
 so memory stays bounded on any stream; results come back in input order.
-Until a worker has answered once, this process never waits for one: a
-call on a pool that is still starting costs about what no pool would.
+Until a worker has answered once, this process never waits for one (it
+still pays for starting it: the new process competes for the CPUs).
 """
 
 from __future__ import annotations
@@ -62,8 +62,9 @@ _TUNED = False
 
 
 def tune_allocator() -> None:
-    """Raise glibc's mmap and trim thresholds in this worker process, once
-    (``mallopt``: 32 and 64 MiB; a no-op elsewhere).
+    """Raise glibc's mmap and trim thresholds in this process, once
+    (``mallopt``: 32 and 64 MiB; a no-op elsewhere): for worker processes
+    and newsclf's own commands, never a user's process.
 
     A worker's tasks allocate and free arrays and strings of a few MiB each:
     with glibc's defaults, memory freed at the top of the heap goes back to
@@ -137,7 +138,7 @@ class WorkerPool:
         finished a task once (the workers are still starting), it does not
         wait for them at all: it computes the oldest task itself, and the
         worker's result for it is dropped when it comes -- so a short call
-        on a pool that is still starting costs about what no pool would."""
+        on a pool that is still starting never waits for its start-up."""
         executor = self._get()
         # (future, computed by a worker?, its arguments), in input order.
         pending: deque[tuple[Future[R], bool, tuple[Any, ...]]] = deque()

@@ -154,8 +154,8 @@ def test_workers_die_with_their_parent(model_dir: Path, tmp_path: Path) -> None:
 
 def test_map_ordered_does_not_wait_for_workers_still_starting() -> None:
     """Until a worker has answered once, this process computes the workers' tasks
-    itself rather than wait (a cold n_jobs=2 call is then no slower than one
-    process); every result comes back once, in order."""
+    itself rather than wait for the worker's start-up; every result comes back
+    once, in order."""
     import time
 
     from newsclf._parallel import WorkerPool
