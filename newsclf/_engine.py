@@ -105,22 +105,26 @@ def _tables() -> _Tables:
     alphabet = {c for out in stage_a.values() for c in out} | {" ", "\n"}
     size = max(map(ord, alphabet)) + 1
     stage_b = np.arange(size, dtype=np.uint32)
-    kind = np.zeros(size, np.uint8)
-    is_word = np.zeros(size, bool)
-    is_letter = np.zeros(size, bool)
-    is_digit = np.zeros(size, bool)
-    letter_re = re.compile(f"[{N.ARABIC_LETTERS}]")
     for c in alphabet:
         b = N.lowercase_latin(N.normalize_teh_marbuta_ar(N.normalize_alef_maksura_ar(c)))
         if len(b) != 1 or ord(b) >= size:
             raise AssertionError(f"stage B must map a character to one known one: {c!r}")
         stage_b[ord(c)] = ord(b)
-    for code in range(size):
-        c = chr(code)
-        kind[code] = 0 if c.isspace() else 1 if c in SYMBOLS else 2
-        is_word[code] = re.match(r"\w", c) is not None
-        is_letter[code] = letter_re.match(c) is not None
-        is_digit[code] = re.match(r"\d", c) is not None
+    # Each class by one scan of the regex over every code point below
+    # ``size``: the very regexes of the reference path, in one call each.
+    every = "".join(map(chr, range(size)))
+
+    def matching(pattern: str) -> np.ndarray:
+        out = np.zeros(size, bool)
+        out[[m.start() for m in re.finditer(pattern, every)]] = True
+        return out
+
+    is_word = matching(r"\w")
+    is_letter = matching(f"[{N.ARABIC_LETTERS}]")
+    is_digit = matching(r"\d")
+    kind = np.full(size, 2, np.uint8)
+    kind[[ord(c) for c in SYMBOLS if ord(c) < size]] = 1
+    kind[matching(r"\s")] = 0  # str.isspace, as the tokenizer's split
     is_latin = np.zeros(size, bool)
     is_latin[[ord(c) for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"]] = True
     is_wa_fa = np.zeros(size, bool)
@@ -415,20 +419,23 @@ class Block:
         size = 16
         while size < 2 * len(self.hashes):
             size *= 2
+        # Inserted in order of home slot, the i-th key lands on the first free
+        # slot from its home: max(home, previous slot + 1) = i + the running
+        # max of (home - rank).  Keys pushed past the end wrap around to the
+        # first free slots from slot 0 (every slot from their home up is taken).
+        home = (self.hashes & _U64(size - 1)).astype(np.int64)
+        order = np.argsort(home)  # any order among keys of one home slot will do
+        rank = np.arange(len(order))
+        slot = np.maximum.accumulate(home[order] - rank) + rank
+        wrapped = slot >= size
+        if wrapped.any():
+            free = np.ones(size, bool)
+            free[slot[~wrapped]] = False
+            slot[wrapped] = np.flatnonzero(free)[: int(wrapped.sum())]
         keys = np.zeros(size, _U64)
         cols = np.full(size, -1, np.int64)
-        pending = np.arange(len(self.hashes))
-        home = (self.hashes & _U64(size - 1)).astype(np.int64)
-        probe = 0
-        while len(pending):
-            slot = (home[pending] + probe) & (size - 1)
-            free = cols[slot] < 0
-            taken, first = np.unique(slot[free], return_index=True)
-            winners = pending[free][first]
-            keys[taken] = self.hashes[winners]
-            cols[taken] = self.ids[winners]
-            pending = np.setdiff1d(pending, winners, assume_unique=True)
-            probe += 1
+        keys[slot] = self.hashes[order]
+        cols[slot] = self.ids[order]
         return keys, cols, size - 1
 
     def lookup(self, h: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from strategies import news_text, text_batches
 
 import newsclf
-from newsclf._engine import hash_tokens, ngram_hashes, text_hashes
+from newsclf._engine import Block, hash_tokens, ngram_hashes, text_hashes
 from newsclf._tokens import prepare, tokenize
 
 _FIXTURE_SETTINGS = settings(
@@ -50,6 +50,41 @@ def test_ngram_hashes_are_distinct_and_order_sensitive() -> None:
     grams = ["جيش", "قصف", "جيش قصف", "قصف جيش", "جيش قصف مدفعي"]
     hashes = ngram_hashes(grams)
     assert len(set(hashes.tolist())) == len(grams)
+
+
+# Keys whose low bits crowd a few slots, near the table's end among them, so
+# that runs of collisions form and wrap around past the last slot.
+_crowded_keys = st.builds(
+    lambda high, low: (high << 8) | low,
+    st.integers(0, 2**56 - 1),
+    st.sampled_from([0, 1, 2, 14, 15, 30, 31, 62, 63, 126, 127, 255]),
+)
+
+
+@settings(max_examples=300)
+@given(
+    keys=st.lists(_crowded_keys, unique=True, max_size=120),
+    others=st.lists(_crowded_keys, max_size=40),
+    data=st.data(),
+)
+def test_vocabulary_table_finds_each_key_and_nothing_else(
+    keys: list[int], others: list[int], data: st.DataObject
+) -> None:
+    """The open-addressing table gives each vocabulary hash its column and -1
+    to any other hash, however the hashes collide."""
+    columns = data.draw(st.permutations(range(len(keys))))
+    block = Block(
+        ngram_range=(1, 1),
+        strip_clitics=True,
+        sublinear_tf=True,
+        norm="l2",
+        n_columns=len(keys),
+        hashes=np.array(sorted(keys), np.uint64),
+        ids=np.array(columns, np.int64),
+    )
+    absent = [k for k in others if k not in set(keys)]
+    found = block.lookup(np.array(sorted(keys) + absent, np.uint64))
+    np.testing.assert_array_equal(found, [*block.ids.tolist(), *[-1] * len(absent)])
 
 
 @_FIXTURE_SETTINGS
