@@ -24,10 +24,11 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from newsclf._argtypes import fraction, integer
 from newsclf._errors import NewsclfError
 from newsclf._records import (
     FORMATS,
@@ -369,23 +370,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 # --- parser ---------------------------------------------------------------
 
 
-def _int_at_least(minimum: int) -> Callable[[str], int]:
-    def parse(value: str) -> int:
-        n = int(value)
-        if n < minimum:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {value}")
-        return n
-
-    return parse
-
-
-def _threshold(value: str) -> float:
-    t = float(value)
-    if not 0.0 <= t <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {value}")
-    return t
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     return int(importlib.import_module("newsclf._serve").run(args))
 
@@ -415,7 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
         if threshold:
             p.add_argument(
                 "--threshold",
-                type=_threshold,
+                type=fraction(),
                 default=None,
                 help="uncertainty cut (default: the model's own)",
             )
@@ -443,10 +427,10 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["jsonl", "csv", "table"],
         help="default: table on a terminal, jsonl otherwise",
     )
-    p.add_argument("--batch-size", type=_int_at_least(1), default=BATCH, help=argparse.SUPPRESS)
+    p.add_argument("--batch-size", type=integer(1), default=BATCH, help=argparse.SUPPRESS)
     p.add_argument(
         "--jobs",
-        type=_int_at_least(1),
+        type=integer(1),
         default=1,
         metavar="N",
         help="processes scoring batches: this one and N-1 workers (default 1)",
@@ -472,7 +456,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("explain", "Show a prediction and the n-grams that pushed it there.")
     p.add_argument("text", nargs="?", help="the text (default: stdin)")
-    p.add_argument("--top", type=_int_at_least(0), default=10, help="how many n-grams")
+    p.add_argument("--top", type=integer(0), default=10, help="how many n-grams")
     p.add_argument("--json", action="store_true")
     model_opts(p)
     p.set_defaults(func=cmd_explain)
@@ -503,9 +487,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--plots", metavar="DIR", help="write confusion.png, reliability.png and coverage.png there"
     )
-    p.add_argument(
-        "--errors", type=_int_at_least(0), default=15, help="how many worst errors to list"
-    )
+    p.add_argument("--errors", type=integer(0), default=15, help="how many worst errors to list")
     p.add_argument("--json", action="store_true")
     model_opts(p)
     p.set_defaults(func=cmd_evaluate)

@@ -42,6 +42,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from newsclf._argtypes import integer
+
 if TYPE_CHECKING:
     from starlette.applications import Starlette
     from starlette.requests import Request
@@ -614,38 +616,29 @@ def _app_from_env() -> Starlette:
 # --- command line ------------------------------------------------------------
 
 
-def _positive(value: str) -> int:
-    n = int(value)
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return n
-
-
-def _port(value: str) -> int:
-    n = int(value)
-    if not 0 <= n <= 65535:
-        raise argparse.ArgumentTypeError(f"expected a port in [0, 65535], got {value}")
-    return n
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``newsclf serve``."""
     parser.add_argument("--model", metavar="PATH", help="trained artifact (default: bundled)")
     parser.add_argument("--host", default="127.0.0.1", help="address (default: %(default)s)")
-    parser.add_argument("--port", type=_port, default=8000, help="port (default: %(default)s)")
     parser.add_argument(
-        "--workers", type=_positive, default=1, metavar="N", help="processes (default: 1)"
+        "--port",
+        type=integer(0, 65535, what="a port"),
+        default=8000,
+        help="port (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--workers", type=integer(1), default=1, metavar="N", help="processes (default: 1)"
     )
     parser.add_argument(
         "--max-body",
-        type=_positive,
+        type=integer(1),
         default=MAX_BODY,
         metavar="BYTES",
         help="largest request body (default: %(default)s)",
     )
     parser.add_argument(
         "--max-texts",
-        type=_positive,
+        type=integer(1),
         default=MAX_TEXTS,
         metavar="N",
         help="most texts or paragraphs per request (default: %(default)s)",

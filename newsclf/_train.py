@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import logging
-import math
 import os
 import sys
 import tempfile
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from newsclf._argtypes import fraction, integer
 from newsclf._data import data_sha256, iter_records, record_bytes
 from newsclf._errors import DataError, InvalidArgumentError, NewsclfError
 from newsclf._records import UsageError
@@ -483,28 +483,6 @@ def train_streaming(
     return Classifier.from_pipeline(pipeline, metadata)
 
 
-def _positive_int(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value!r}")
-    return n
-
-
-def _share(value: str) -> float:
-    try:
-        x = float(value)
-    except ValueError:
-        x = math.nan
-    if not 0.0 <= x < 1.0:  # also refuses nan
-        raise argparse.ArgumentTypeError(
-            f"expected the share of articles held out, a number in [0, 1), got {value!r}"
-        )
-    return x
-
-
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     """The ``newsclf train`` arguments (shared with ``newsclf-train``)."""
     p = parser or argparse.ArgumentParser(
@@ -530,14 +508,14 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--test-size",
-        type=_share,
+        type=fraction(upper_open=True, what="the share of articles held out, a number"),
         default=0.15,
         help="share of articles held out, in [0, 1) (default: 0.15; 0: none)",
     )
     p.add_argument("--C", type=float, default=10.0, help="inverse regularization strength")
     p.add_argument(
         "--min-df",
-        type=_positive_int,
+        type=integer(1),
         default=2,
         help="texts an n-gram must occur in to be learned (default: 2)",
     )
@@ -554,10 +532,10 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
         help="train in constant memory: hashed features, SGD over batches read from disk",
     )
     p.add_argument(
-        "--epochs", type=_positive_int, default=5, help="passes over the data (--streaming)"
+        "--epochs", type=integer(1), default=5, help="passes over the data (--streaming)"
     )
     p.add_argument(
-        "--batch-size", type=_positive_int, default=10_000, help="records per step (--streaming)"
+        "--batch-size", type=integer(1), default=10_000, help="records per step (--streaming)"
     )
     p.epilog = "example: newsclf train --data labeled.jsonl --out models/mine"
     return p

@@ -382,6 +382,28 @@ def test_strip_fails_closed_without_a_boilerplate_label(
     assert got.status == 2 and got.out == "" and "no 'boilerplate' label" in got.err
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["classify", "--jobs", "0"], "argument --jobs: expected an integer >= 1, got '0'"),
+        (["classify", "--threshold", "nan"], "expected a number in [0, 1], got 'nan'"),
+        (["classify", "--threshold", "x"], "expected a number in [0, 1], got 'x'"),
+        (["evaluate", "--errors", "-1"], "expected an integer >= 0, got '-1'"),
+        (["train", "--test-size", "1"], "a number in [0, 1), got '1'"),
+        (["train", "--min-df", "2.5"], "expected an integer >= 1, got '2.5'"),
+    ],
+)
+def test_bad_option_values_are_a_one_line_usage_error(
+    cli: Run, capsys, args: list[str], expected: str
+) -> None:
+    """What was expected and what was given, in argparse's usage error (exit 2)."""
+    required = ["--data", "d.jsonl", "--out", "m"] if args[0] == "train" else []
+    with pytest.raises(SystemExit) as e:
+        cli(*args, *required)
+    assert e.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith(expected)
+
+
 def test_explain_and_info(cli: Run) -> None:
     got = cli("explain", "--json", "--top", "3", "اشترك الآن واحصل على شهر مجاني")
     result = json.loads(got.out)

@@ -1,0 +1,41 @@
+"""Argument types of the command lines (``newsclf`` and ``newsclf-train``):
+each refuses a bad value with argparse's one-line usage error saying what
+was expected and what was given."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+
+
+def integer(low: int, high: int | None = None, *, what: str = "an integer") -> Callable[[str], int]:
+    """A parser of whole numbers ``>= low`` (and ``<= high``)."""
+    bound = f">= {low}" if high is None else f"in [{low}, {high}]"
+
+    def parse(value: str) -> int:
+        try:
+            n = int(value)
+        except ValueError:
+            n = low - 1
+        if n < low or (high is not None and n > high):
+            raise argparse.ArgumentTypeError(f"expected {what} {bound}, got {value!r}")
+        return n
+
+    return parse
+
+
+def fraction(*, upper_open: bool = False, what: str = "a number") -> Callable[[str], float]:
+    """A parser of numbers in [0, 1] (or [0, 1) with ``upper_open``)."""
+    bound = "[0, 1)" if upper_open else "[0, 1]"
+
+    def parse(value: str) -> float:
+        try:
+            x = float(value)
+        except ValueError:
+            x = math.nan
+        if not (0.0 <= x < 1.0 if upper_open else 0.0 <= x <= 1.0):  # also refuses nan
+            raise argparse.ArgumentTypeError(f"expected {what} in {bound}, got {value!r}")
+        return x
+
+    return parse
