@@ -413,7 +413,8 @@ class Block:
     @cached_property
     def _table(self) -> tuple[np.ndarray, np.ndarray, int]:
         """An open-addressing hash table of the vocabulary (linear probing,
-        load at most 1/2): ``(keys, columns, mask)``, column -1 = empty.
+        load at most 1/2): ``(keys, columns, mask)``, column -1 = empty
+        (columns are int32: a vocabulary holds fewer than 2**31 n-grams).
         One probe or two instead of a binary search's eighteen."""
         assert self.hashes is not None and self.ids is not None
         size = 16
@@ -433,7 +434,7 @@ class Block:
             free[slot[~wrapped]] = False
             slot[wrapped] = np.flatnonzero(free)[: int(wrapped.sum())]
         keys = np.zeros(size, _U64)
-        cols = np.full(size, -1, np.int64)
+        cols = np.full(size, -1, np.int32)  # half the memory traffic of int64
         keys[slot] = self.hashes[order]
         cols[slot] = self.ids[order]
         return keys, cols, size - 1
@@ -441,17 +442,19 @@ class Block:
     def lookup(self, h: np.ndarray) -> np.ndarray:
         """The column of each n-gram hash, -1 where it is not in the vocabulary."""
         keys, cols, mask = self._table
-        out = np.full(len(h), -1, np.int64)
-        todo = np.arange(len(h))
-        slot = (h & _U64(mask)).astype(np.int64)
+        slot = (h & _U64(mask)).astype(np.intp)
+        col = cols[slot]  # the first probe, for every hash at once
+        out = np.where(keys[slot] == h, col, -1)  # an empty slot's column is -1
+        # Hashes whose home slot holds another key probe on, slot by slot.
+        todo = np.flatnonzero((col >= 0) & (out < 0))
+        slot = slot[todo]
         while len(todo):
-            s = slot[todo]
-            hit = keys[s] == h[todo]
-            found = hit & (cols[s] >= 0)
-            out[todo[found]] = cols[s[found]]
-            go_on = ~hit & (cols[s] >= 0)  # occupied by another key: probe on
-            todo = todo[go_on]
-            slot[todo] = (slot[todo] + 1) & mask
+            slot = (slot + 1) & mask
+            col = cols[slot]
+            hit = keys[slot] == h[todo]
+            out[todo[hit]] = col[hit]
+            more = ~hit & (col >= 0)
+            todo, slot = todo[more], slot[more]
         return out
 
 
