@@ -13,9 +13,10 @@ writes ``benchmarks/RESULTS.md``:
   right), macro-F1, "topical" F1 (military, diplomacy, humanitarian against
   everything else), boilerplate F1 and in-scope macro-F1;
 * training time; prediction throughput (one process, one batch of at least
-  50,000 paragraphs); cold start (a new process: import, load, first
-  prediction); artifact size; peak memory (a new process loading the model
-  and predicting the 50,000 paragraphs).
+  50,000 paragraphs; the systems timed in rounds, one right after another,
+  and the throughput target's ratio taken within each round); cold start (a
+  new process: import, load, first prediction); artifact size; peak memory
+  (a new process loading the model and predicting the 50,000 paragraphs).
 
 Every figure is the median of ``--runs`` runs; within a run the systems are
 measured one after another, in an order that rotates between runs, so that
@@ -43,6 +44,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # for training.project_data
 
 N_THROUGHPUT = 50_000
+#: Throughput rounds per run: each times every system once, one after another.
+THROUGHPUT_ROUNDS = 3
+#: The system the throughput target compares with.
+FAST_WORDS = "fastText (words only)"
 FASTTEXT_GRID = [
     {"wordNgrams": w, "minn": mn, "maxn": mx, "epoch": e, "lr": 0.5}
     for w in (1, 2)
@@ -254,8 +259,10 @@ def tune_fasttext(train: list[dict[str, Any]], work: Path) -> tuple[dict[str, An
 
 
 def run_once(
-    system: Any, train: list[dict], tests: dict[str, list[dict]], bulk: list[str], work: Path
-) -> dict[str, float]:
+    system: Any, train: list[dict], tests: dict[str, list[dict]], work: Path
+) -> tuple[dict[str, float], Callable[[list[dict[str, Any]]], list[str]]]:
+    """Train, score, cold start, peak memory and size of one system; its figures
+    and its predictor (for the throughput rounds)."""
     start = time.perf_counter()
     path = system.fit(train, work / system.name.replace(" ", "_"))
     out: dict[str, float] = {"train_s": time.perf_counter() - start}
@@ -264,11 +271,6 @@ def run_once(
         y, acceptable = [r["label"] for r in rows], [r["acceptable"] for r in rows]
         for key, value in scores(y, predict(rows), acceptable).items():
             out[f"{name}_{key}"] = value
-    bulk_rows = [{"text": t} for t in bulk]
-    predict(bulk_rows[:1000])  # warm up
-    start = time.perf_counter()
-    predict(bulk_rows)
-    out["throughput"] = len(bulk) / (time.perf_counter() - start)
     load = system.load_code.format(path=str(path))
     out["cold_start_s"], _ = in_new_process(f"{load}\npredict(['قصفت المدفعية مواقع المسلحين'])")
     bulk_file = work / "bulk.json"
@@ -277,6 +279,23 @@ def run_once(
     )
     out["peak_rss_mib"] /= 1024
     out["artifact_mib"] = size_on_disk(path) / 2**20
+    return out, predict
+
+
+def throughput_rounds(
+    predictors: dict[str, Callable[[list[dict[str, Any]]], list[str]]], bulk: list[str]
+) -> dict[str, list[float]]:
+    """Paragraphs per second of each system, in ``THROUGHPUT_ROUNDS`` rounds
+    that time every system one right after another on the same texts."""
+    rows = [{"text": t} for t in bulk]
+    for predict in predictors.values():
+        predict(rows[:1000])  # warm up
+    out: dict[str, list[float]] = {name: [] for name in predictors}
+    for _ in range(THROUGHPUT_ROUNDS):
+        for name, predict in predictors.items():
+            start = time.perf_counter()
+            predict(rows)
+            out[name].append(len(rows) / (time.perf_counter() - start))
     return out
 
 
@@ -327,7 +346,6 @@ def report(results: dict[str, list[dict[str, float]]], meta: dict[str, Any]) -> 
     }
     names = list(results)
     ft = med["fastText"]
-    fw = med["fastText (words only)"]
     lines = [
         "# Benchmark: newsclf vs fastText vs TF-IDF + logistic regression",
         "",
@@ -372,8 +390,8 @@ def report(results: dict[str, list[dict[str, float]]], meta: dict[str, Any]) -> 
          f"{nc['article_boilerplate_f1']:.3f}"),
         ("ANT sample: in-scope macro-F1 ≥ 0.867", nc["ant_in_scope_macro_f1"] >= 0.867,
          f"{nc['ant_in_scope_macro_f1']:.4f}"),
-        ("throughput ≥ 1.0× fastText (words only)", nc["throughput"] >= fw["throughput"],
-         f"{nc['throughput'] / fw['throughput']:.2f}×"),
+        ("throughput ≥ 1.0× fastText (words only)", nc["throughput_vs_fasttext_words"] >= 1.0,
+         f"{nc['throughput_vs_fasttext_words']:.2f}×"),
         ("cold start ≤ 0.5 s", nc["cold_start_s"] <= 0.5, f"{nc['cold_start_s']:.2f} s"),
     ]  # fmt: skip
     lines += ["", "## Targets", "", "| target | measured | met |", "|---|---:|---|"]
@@ -384,9 +402,12 @@ def report(results: dict[str, list[dict[str, float]]], meta: dict[str, Any]) -> 
         "the other labels the readers recorded as defensible for that paragraph "
         "(`acceptable` in the data; the targets use the label alone).",
         "",
-        "Per-run figures: `benchmarks/results.json`.  Throughput ratio against fastText "
-        "with word n-grams and no character n-grams (its fast configuration), measured in "
-        "the same run on the same texts.",
+        "Per-run figures: `benchmarks/results.json`.  Throughput: each run times every "
+        f"system {THROUGHPUT_ROUNDS} times, in rounds that run them one right after another "
+        "on the same texts; a system's figure is the median of its rounds.  The target's "
+        "ratio is side by side: newsclf against fastText with word n-grams and no character "
+        "n-grams (its fast configuration) in the same round; the figure is the median, over "
+        "runs, of each run's median ratio.",
         "",
     ]
     return "\n".join(lines)
@@ -419,17 +440,26 @@ def main() -> int:
         systems = [
             NewsclfSystem(),
             FastTextSystem(params),
-            FastTextSystem(word_params, name="fastText (words only)"),
+            FastTextSystem(word_params, name=FAST_WORDS),
             RawTfidfSystem(),
         ]
         results: dict[str, list[dict[str, float]]] = {s.name: [] for s in systems}
         for run in range(args.runs):
             order = systems[run % len(systems) :] + systems[: run % len(systems)]
+            figures, predictors = {}, {}
             for system in order:
-                r = run_once(system, train, tests, bulk, work)
-                results[system.name].append(r)
+                figures[system.name], predictors[system.name] = run_once(system, train, tests, work)
+            rounds = throughput_rounds(predictors, bulk)
+            del predictors
+            for name, r in figures.items():
+                r["throughput"] = statistics.median(rounds[name])
+                # Side by side: this system against fastText (words only), round by round.
+                r["throughput_vs_fasttext_words"] = statistics.median(
+                    a / b for a, b in zip(rounds[name], rounds[FAST_WORDS], strict=True)
+                )
+                results[name].append(r)
                 print(
-                    f"run {run + 1}/{args.runs} {system.name:16s} "
+                    f"run {run + 1}/{args.runs} {name:16s} "
                     + " ".join(f"{k}={v:.3g}" for k, v in r.items()),
                     flush=True,
                 )

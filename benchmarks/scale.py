@@ -196,6 +196,9 @@ def batch_runs(data: Path, runs: int) -> dict[tuple[int, int], dict[str, float]]
                 {"cold": n / r["seconds"], "warm": n / r["warm_seconds"], "ratio": r["warm_ratio"]}
             )
             print(f"batch {n} n_jobs={jobs}: {out[(n, jobs)][-1]}", flush=True)
+    for (n, _), rs in out.items():  # cold, side by side: against n_jobs=1 in the same run
+        for r, base in zip(rs, out[(n, 1)], strict=True):
+            r["cold_ratio"] = r["cold"] / base["cold"]
     return {k: {m: statistics.median(r[m] for r in rs) for m in rs[0]} for k, rs in out.items()}
 
 
@@ -277,13 +280,25 @@ def main() -> int:
     finally:
         tmp.cleanup()
     med = {m: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for m, rs in results.items()}
-    one = med["1"]["throughput"]
+
+    def side_by_side(mode: str, key: str = "throughput") -> float:
+        """The median over runs of this mode against one process in the same run."""
+        return statistics.median(
+            r[key] / one["throughput"] for r, one in zip(results[mode], results["1"], strict=True)
+        )
+
+    for rs in results.values():
+        for r in rs:
+            if "warm_seconds" in r:
+                r["warm_throughput"] = args.n / r["warm_seconds"]
     lines = [
         "# Scale: one machine, two processes, Dask",
         "",
         f"Date: {dt.date.today().isoformat()}.  Stream: {args.n:,} paragraphs cycled from "
         f"{len(texts):,} test paragraphs.  Bundled model.  Medians of {args.runs} runs, "
-        "configurations alternating.  Reproduce: `uv run python benchmarks/scale.py`.",
+        "configurations alternating; each ratio is the median over runs of that run's "
+        "configuration against that run's one process (side by side).  Reproduce: "
+        "`uv run python benchmarks/scale.py`.",
         "",
         "| configuration | paragraphs/s | vs 1 process | peak RSS main (MiB) | "
         "peak RSS largest worker (MiB) |",
@@ -293,20 +308,21 @@ def main() -> int:
         m = med[mode]
         worker = f"{m['worker_rss_mib']:.0f}" if m["worker_rss_mib"] else "–"
         lines.append(
-            f"| {name} | {m['throughput']:,.0f} | {m['throughput'] / one:.2f}× | "
+            f"| {name} | {m['throughput']:,.0f} | {side_by_side(mode):.2f}× | "
             f"{m['main_rss_mib']:.0f} | {worker} |"
         )
         if "warm_seconds" in m:
-            warm = statistics.median(args.n / r["warm_seconds"] for r in results[mode])
+            warm = statistics.median(r["warm_throughput"] for r in results[mode])
             lines.append(
                 f"| {name}, the same again on the warm cluster | {warm:,.0f} | "
-                f"{warm / one:.2f}× | | |"
+                f"{side_by_side(mode, 'warm_throughput'):.2f}× | | |"
             )
     lines += [
         "",
         "## `predict_proba` of a list, `n_jobs=1` and `n_jobs=2`",
         "",
-        "Cold: a fresh process's first call (worker start-up included).  Warm: then, in "
+        "Cold: a fresh process's first call (worker start-up included); its ratio is the "
+        "median over runs of each run's `n_jobs=2` against that run's `n_jobs=1`.  Warm: then, in "
         "the same process, 5 pairs of calls with `n_jobs=1` and with this `n_jobs`, "
         "alternating (the classifier keeps its pool); the warm ratio is the median of the "
         "pairs' ratios, side by side.  Below 6 batches (12,288 paragraphs) `n_jobs=2` "
@@ -317,9 +333,8 @@ def main() -> int:
         "|---:|---:|---:|---:|---:|---:|",
     ]
     for (n, jobs), m in batches.items():
-        base = batches[(n, 1)]
         lines.append(
-            f"| {n:,} | {jobs} | {m['cold']:,.0f} | {m['cold'] / base['cold']:.2f}× | "
+            f"| {n:,} | {jobs} | {m['cold']:,.0f} | {m['cold_ratio']:.2f}× | "
             f"{m['warm']:,.0f} | {m['ratio']:.2f}× |"
         )
     starts = startup()
