@@ -134,9 +134,11 @@ def _name(path: str) -> str:
 
 
 def _text(binary: IO[bytes]) -> io.TextIOWrapper:
-    """``binary`` as text: a UTF-8 byte-order mark is dropped, bytes that are
-    not UTF-8 become lone surrogates, line ends (``\\n``, ``\\r\\n``, ``\\r``) are kept."""
-    return io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    """``binary`` as text: bytes that are not UTF-8 become lone surrogates,
+    line ends (``\\n``, ``\\r\\n``, ``\\r``) are kept.  (Not "utf-8-sig": at
+    the end of input it drops the bytes of a byte-order mark's beginning,
+    such as a lone ``\\xef``; :func:`_lines` drops a whole mark.)"""
+    return io.TextIOWrapper(binary, encoding="utf-8", errors="surrogateescape", newline="")
 
 
 @contextmanager
@@ -168,8 +170,11 @@ def _not_text(name: str, line: int) -> UsageError:
 
 
 def _lines(f: IO[str], name: str) -> Iterator[tuple[int, str]]:
-    """Numbered lines; a file that is not UTF-8 text is refused, not read as garbage."""
+    """Numbered lines, without a UTF-8 byte-order mark; a file that is not UTF-8
+    text is refused, not read as garbage."""
     for n, line in enumerate(f, 1):
+        if n == 1 and not (line := line.removeprefix("\ufeff")):
+            return  # the input was a byte-order mark alone
         if "\x00" in line or (n == 1 and line[:2] in _UTF16_BOMS):
             raise _not_text(name, n)
         yield n, line
