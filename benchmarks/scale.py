@@ -279,6 +279,10 @@ def main() -> int:
                 print(f"run {run + 1} {MODES[mode]}: {r}", flush=True)
     finally:
         tmp.cleanup()
+    for rs in results.values():
+        for r in rs:
+            if "warm_seconds" in r:
+                r["warm_throughput"] = args.n / r["warm_seconds"]
     med = {m: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for m, rs in results.items()}
 
     def side_by_side(mode: str, key: str = "throughput") -> float:
@@ -287,10 +291,6 @@ def main() -> int:
             r[key] / one["throughput"] for r, one in zip(results[mode], results["1"], strict=True)
         )
 
-    for rs in results.values():
-        for r in rs:
-            if "warm_seconds" in r:
-                r["warm_throughput"] = args.n / r["warm_seconds"]
     lines = [
         "# Scale: one machine, two processes, Dask",
         "",
@@ -312,9 +312,8 @@ def main() -> int:
             f"{m['main_rss_mib']:.0f} | {worker} |"
         )
         if "warm_seconds" in m:
-            warm = statistics.median(r["warm_throughput"] for r in results[mode])
             lines.append(
-                f"| {name}, the same again on the warm cluster | {warm:,.0f} | "
+                f"| {name}, the same again on the warm cluster | {m['warm_throughput']:,.0f} | "
                 f"{side_by_side(mode, 'warm_throughput'):.2f}× | | |"
             )
     lines += [
