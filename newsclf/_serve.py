@@ -15,10 +15,12 @@ Routes (documented in ``_static/openapi.json``, served at ``/openapi.json``):
   ``GET /v2/health/ready``, ``GET /v2/models/{name}``,
   ``GET /v2/models/{name}/ready``, ``POST /v2/models/{name}/infer``
 
-Errors are JSON ``{"error": CODE, "detail": ...}``: ``malformed_json`` 400,
-``invalid_request`` 422, ``body_too_large`` and ``too_many_texts`` 413,
-``unknown_model`` and ``not_found`` 404, ``method_not_allowed`` 405,
-``internal`` 500 (a bug, never bad input).
+Errors are JSON ``{"error": CODE, "detail": ...}``: ``malformed_json`` and
+``incomplete_body`` 400, ``invalid_request`` 422, ``body_too_large`` and
+``too_many_texts`` 413, ``unknown_model`` and ``not_found`` 404,
+``method_not_allowed`` 405, ``internal`` 500 (a bug, never bad input).  On
+the V2 routes they are the protocol's ``{"error": MESSAGE}``, with 400 where
+the others say 422.  Bodies are strict JSON: UTF-8, no ``NaN``, no key twice.
 
 This module imports only the standard library: ``newsclf`` builds its
 command line from :func:`add_arguments` without paying for (or needing)
@@ -40,7 +42,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from newsclf._argtypes import integer
 
@@ -154,14 +156,22 @@ def _is(value: object, kind: str) -> bool:
     return _json_type(value) == kind
 
 
+def _found(value: object, kind: str) -> str:
+    """How an error names ``value``, which is not of ``kind``."""
+    if kind == "string" and isinstance(value, str):
+        return "a string with lone surrogates"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{value} (a number out of range)"
+    return _json_type(value)
+
+
 def _check(value: object, kind: str, where: str) -> None:
     item = kind.removesuffix("[]")
     if item != kind and isinstance(value, list):
         for i, v in enumerate(value):
             _check(v, item, f"{where}[{i}]")
     elif item != kind or not _is(value, kind):
-        got = "lone surrogates" if isinstance(value, str) else _json_type(value)
-        raise _invalid(f"{where} must be {_KINDS[kind]}, got {got}")
+        raise _invalid(f"{where} must be {_KINDS[kind]}, got {_found(value, kind)}")
 
 
 def validate(body: object, schema: Schema, where: str = "body") -> dict[str, Any]:
@@ -196,20 +206,50 @@ def _threshold(value: float | None, default: float) -> float:
     return float(value)
 
 
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object; a key given twice is refused (one of its values would be lost)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        keys = [k for k, _ in pairs]
+        twice = next(k for i, k in enumerate(keys) if k in keys[:i])
+        raise ValueError(f"the key {twice!r} appears twice in one object")
+    return obj
+
+
+def _constant(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def parse_json(body: bytes) -> object:
+    """``body`` as strict JSON: UTF-8, no ``NaN`` or ``Infinity``, no key
+    twice in an object; ``ValueError`` (or ``RecursionError``) otherwise."""
+    return json.loads(body.decode("utf-8"), object_pairs_hook=_object, parse_constant=_constant)
+
+
 async def read_json(request: Request, limit: int) -> object:
     """The request's JSON body, refused with 413 as soon as it passes
-    ``limit`` bytes (never read whole first), 400 when it is not JSON."""
+    ``limit`` bytes (never read whole first), 400 when it is not strict
+    JSON (:func:`parse_json`) or the client left before its end."""
+    from starlette.requests import ClientDisconnect
+
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise RequestError(413, "body_too_large", f"the body is over the {limit}-byte limit")
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise RequestError(413, "body_too_large", f"the body is over the {limit}-byte limit")
-        chunks.append(chunk)
     try:
-        return json.loads(b"".join(chunks))
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise RequestError(
+                    413, "body_too_large", f"the body is over the {limit}-byte limit"
+                )
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise RequestError(
+            400, "incomplete_body", "the client closed the connection before the body ended"
+        ) from None
+    try:
+        return parse_json(b"".join(chunks))
     except (ValueError, RecursionError) as e:  # UnicodeDecodeError is a ValueError
         raise RequestError(400, "malformed_json", f"the body is not JSON: {e}") from None
 
@@ -223,15 +263,59 @@ def _flatten(data: list[Any], where: str) -> Iterator[str]:
             yield v
 
 
-def infer_texts(body: object, max_texts: int) -> tuple[list[str], dict[str, Any]]:
-    """The texts of a V2 infer request (one ``BYTES`` input of shape ``[n]``
-    or ``[n, 1]``) and the request's fields."""
+class Inference(NamedTuple):
+    """What a V2 infer request asks for."""
+
+    texts: list[str]
+    #: The output tensors wanted, in order.
+    outputs: list[str]
+    #: ``parameters.threshold``, if given.
+    threshold: float | None
+    id: str | None
+
+
+Parameters = dict[str, tuple[object, ...] | None]
+#: The V2 parameters this server understands, each with the values it
+#: allows (``None``: checked where it is used).  A text tensor carries JSON
+#: strings; outputs come back as JSON, never in the binary extension.
+REQUEST_PARAMETERS: Parameters = {"threshold": None}
+INPUT_PARAMETERS: Parameters = {"content_type": ("str",)}
+OUTPUT_PARAMETERS: Parameters = {"binary_data": (False,)}
+
+
+def _parameters(value: dict[str, Any] | None, known: Parameters, where: str) -> None:
+    """Refuse a V2 ``parameters`` object with a name not in ``known`` or a
+    value it does not allow: a parameter is never silently ignored."""
+    for name, v in (value or {}).items():
+        if name not in known:
+            raise _invalid(f"{where} has an unknown parameter {name!r}; expected {sorted(known)}")
+        allowed = known[name]
+        if allowed is not None and not any(type(v) is type(a) and v == a for a in allowed):
+            raise _invalid(f"{where}.{name} must be one of {list(allowed)}, got {v!r}")
+
+
+#: The model's input and outputs, as ``GET /v2/models/{name}`` lists them.
+INPUT_NAME = "text"
+OUTPUT_NAMES = ("label", "scores", "uncertain")
+
+
+def infer_request(body: object, max_texts: int) -> Inference:
+    """A V2 infer request: one ``BYTES`` input named ``text`` of shape
+    ``[n]`` or ``[n, 1]``, outputs among :data:`OUTPUT_NAMES`, each named at
+    most once, and no parameter this server would ignore."""
     req = validate(body, INFER)
+    _parameters(req["parameters"], REQUEST_PARAMETERS, "parameters")
+    threshold = (req["parameters"] or {}).get("threshold")
+    if threshold is not None:
+        _check(threshold, "number", "parameters.threshold")
     if len(req["inputs"]) != 1:
         raise _invalid(f"inputs must hold exactly one tensor, got {len(req['inputs'])}")
     tensor = validate(req["inputs"][0], INFER_INPUT, "inputs[0]")
+    if tensor["name"] != INPUT_NAME:
+        raise _invalid(f"inputs[0].name must be {INPUT_NAME!r}, got {tensor['name']!r}")
     if tensor["datatype"] != "BYTES":
         raise _invalid(f"inputs[0].datatype must be 'BYTES', got {tensor['datatype']!r}")
+    _parameters(tensor["parameters"], INPUT_PARAMETERS, "inputs[0].parameters")
     shape = tensor["shape"]
     if not (len(shape) == 1 or (len(shape) == 2 and shape[1] == 1)) or shape[0] < 0:
         raise _invalid(f"inputs[0].shape must be [n] or [n, 1], got {shape}")
@@ -239,9 +323,17 @@ def infer_texts(body: object, max_texts: int) -> tuple[list[str], dict[str, Any]
     texts = list(_flatten(tensor["data"], "inputs[0].data"))
     if len(texts) != shape[0]:
         raise _invalid(f"inputs[0].shape {shape} does not match its {len(texts)} strings")
+    outputs = []
     for i, out in enumerate(req["outputs"] or []):
-        validate(out, INFER_OUTPUT, f"outputs[{i}]")
-    return texts, req
+        out = validate(out, INFER_OUTPUT, f"outputs[{i}]")
+        if out["name"] not in OUTPUT_NAMES or out["name"] in outputs:
+            why = "is named twice" if out["name"] in outputs else "is not an output"
+            raise _invalid(
+                f"outputs[{i}].name {out['name']!r} {why}; this model has {list(OUTPUT_NAMES)}"
+            )
+        _parameters(out["parameters"], OUTPUT_PARAMETERS, f"outputs[{i}].parameters")
+        outputs.append(out["name"])
+    return Inference(texts, outputs or list(OUTPUT_NAMES), threshold, req["id"])
 
 
 # --- the model side ----------------------------------------------------------
@@ -456,7 +548,7 @@ async def v2_model(request: Request) -> Response:
             "name": s.name,
             "versions": [],
             "platform": "newsclf",
-            "inputs": [{"name": "text", "datatype": "BYTES", "shape": [-1]}],
+            "inputs": [{"name": INPUT_NAME, "datatype": "BYTES", "shape": [-1]}],
             "outputs": [
                 {"name": "label", "datatype": "BYTES", "shape": [-1]},
                 {"name": "scores", "datatype": "FP32", "shape": [-1, len(s.labels)]},
@@ -478,12 +570,9 @@ async def v2_infer(request: Request) -> Response:
 
     s = _service(request)
     s.check_name(request.path_params["name"])
-    texts, req = infer_texts(await read_json(request, s.max_body), s.max_texts)
-    wanted = [o["name"] for o in req["outputs"] or []] or ["label", "scores", "uncertain"]
-    unknown = sorted(set(wanted) - {"label", "scores", "uncertain"})
-    if unknown:
-        raise _invalid(f"unknown outputs {unknown}; this model has label, scores, uncertain")
-    preds = await s.batcher.classify(texts)
+    req = infer_request(await read_json(request, s.max_body), s.max_texts)
+    cut = _threshold(req.threshold, s.threshold)
+    preds = await s.batcher.classify(req.texts)
     n, k = len(preds), len(s.labels)
     scores = np.array([[p.scores[lab] for lab in s.labels] for p in preds], dtype=np.float32)
     tensors = {
@@ -492,13 +581,13 @@ async def v2_infer(request: Request) -> Response:
         "uncertain": {
             "shape": [n],
             "datatype": "BOOL",
-            "data": [p.uncertain or p.score < s.threshold for p in preds],
+            "data": [p.uncertain or p.score < cut for p in preds],
         },
     }
-    outputs = [{"name": name, **tensors[name]} for name in wanted]
+    outputs = [{"name": name, **tensors[name]} for name in req.outputs]
     out: dict[str, Any] = {"model_name": s.name, "outputs": outputs}
-    if req["id"] is not None:
-        out["id"] = req["id"]
+    if req.id is not None:
+        out["id"] = req.id
     out["parameters"] = {"labels": s.labels}
     return _json(out)
 
@@ -506,9 +595,25 @@ async def v2_infer(request: Request) -> Response:
 # --- errors ------------------------------------------------------------------
 
 
+def _error(
+    request: Request,
+    status: int,
+    error: str,
+    detail: object,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """An error response: ``{"error": CODE, "detail": ...}``, or on the V2
+    routes the Open Inference Protocol's ``{"error": MESSAGE}``, with 400
+    for any request it refuses as invalid."""
+    path = request.url.path
+    if path == "/v2" or path.startswith("/v2/"):
+        return _json({"error": str(detail)}, 400 if status == 422 else status, headers)
+    return _json({"error": error, "detail": detail}, status, headers)
+
+
 async def _request_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestError)
-    return _json({"error": exc.error, "detail": exc.detail}, exc.status)
+    return _error(request, exc.status, exc.error, exc.detail)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -524,13 +629,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         error, detail = "method_not_allowed", f"{where}: allowed: {headers.get('Allow')}"
     else:
         error, detail = "http_error", str(exc.detail)
-    return _json({"error": error, "detail": detail}, exc.status_code, headers)
+    return _error(request, exc.status_code, error, detail, headers)
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:
-    return _json(
-        {"error": "internal", "detail": "unexpected server error; see the server log"}, 500
-    )
+    return _error(request, 500, "internal", "unexpected server error; see the server log")
 
 
 # --- the app -----------------------------------------------------------------
@@ -582,7 +685,7 @@ def _build_app(load: Callable[[], Classifier], *, max_body: int, max_texts: int)
         Route(v2_model_path, v2_model),
         Route(v2_model_path + "/ready", v2_model_ready),
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={
@@ -591,6 +694,10 @@ def _build_app(load: Callable[[], Classifier], *, max_body: int, max_texts: int)
             Exception: _internal_error,
         },
     )
+    # A path with a trailing slash is not found (JSON 404), not redirected to
+    # a URL built from the client's Host header.
+    app.router.redirect_slashes = False
+    return app
 
 
 def create_app(

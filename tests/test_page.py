@@ -206,7 +206,8 @@ def test_copy_clean_text_and_download_jsonl(page: Any, expected: dict) -> None:
 
 def test_opening_files(page: Any, tmp_path: Path, url: str) -> None:
     """A .txt file is an article; a .jsonl file holds one text per record
-    (bad lines are skipped and counted)."""
+    (lines without a text, or with one the server would refuse, are skipped
+    and counted, the first named)."""
     article = tmp_path / "article.txt"
     article.write_text("قصفت المدفعية مواقع المسلحين\n\nاشترك الآن في نشرتنا البريدية\n")
     page.set_input_files("#file", str(article))
@@ -214,10 +215,12 @@ def test_opening_files(page: Any, tmp_path: Path, url: str) -> None:
     records = tmp_path / "records.jsonl"
     texts = ["قصفت المدفعية مواقع المسلحين", "تابعونا على منصات التواصل", "وصلت قافلة مساعدات"]
     lines = [json.dumps({"id": i, "text": t}, ensure_ascii=False) for i, t in enumerate(texts)]
-    records.write_text("\n".join([*lines, "{oops", '{"text": 3}']) + "\n", encoding="utf-8")
+    bad = ['{"text": "\\ud800 not Unicode"}', "{oops", '{"text": 3}']
+    records.write_text("\n".join([*lines, *bad]) + "\n", encoding="utf-8")
     page.set_input_files("#file", str(records))
     page.wait_for_function("document.querySelectorAll('#paragraphs li').length === 3")
-    assert "2" in page.inner_text("#status")  # two lines skipped
+    status = page.inner_text("#status")
+    assert "تُخطّي 3 سطراً" in status and "السطر 4" in status, status
     labels = httpx.post(url + "/v1/classify", json={"texts": texts}).json()["results"]
     assert paragraphs(page).locator(".chip").all_inner_texts() == [r["label"] for r in labels]
 

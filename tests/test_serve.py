@@ -28,6 +28,7 @@ from strategies import text_batches
 from newsclf import _serve
 
 MAX_BODY = 64 * 1024
+OPENAPI = json.loads((Path(_serve.__file__).with_name("_static") / "openapi.json").read_bytes())
 MAX_TEXTS = 64
 SURROGATE = re.compile("[\ud800-\udfff]")
 ARTICLE = (
@@ -90,10 +91,15 @@ def ok(response: httpx.Response) -> Any:
 
 
 def refused(response: httpx.Response, status: int, error: str) -> str:
-    """Check a JSON refusal; its detail."""
-    assert response.status_code == status, response.text
+    """Check a JSON refusal; its detail.  On the V2 routes, the Open
+    Inference Protocol's form: ``{"error": MESSAGE}``, 400 for 422."""
     assert response.headers["content-type"] == "application/json"
     body = response.json()
+    if response.url.path.startswith("/v2/"):
+        assert response.status_code == (400 if status == 422 else status), response.text
+        assert set(body) == {"error"} and isinstance(body["error"], str), body
+        return str(body["error"])
+    assert response.status_code == status, response.text
     assert set(body) == {"error", "detail"}
     assert body["error"] == error, body
     return str(body["detail"])
@@ -222,12 +228,36 @@ def test_v2_infer(
 def test_v2_infer_chosen_outputs(http: httpx.Client) -> None:
     """``outputs`` picks the tensors returned, in the order asked."""
     body = {
-        "inputs": [{"name": "t", "shape": [1], "datatype": "BYTES", "data": ["x"]}],
-        "outputs": [{"name": "scores"}, {"name": "label"}],
+        "inputs": [{"name": "text", "shape": [1], "datatype": "BYTES", "data": ["x"]}],
+        "outputs": [{"name": "scores"}, {"name": "label", "parameters": {"binary_data": False}}],
     }
     out = ok(http.post("/v2/models/fixture/infer", json=body))
     assert [t["name"] for t in out["outputs"]] == ["scores", "label"]
     assert "id" not in out
+
+
+@pytest.mark.parametrize("threshold", [0.0, 0.6, 0.99, 1.0])
+def test_v2_infer_threshold(
+    http: httpx.Client, clf: Any, records: list[dict], threshold: float
+) -> None:
+    """``parameters.threshold`` sets the uncertainty cut, as in ``/v1/classify``."""
+    texts = [r["text"] for r in records[:8]]
+    body = {
+        "parameters": {"threshold": threshold},
+        "inputs": [
+            {
+                "name": "text",
+                "shape": [len(texts)],
+                "datatype": "BYTES",
+                "data": texts,
+                "parameters": {"content_type": "str"},
+            }
+        ],
+        "outputs": [{"name": "uncertain"}],
+    }
+    out = ok(http.post(INFER, json=body))
+    expected = [p.uncertain for p in clf.classify_many(texts, threshold=threshold)]
+    assert out["outputs"][0]["data"] == expected
 
 
 def test_concurrent_requests_get_their_own_answers(http: httpx.Client, records: list[dict]) -> None:
@@ -324,9 +354,13 @@ def tensor(**changes: Any) -> dict[str, Any]:
         ("/v1/classify", {"text": ["a"]}, 422, "invalid_request"),
         ("/v1/classify", {"texts": ["\ud800"]}, 422, "invalid_request"),
         ("/v1/classify", {"texts": ["a"], "threshold": "0.5"}, 422, "invalid_request"),
+        ("/v1/classify", b'{"texts": ["a"], "texts": ["b", "c"]}', 400, "malformed_json"),
+        ("/v1/classify", '{"texts": ["a"]}'.encode("utf-16"), 400, "malformed_json"),
+        ("/v1/classify", b'{"texts": ["a"], "threshold": 1e999}', 422, "invalid_request"),
+        ("/v1/classify/", {"texts": ["a"]}, 404, "not_found"),
         ("/v1/classify", {"texts": ["a"], "threshold": 1.5}, 422, "invalid_request"),
         ("/v1/classify", {"texts": ["a"], "threshold": True}, 422, "invalid_request"),
-        ("/v1/classify", b'{"texts": ["a"], "threshold": NaN}', 422, "invalid_request"),
+        ("/v1/classify", b'{"texts": ["a"], "threshold": NaN}', 400, "malformed_json"),
         ("/v1/articles", {"text": 5}, 422, "invalid_request"),
         ("/v1/articles", {"text": "a", "title": ["t"]}, 422, "invalid_request"),
         ("/v1/explain", {"text": "a", "top": -1}, 422, "invalid_request"),
@@ -341,7 +375,23 @@ def tensor(**changes: Any) -> dict[str, Any]:
         (INFER, tensor(shape=[-1]), 422, "invalid_request"),
         (INFER, tensor(data=[1]), 422, "invalid_request"),
         (INFER, {**tensor(), "outputs": [{"name": "logits"}]}, 422, "invalid_request"),
+        (INFER, {**tensor(), "outputs": [{"name": "label"}] * 2}, 422, "invalid_request"),
+        (INFER, {**tensor(), "outputs": [{"name": "label", "x": 1}]}, 422, "invalid_request"),
+        (INFER, {**tensor(), "parameters": {"threshold": 2}}, 422, "invalid_request"),
+        (INFER, {**tensor(), "parameters": {"threshold": "0.5"}}, 422, "invalid_request"),
+        (INFER, {**tensor(), "parameters": {"temperature": 2}}, 422, "invalid_request"),
+        (INFER, tensor(name="texts"), 422, "invalid_request"),
+        (INFER, tensor(parameters={"content_type": "base64"}), 422, "invalid_request"),
+        (INFER, tensor(parameters={"binary_data_size": 1}), 422, "invalid_request"),
+        (INFER, tensor(extra=1), 422, "invalid_request"),
+        (INFER, b'{"inputs": [], "inputs": []}', 400, "malformed_json"),
         (INFER, {**tensor(), "extra": 1}, 422, "invalid_request"),
+        (
+            INFER,
+            {**tensor(), "outputs": [{"name": "label", "parameters": {"binary_data": True}}]},
+            422,
+            "invalid_request",
+        ),
         ("/v1/classify", {"texts": ["a"] * (MAX_TEXTS + 1)}, 413, "too_many_texts"),
         ("/v1/articles", {"text": "سطر\n" * (MAX_TEXTS + 1)}, 413, "too_many_texts"),
         (INFER, tensor(shape=[MAX_TEXTS + 1]), 413, "too_many_texts"),
@@ -352,11 +402,51 @@ def tensor(**changes: Any) -> dict[str, Any]:
 def test_bad_requests_are_refused_with_json(
     http: httpx.Client, path: str, content: Any, status: int, error: str
 ) -> None:
-    """Malformed JSON 400, wrong types or values 422, over a limit 413,
-    unknown model 404: a JSON error every time, never a 500."""
+    """Not strict JSON 400, wrong types or values 422, over a limit 413,
+    unknown model or route 404: a JSON error every time, never a 500, with
+    the status documented in /openapi.json."""
     if not isinstance(content, bytes):
         content = json.dumps(content).encode()  # \u escapes: lone surrogates too
-    refused(http.post(path, content=content), status, error)
+    response = http.post(path, content=content)
+    refused(response, status, error)
+    documented = OPENAPI["paths"].get(path.replace("/other/", "/{name}/"), {"post": {}})["post"]
+    assert documented == {} or str(response.status_code) in documented["responses"]
+
+
+@pytest.mark.parametrize(
+    ("body", "found"),
+    [
+        ({"texts": "a bare string"}, "texts must be an array of strings, got string"),
+        ({"texts": ["a"], "threshold": "0.5"}, "threshold must be a finite number, got string"),
+        (
+            {"texts": ["a", "\ud800"]},
+            "texts[1] must be a string of valid Unicode, got a string with",
+        ),
+        ({"texts": ["a"], "threshold": 1e999}, "threshold must be a finite number, got inf"),
+    ],
+)
+def test_a_refusal_says_what_was_expected_and_found(
+    http: httpx.Client, body: dict[str, Any], found: str
+) -> None:
+    """The detail names the field, what it must be and what it was."""
+    content = json.dumps(body).replace("Infinity", "1e999").encode()
+    assert refused(http.post("/v1/classify", content=content), 422, "invalid_request").startswith(
+        found
+    )
+
+
+def test_a_client_leaving_mid_body_is_a_request_error() -> None:
+    """A client that closes the connection before its body ends is a 400
+    ``incomplete_body`` (nobody reads it), not a server error with a traceback in the log."""
+    from starlette.requests import Request
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    scope = {"type": "http", "method": "POST", "path": "/v1/classify", "headers": []}
+    with pytest.raises(_serve.RequestError) as caught:
+        asyncio.run(_serve.read_json(Request(scope, receive), 1000))
+    assert (caught.value.status, caught.value.error) == (400, "incomplete_body")
 
 
 @pytest.mark.parametrize("declared", [True, False])
@@ -402,7 +492,11 @@ def test_unknown_routes_and_methods(
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
     lambda inner: (
         st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
     ),
@@ -422,7 +516,9 @@ def test_any_json_body_is_answered_or_refused_never_a_500(
 ) -> None:
     """Whatever JSON a client sends, the answer is a result or a 4xx JSON error."""
     response = http.post(path, content=json.dumps(body).encode())
-    assert response.status_code in (200, 413, 422), response.text
+    assert response.status_code in ((200, 400, 413) if path == INFER else (200, 413, 422)), (
+        response.text
+    )
     assert response.headers["content-type"] == "application/json"
     assert response.json()
 

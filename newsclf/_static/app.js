@@ -79,28 +79,49 @@
     });
   }
 
+  // A lone surrogate is not Unicode: the server refuses a text holding one.
+  const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
   // JSONL records, each one text: sent in requests within the server's limits.
+  // A record the server would refuse (not Unicode, or alone over its body
+  // limit) is skipped and counted with the lines that hold no text; if a
+  // request still fails, the rows classified before it stay, and the error
+  // names the file's lines it held.
   async function classifyRecords(records, skipped) {
     const { max_texts: maxTexts, max_body: maxBody } = state.model.limits;
     const encoder = new TextEncoder();
     const rows = [];
+    const showRows = () => show(rows, rows.filter((r) => r.label !== BOILERPLATE).map((r) => r.text).join("\n\n"));
     let chunk = [];
     let bytes = 0;
     const flush = async () => {
-      const r = await api("v1/classify", { texts: chunk.map((rec) => rec.text) });
+      let r;
+      try {
+        r = await api("v1/classify", { texts: chunk.map((rec) => rec.text) });
+      } catch (err) {
+        showRows();
+        throw new Error(`${err.message} (السطور ${chunk[0].line}–${chunk[chunk.length - 1].line})`);
+      }
       r.results.forEach((res, j) => rows.push({ index: rows.length, line: chunk[j].line, text: chunk[j].text, ...res }));
       chunk = [];
       bytes = 0;
     };
     for (const rec of records) {
       const size = encoder.encode(JSON.stringify(rec.text)).length + 1;
+      if (size > maxBody - 64 || LONE_SURROGATE.test(rec.text)) {
+        skipped.push(rec.line);
+        continue;
+      }
       if (chunk.length && (chunk.length >= maxTexts || bytes + size > maxBody - 64)) await flush();
       chunk.push(rec);
       bytes += size;
     }
     if (chunk.length) await flush();
-    show(rows, rows.filter((r) => r.label !== BOILERPLATE).map((r) => r.text).join("\n\n"));
-    if (skipped.length) say(`صُنِّف ${rows.length} سجلاً؛ تُخطّي ${skipped.length} سطراً بلا حقل text صالح (أولها السطر ${skipped[0]}).`);
+    showRows();
+    if (skipped.length) {
+      const first = skipped.reduce((a, b) => Math.min(a, b));
+      say(`صُنِّف ${rows.length} سجلاً؛ تُخطّي ${skipped.length} سطراً بلا نص صالح أو أكبر من حدّ الخادم (أولها السطر ${first}).`);
+    }
   }
 
   async function openFile(file) {
