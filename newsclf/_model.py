@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from newsclf._artifact import Recipe, read_artifact, write_artifact
+from newsclf._artifact import METADATA_FILE, Recipe, read_artifact, write_artifact
 from newsclf._engine import block_features, linear_scores, support
 from newsclf._errors import ArtifactError, InputTypeError, InvalidArgumentError, describe
 from newsclf._paragraphs import article_context, split_paragraphs
@@ -439,13 +439,10 @@ class Classifier:
         force: bool = False,
     ) -> Path:
         """Write this model as an artifact directory (see :mod:`newsclf._artifact`),
-        atomically.  The bundled model's directory is refused unless ``force``."""
-        if not force and _is_bundled(path):
-            raise ArtifactError(
-                "refusing to overwrite the bundled model; save elsewhere, or pass force=True "
-                "(--force) to replace it",
-                path=str(path),
-            )
+        atomically.  Raises :class:`ArtifactError`, before writing anything,
+        for a target whose replacement would destroy something
+        (:func:`check_save_target`), or an existing one without ``overwrite``."""
+        check_save_target(path, force=force)
         meta = dict(self._metadata)
         if name is not None:
             meta["name"] = name
@@ -555,11 +552,41 @@ def _score_in_worker(
     return load_cached(path, digest)._proba_and_support(texts, contexts)
 
 
-def _is_bundled(path: str | os.PathLike[str]) -> bool:
+def check_save_target(path: str | os.PathLike[str], *, force: bool = False) -> None:
+    """Refuse, with :class:`ArtifactError`, a target that saving a model
+    there would destroy: the bundled model (unless ``force``), a folder
+    holding it, a file, or a folder that is neither empty nor a model."""
+    if not isinstance(path, str | os.PathLike) or str(path) == "":
+        raise InputTypeError(
+            f"expected a directory path to save the model in, got {describe(path)}"
+        )
+    target = Path(path).resolve()
     try:
-        return Path(path).resolve() == bundled_model_path().resolve()
+        bundled: Path | None = bundled_model_path().resolve()
     except ArtifactError:
-        return False
+        bundled = None
+    if bundled is not None and target == bundled and not force:
+        raise ArtifactError(
+            "this is the bundled model: saving would replace it; save elsewhere, or pass "
+            "force=True (--force) to replace it",
+            path=str(path),
+        )
+    if bundled is not None and target != bundled and bundled.is_relative_to(target):
+        raise ArtifactError(
+            "this folder holds the bundled model: saving would replace the whole folder; "
+            "choose a new folder",
+            path=str(path),
+        )
+    if target.exists() and not target.is_dir():
+        raise ArtifactError(
+            "this is a file; expected a directory to save the model in", path=str(path)
+        )
+    if target.is_dir() and not (target / METADATA_FILE).is_file() and any(target.iterdir()):
+        raise ArtifactError(
+            "this folder is not a newsclf model: saving would replace it and everything in "
+            "it; choose a new or empty folder",
+            path=str(path),
+        )
 
 
 def bundled_model_path() -> Path:

@@ -542,35 +542,17 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
 
 
 def _check_out(out: Path, *, force: bool) -> None:
-    """Refuse, before any work, an ``--out`` that would destroy something or
-    cannot be written: the bundled model (unless ``force``) or a folder
-    holding it, an existing folder that is not a model, a folder where
-    nothing can be written.  Writing the artifact creates a temporary folder
-    beside the target, so that is what is tried."""
-    from newsclf._model import bundled_model_path
+    """Refuse, before any work, an ``--out`` that would destroy something
+    (:func:`~newsclf._model.check_save_target`) or cannot be written.
+    Writing the artifact creates a temporary folder beside the target, so
+    that is what is tried."""
+    from newsclf._model import check_save_target
 
-    target = out.resolve()
     try:
-        bundled: Path | None = bundled_model_path().resolve()
-    except NewsclfError:
-        bundled = None
-    if bundled is not None and target == bundled and not force:
-        raise UsageError(
-            f"{out} is the bundled model: training would replace it; choose another --out, "
-            "or pass --force to replace it"
-        )
-    if bundled is not None and target != bundled and bundled.is_relative_to(target):
-        raise UsageError(
-            f"{out} holds the bundled model: training would replace the whole folder; "
-            "choose a new folder for --out"
-        )
-    if target.exists() and not target.is_dir():
-        raise UsageError(f"{out} is a file: --out names the folder to write the model in")
-    if target.is_dir() and not (target / "metadata.json").is_file() and any(target.iterdir()):
-        raise UsageError(
-            f"{out} is a folder that is not a newsclf model: training would replace it and "
-            "everything in it; choose a new folder for --out"
-        )
+        check_save_target(out, force=force)
+    except NewsclfError as e:
+        raise UsageError(f"--out {e}") from None
+    target = out.resolve()
     where = target.parent
     while not where.exists():  # the artifact writer creates the missing folders
         where = where.parent

@@ -195,6 +195,31 @@ def test_save_replaces_atomically_and_keeps_nothing_behind(clf, tmp_path: Path) 
         clf.save(tmp_path / "file")
 
 
+def test_save_never_replaces_a_folder_that_is_not_a_model(
+    clf, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: ``save`` replaced whatever folder it was given, deleting
+    everything in it (the command line refused; the library did not).  A
+    folder that is neither empty nor a model, or that holds the bundled
+    model, is refused before anything is written; an empty one is used."""
+    import newsclf._model
+
+    docs = tmp_path / "docs"
+    (docs / "sub").mkdir(parents=True)
+    (docs / "thesis.txt").write_text("years of work")
+    with pytest.raises(newsclf.ArtifactError, match="not a newsclf model"):
+        clf.save(docs)
+    assert sorted(p.name for p in docs.iterdir()) == ["sub", "thesis.txt"]
+    bundled = clf.save(tmp_path / "models" / "bundled")
+    monkeypatch.setattr(newsclf._model, "bundled_model_path", lambda: bundled)
+    for holder in (tmp_path / "models", tmp_path):
+        with pytest.raises(newsclf.ArtifactError, match="holds the bundled model"):
+            clf.save(holder)
+    assert newsclf.load(bundled).labels == clf.labels
+    (tmp_path / "empty").mkdir()
+    assert newsclf.load(clf.save(tmp_path / "empty")).labels == clf.labels
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
