@@ -58,6 +58,7 @@ __all__ = [
     "HASH_NAME",
     "METADATA_FILE",
     "Recipe",
+    "artifact_digest",
     "library_versions",
     "read_artifact",
     "read_metadata",
@@ -295,6 +296,13 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read and validate ``metadata.json`` of the artifact at ``path`` (no
     other file is read)."""
     return _parse_metadata(_read_dir(path), str(path))[0]
+
+
+def artifact_digest(path: str | os.PathLike[str]) -> str:
+    """The digest :func:`read_artifact` gives the artifact at ``path`` now
+    (the SHA-256 of its metadata file, which records every other file's),
+    reading nothing else."""
+    return _sha256(_read(_read_dir(path), METADATA_FILE, str(path)))
 
 
 def _read_dir(path: str | os.PathLike[str]) -> Path:

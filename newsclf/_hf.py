@@ -105,9 +105,12 @@ class DatasetAnnotator:
         threshold: float | None = None,
         prefix: str = "",
     ) -> None:
-        from newsclf._model import bundled_model_path
+        from newsclf._model import artifact_ref
 
-        self.path = str(bundled_model_path() if path is None else path)
+        # The artifact as it is now: a worker scores with this very model
+        # (or fails, if it is replaced meanwhile), and the digest is part of
+        # this transform's fingerprint, so datasets' cache knows the model.
+        self.path, self.digest = artifact_ref(path)
         self.text_column = text_column
         self.threshold = threshold
         self.prefix = prefix
@@ -144,7 +147,7 @@ class DatasetAnnotator:
             raise DataError(
                 f"{where}, text column {self.text_column!r}: {not_a_string(texts[bad])}"
             )
-        clf = load_cached(self.path)
+        clf = load_cached(self.path, self.digest)
         return result_values(clf, texts, self.threshold, names)
 
 

@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from newsclf._artifact import METADATA_FILE, Recipe, read_artifact, write_artifact
+from newsclf._artifact import (
+    METADATA_FILE,
+    Recipe,
+    artifact_digest,
+    read_artifact,
+    write_artifact,
+)
 from newsclf._engine import block_features, linear_scores, support
 from newsclf._errors import ArtifactError, InputTypeError, InvalidArgumentError, describe
 from newsclf._paragraphs import article_context, split_paragraphs
@@ -117,8 +123,11 @@ class Classifier:
         self._recipe = recipe
         self._metadata = MappingProxyType(dict(metadata))
         self._labels = recipe.labels
-        self._path = None if path is None else str(path)
+        # Absolute: workers (and this process, after a chdir) find it again.
+        self._path = None if path is None else os.path.abspath(path)
         self._digest = digest
+        #: A private copy of this model, saved for workers when needed.
+        self._copy: tuple[str, str] | None = None
         self._workers: WorkerPool | None = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
         # Each block's slice of the coefficients, transposed for the engine.
@@ -290,8 +299,16 @@ class Classifier:
 
     def _artifact_ref(self) -> tuple[str, str]:
         """``(path, digest)`` of an artifact workers can load this model
-        from: where it was loaded from, or a private copy saved once."""
-        if self._path is None or self._digest is None:
+        from: where it was loaded from, while that still holds this model
+        (checked at each call: its metadata file's hash), else a private
+        copy saved once."""
+        if self._path is not None and self._digest is not None:
+            try:
+                if artifact_digest(self._path) == self._digest:
+                    return self._path, self._digest
+            except ArtifactError:
+                pass  # gone or replaced since it was loaded: workers get the copy
+        if self._copy is None:
             import atexit
             import shutil
             import tempfile
@@ -299,8 +316,8 @@ class Classifier:
             tmp = tempfile.mkdtemp(prefix="newsclf-model-")
             atexit.register(shutil.rmtree, tmp, ignore_errors=True)
             saved = self.save(Path(tmp) / "model")
-            self._path, self._digest = str(saved), read_artifact(saved)[2]
-        return self._path, self._digest
+            self._copy = (str(saved), read_artifact(saved)[2])
+        return self._copy
 
     # --- public API --------------------------------------------------------
 
@@ -521,6 +538,14 @@ def _best(
 #: worker processes (newsclf's own pool, ``datasets`` map, Dask tasks) use, so
 #: each loads a model once and no task is ever scored by another model.
 _LOADED: dict[tuple[str, str | None], Classifier] = {}
+
+
+def artifact_ref(path: str | os.PathLike[str] | None) -> tuple[str, str]:
+    """``(absolute path, digest)`` of the artifact at ``path`` (``None``:
+    the bundled model) as it is now: what a task carries, so that a worker
+    scores it with this very model, or fails if it was replaced since."""
+    where = os.path.abspath(bundled_model_path() if path is None else path)
+    return where, artifact_digest(where)
 
 
 def load_cached(

@@ -7,7 +7,10 @@
 
 Each Dask worker process loads the model once, from the artifact directory,
 the first time one of its tasks needs it, and keeps it (a per-process cache
-keyed by path): the model is never shipped with each partition.  The
+keyed by path and digest): the model is never shipped with each partition.
+Tasks name the artifact as it was when the graph was built (its digest): a
+model replaced on disk before a task runs fails that task with
+:class:`newsclf.ArtifactError`, never scores it with another model.  The
 artifact directory must be readable at the same path on every worker -- on a
 real cluster, a shared filesystem or the model installed with newsclf on
 each worker (the bundled model always is).  The same code runs on a
@@ -41,10 +44,12 @@ from newsclf._parallel import tune_allocator
 __all__ = ["classify_bag", "classify_dataframe"]
 
 
-def _resolve(model: str | os.PathLike[str] | None) -> str:
-    from newsclf._model import bundled_model_path
+def _resolve(model: str | os.PathLike[str] | None) -> tuple[str, str]:
+    """``(path, digest)`` of the model as it is when the graph is built:
+    every task scores with that very model, or fails if it was replaced."""
+    from newsclf._model import artifact_ref
 
-    return str(bundled_model_path() if model is None else os.path.abspath(model))
+    return artifact_ref(model)
 
 
 def _where(partition_info: dict[str, Any] | None, position: int) -> str:
@@ -54,7 +59,7 @@ def _where(partition_info: dict[str, Any] | None, position: int) -> str:
 
 def _classify_partition(
     df: Any,
-    path: str,
+    model: tuple[str, str],
     text_column: str,
     threshold: float | None,
     names: dict[str, str],
@@ -68,7 +73,7 @@ def _classify_partition(
             f"row {df.index[bad]!r} ({_where(partition_info, bad)}), text column "
             f"{text_column!r}: {not_a_string(texts[bad])}"
         )
-    return df.assign(**result_values(load_cached(path), texts, threshold, names))
+    return df.assign(**result_values(load_cached(*model), texts, threshold, names))
 
 
 def classify_dataframe(
@@ -93,17 +98,17 @@ def classify_dataframe(
             "name it with text_column="
         )
     names = result_names(columns, prefix, what="dataframe")
-    path = _resolve(model)
+    ref = _resolve(model)
     meta = ddf._meta.copy()
     # Whatever dtype this pandas gives a column of strings ("str" in pandas 3).
     meta[names["label"]] = pd.Series(["label"]).iloc[:0]
     meta[names["score"]] = pd.Series(dtype="float64")
     meta[names["uncertain"]] = pd.Series(dtype="bool")
-    return ddf.map_partitions(_classify_partition, path, text_column, threshold, names, meta=meta)
+    return ddf.map_partitions(_classify_partition, ref, text_column, threshold, names, meta=meta)
 
 
 def _classify_texts(
-    texts: list[Any], number: int, path: str, threshold: float | None
+    texts: list[Any], number: int, model: tuple[str, str], threshold: float | None
 ) -> list[dict[str, Any]]:
     tune_allocator()
     texts = list(texts)
@@ -111,7 +116,7 @@ def _classify_texts(
     if bad is not None:
         where = _where({"number": number}, bad)
         raise DataError(f"item at {where} of the bag: {not_a_string(texts[bad])}")
-    return [p.to_dict() for p in load_cached(path).classify_many(texts, threshold=threshold)]
+    return [p.to_dict() for p in load_cached(*model).classify_many(texts, threshold=threshold)]
 
 
 def classify_bag(
@@ -121,11 +126,11 @@ def classify_bag(
     ``scores``, ``uncertain``), in order.  A text that is not a string is a
     :class:`newsclf.DataError` naming its partition and position."""
     dask = _dask()
-    path = _resolve(model)
+    ref = _resolve(model)
     # One task per partition, told its partition's number for error messages.
     parts = bag.to_delayed(optimize_graph=False)
     return dask.bag.from_delayed(
-        [dask.delayed(_classify_texts)(part, i, path, threshold) for i, part in enumerate(parts)]
+        [dask.delayed(_classify_texts)(part, i, ref, threshold) for i, part in enumerate(parts)]
     )
 
 

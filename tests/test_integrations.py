@@ -27,6 +27,26 @@ def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
 # --- Hugging Face datasets ----------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def replaced(model_dir: Path, records: list[dict], tmp_path_factory: pytest.TempPathFactory):
+    """``(path, replace)``: a copy of the fixture model at ``path``,
+    and a function that saves a different model there (trained without
+    boilerplate), returning it."""
+    import shutil
+
+    from newsclf._train import train
+
+    path = tmp_path_factory.mktemp("replaced") / "m"
+    shutil.copytree(model_dir, path)
+
+    def replace() -> newsclf.Classifier:
+        other = train([r for r in records if r["label"] != "boilerplate"], log=lambda m: None)
+        other.save(path)
+        return other
+
+    return path, replace
+
+
 def test_annotate_dataset(model_dir: Path, clf) -> None:
     import datasets
 
@@ -37,6 +57,37 @@ def test_annotate_dataset(model_dir: Path, clf) -> None:
     assert out["uncertain"] == [p.uncertain for p in clf.classify_many(TEXTS)]
     with pytest.raises(newsclf.DataError, match="text column 'text'"):
         newsclf.annotate_dataset(ds, model=model_dir)
+
+
+def test_annotate_dataset_and_dask_use_the_model_saved_at_the_path_now(
+    cluster, replaced, clf
+) -> None:
+    """Regression: after another model was saved at a path, annotate_dataset
+    and newsclf.dask went on scoring with the one first loaded from it."""
+    import dask.bag as db
+    import dask.dataframe as dd
+    import datasets
+    import pandas as pd
+
+    import newsclf.dask
+
+    path, replace = replaced
+    ds = datasets.Dataset.from_dict({"text": TEXTS})
+    ddf = dd.from_pandas(pd.DataFrame({"text": TEXTS}), npartitions=2)
+    bag = db.from_sequence(TEXTS, npartitions=2)
+
+    def labels() -> tuple[list[str], list[str], list[str]]:
+        return (
+            newsclf.annotate_dataset(ds, model=path)["label"],
+            newsclf.dask.classify_dataframe(ddf, model=path).compute()["label"].tolist(),
+            [r["label"] for r in newsclf.dask.classify_bag(bag, model=path).compute()],
+        )
+
+    before = clf.predict(TEXTS)
+    assert labels() == (before, before, before)
+    after = replace().predict(TEXTS)
+    assert after != before
+    assert labels() == (after, after, after)
 
 
 def test_annotate_dataset_keeps_a_gold_label_column(

@@ -4,6 +4,7 @@ record (Hugging Face datasets and Dask: test_integrations.py)."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,37 @@ def test_two_models_in_workers_never_mix(clf, other_clf) -> None:
     path = other_clf._artifact_ref()
     other_clf.predict(TEXTS, n_jobs=2, batch_size=8)
     assert other_clf._artifact_ref() == path
+
+
+def _until_a_worker_answered(clf: newsclf.Classifier, expected: list[str]) -> None:
+    """Call ``predict(n_jobs=2)`` until a worker has scored a batch (this
+    process scores whatever the workers, still starting, have not), and
+    once more; each time, check the answers."""
+    deadline = time.monotonic() + 120
+    while not (clf._workers is not None and clf._workers._answered):
+        assert clf.predict(TEXTS, n_jobs=2, batch_size=8) == expected
+        assert time.monotonic() < deadline, "no worker answered"
+        time.sleep(0.05)
+    assert clf.predict(TEXTS, n_jobs=2, batch_size=8) == expected
+
+
+def test_workers_score_with_the_loaded_model_after_a_chdir_or_a_replacement(
+    other_clf, model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: a model loaded from a relative path before a chdir, or
+    whose folder got another model after loading, failed with n_jobs=2 once
+    its workers had started (they looked for it where it no longer was)."""
+    import shutil
+
+    shutil.copytree(model_dir, tmp_path / "m")
+    monkeypatch.chdir(tmp_path)
+    with newsclf.load("m") as moved, newsclf.load("m") as replaced:
+        expected = moved.predict(TEXTS)
+        monkeypatch.chdir(tmp_path.parent)
+        _until_a_worker_answered(moved, expected)
+        other_clf.save(tmp_path / "m")
+        _until_a_worker_answered(replaced, expected)
+    assert newsclf.load(tmp_path / "m").predict(TEXTS) == other_clf.predict(TEXTS) != expected
 
 
 def test_users_own_joblib_parallel_before_and_after(clf) -> None:
