@@ -18,9 +18,10 @@ the library (:mod:`newsclf._engine`), never in the artifact.
 
 Loading reads each file once, checks the SHA-256 of exactly the bytes it
 then parses, and refuses with :class:`ArtifactError` at the first problem:
-missing or extra keys, wrong types or shapes, unknown format or hash, a file
-whose hash differs.  Nothing in the directory is ever executed: there is no
-pickle anywhere on the load path.  Format-1 artifacts (a joblib pickle) are
+missing keys (and, in the recipe the engine interprets, unknown ones), wrong
+types, shapes or values, unknown format or hash, a file whose hash differs.
+Nothing in the directory is ever executed: there is no pickle anywhere on
+the load path.  Format-1 artifacts (a joblib pickle) are
 refused; ``newsclf convert OLD NEW --trust-pickle`` turns one you trust into
 format 2.
 
@@ -50,6 +51,7 @@ from typing import Any
 
 import numpy as np
 
+from newsclf import _json
 from newsclf._engine import Block
 from newsclf._errors import ArtifactError, VersionMismatchWarning
 
@@ -75,6 +77,8 @@ INPUTS = ("paragraph", "article")
 KINDS = ("multinomial", "ovr")
 #: Largest inverse document frequency a block may hold (log of 10^400 documents).
 MAX_IDF = 1000.0
+#: Largest weight of a block's features an artifact may give.
+MAX_WEIGHT = 1e6
 #: Largest file an artifact may hold (a guard against a planted huge file).
 MAX_FILE_BYTES = 1 << 30
 
@@ -317,8 +321,8 @@ def _parse_metadata(p: Path, where: str) -> tuple[dict[str, Any], str]:
     bytes it was parsed from."""
     raw = _read(p, METADATA_FILE, where)
     try:
-        meta = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        meta = _json.loads(raw)
+    except (ValueError, RecursionError) as e:  # UnicodeDecodeError is a ValueError
         raise ArtifactError(f"{METADATA_FILE} is not valid UTF-8 JSON: {e}", path=where) from None
     if not isinstance(meta, dict):
         found = type(meta).__name__
@@ -345,12 +349,16 @@ def _parse_metadata(p: Path, where: str) -> tuple[dict[str, Any], str]:
             path=where,
         )
     labels = meta["labels"]
-    if not labels or not all(isinstance(x, str) for x in labels) or len(set(labels)) != len(labels):
+    if (
+        len(labels) < 2
+        or not all(isinstance(x, str) for x in labels)
+        or len(set(labels)) != len(labels)
+    ):
         raise ArtifactError(
-            f"'labels' should be a non-empty list of distinct strings, found {labels!r:.80}",
+            f"'labels' should be a list of 2 or more distinct strings, found {labels!r:.80}",
             path=where,
         )
-    if not 0.0 <= float(meta["uncertainty_threshold"]) <= 1.0:
+    if not 0 <= meta["uncertainty_threshold"] <= 1:
         raise ArtifactError(
             "'uncertainty_threshold' should be within [0, 1], "
             f"found {meta['uncertainty_threshold']}",
@@ -364,7 +372,9 @@ def _type_name(kind: type | tuple[type, ...]) -> str:
         bool: "true or false", int: "an integer", float: "a number", str: "a string",
         list: "a list", dict: "an object",
     }  # fmt: skip
-    return names[kind] if isinstance(kind, type) else "a number"
+    if isinstance(kind, type):
+        return names[kind]
+    return "a string or null" if str in kind else "a number"
 
 
 class _Files:
@@ -417,13 +427,18 @@ def _read_block(spec: Any, files: _Files, where: str) -> NamedBlock:
     keys: dict[str, type | tuple[type, ...]] = {
         "name": str, "input": str, "weight": (int, float), "kind": str, "n_columns": int,
         "ngram_range": list, "strip_clitics": bool, "sublinear_tf": bool, "idf": bool,
+        "norm": (str, type(None)),
     }  # fmt: skip
+    unknown = sorted(set(spec) - set(keys))
+    _check(not unknown, f"recipe block {spec.get('name')!r} has unknown keys {unknown}", where)
     for key, kind in keys.items():
         value = spec.get(key)
         _check(
-            isinstance(value, kind) and (kind is bool or not isinstance(value, bool)),
+            key in spec
+            and isinstance(value, kind)
+            and (kind is bool or not isinstance(value, bool)),
             f"recipe block {spec.get('name')!r}: {key!r} should be {_type_name(kind)}, "
-            f"found {value!r:.60}",
+            f"found {f'{value!r:.60}' if key in spec else 'none'}",
             where,
         )
     name, n = spec["name"], spec["n_columns"]
@@ -432,7 +447,8 @@ def _read_block(spec: Any, files: _Files, where: str) -> NamedBlock:
         name.isidentifier()
         and spec["input"] in INPUTS
         and spec["kind"] in ("vocabulary", "hashed")
-        and spec.get("norm") in ("l2", None)
+        and spec["norm"] in ("l2", None)
+        and 0 <= spec["weight"] <= MAX_WEIGHT
         and n >= 1
         and len(lo_hi) == 2
         and all(isinstance(x, int) and not isinstance(x, bool) for x in lo_hi)
@@ -447,10 +463,21 @@ def _read_block(spec: Any, files: _Files, where: str) -> NamedBlock:
         ids = files.array(f"{name}.ids.npy", "<i8", 1)
         vocabulary = files.bytes(f"{name}.vocab.txt")
         _check(
-            len(hashes) == len(ids) <= n
+            len(hashes) == len(ids) == n
             and bool(np.all(hashes[1:] > hashes[:-1]))
-            and (len(ids) == 0 or (int(ids.min()) >= 0 and int(ids.max()) < n)),
-            f"block {name!r}: hashes must be sorted and distinct, ids within [0, {n})",
+            and bool(np.all(np.bincount(ids.clip(0, n), minlength=n + 1)[:n] == 1)),
+            f"block {name!r}: {n} hashes, sorted and distinct, with ids naming each "
+            f"column in [0, {n}) once",
+            where,
+        )
+        try:
+            lines = vocabulary.decode("utf-8").split("\n")
+        except UnicodeDecodeError as e:
+            raise ArtifactError(f"{name}.vocab.txt is not UTF-8: {e}", path=where) from None
+        _check(
+            len(lines) == n and b"\r" not in vocabulary,
+            f"{name}.vocab.txt should hold {n} n-grams, one per line (\\n), found "
+            f"{len(lines)} lines",
             where,
         )
     if spec["idf"]:

@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from newsclf._argtypes import integer
+from newsclf._json import loads as json_loads
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -206,30 +207,10 @@ def _threshold(value: float | None, default: float) -> float:
     return float(value)
 
 
-def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object; a key given twice is refused (one of its values would be lost)."""
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        keys = [k for k, _ in pairs]
-        twice = next(k for i, k in enumerate(keys) if k in keys[:i])
-        raise ValueError(f"the key {twice!r} appears twice in one object")
-    return obj
-
-
-def _constant(name: str) -> object:
-    raise ValueError(f"{name} is not a JSON value")
-
-
-def parse_json(body: bytes) -> object:
-    """``body`` as strict JSON: UTF-8, no ``NaN`` or ``Infinity``, no key
-    twice in an object; ``ValueError`` (or ``RecursionError``) otherwise."""
-    return json.loads(body.decode("utf-8"), object_pairs_hook=_object, parse_constant=_constant)
-
-
 async def read_json(request: Request, limit: int) -> object:
     """The request's JSON body, refused with 413 as soon as it passes
     ``limit`` bytes (never read whole first), 400 when it is not strict
-    JSON (:func:`parse_json`) or the client left before its end."""
+    JSON (:func:`newsclf._json.loads`) or the client left before its end."""
     from starlette.requests import ClientDisconnect
 
     declared = request.headers.get("content-length", "")
@@ -249,7 +230,7 @@ async def read_json(request: Request, limit: int) -> object:
             400, "incomplete_body", "the client closed the connection before the body ended"
         ) from None
     try:
-        return parse_json(b"".join(chunks))
+        return json_loads(b"".join(chunks))
     except (ValueError, RecursionError) as e:  # UnicodeDecodeError is a ValueError
         raise RequestError(400, "malformed_json", f"the body is not JSON: {e}") from None
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pickle
 import shutil
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -252,12 +254,66 @@ def test_missing_required_key(copy: Path, key: str) -> None:
     [
         ({"format_version": 99}, "format_version 99 is not supported"),
         ({"format_version": "1"}, "should be an integer, found str"),
-        ({"labels": []}, "non-empty list of distinct strings"),
+        ({"labels": []}, "list of 2 or more distinct strings"),
         ({"uncertainty_threshold": 3}, r"within \[0, 1\]"),
     ],
 )
 def test_invalid_metadata_values(copy: Path, changes: dict, message: str) -> None:
     _edit_metadata(copy, **changes)
+    with pytest.raises(newsclf.ArtifactError, match=message):
+        newsclf.load(copy)
+
+
+def _vocab_ids_with_a_repeat(data: bytes) -> bytes:
+    ids = np.load(io.BytesIO(data))
+    ids[1] = ids[0]
+    buf = io.BytesIO()
+    np.save(buf, ids)
+    return buf.getvalue()
+
+
+def _first_block(meta: dict, drop: str = "", **changes) -> dict:
+    """``meta`` with its first recipe block changed, and key ``drop`` removed."""
+    block = meta["recipe"]["blocks"][0]
+    block.update(changes)
+    block.pop(drop, None)
+    return meta
+
+
+@pytest.mark.parametrize(
+    ("file", "edit", "message"),
+    [
+        (METADATA_FILE, lambda m: _first_block(m, weight=float("nan")), "NaN is not a JSON"),
+        (METADATA_FILE, lambda m: _first_block(m, weight=10**400), "invalid settings"),
+        (METADATA_FILE, lambda m: _first_block(m, weight=-1), "invalid settings"),
+        (METADATA_FILE, lambda m: _first_block(m, drop="norm"), "'norm' should be"),
+        (METADATA_FILE, lambda m: _first_block(m, fancy=True), r"unknown keys \['fancy'\]"),
+        (METADATA_FILE, lambda m: {**m, "uncertainty_threshold": 10**400}, r"within \[0, 1\]"),
+        (METADATA_FILE, lambda m: {**m, "labels": m["labels"][:1]}, "2 or more"),
+        ("paragraph.vocab.txt", lambda b: b.rsplit(b"\n", 1)[0], "should hold"),
+        ("paragraph.vocab.txt", lambda b: b.replace(b"\n", b"\r\n"), "should hold"),
+        ("paragraph.vocab.txt", lambda b: b"\xff" + b[1:], "not UTF-8"),
+        ("paragraph.ids.npy", _vocab_ids_with_a_repeat, "once"),
+    ],
+)
+def test_a_consistent_but_wrong_artifact_is_refused(
+    copy: Path, file: str, edit: Any, message: str
+) -> None:
+    """Regression: with its hashes rewritten to match, a NaN or huge weight
+    or threshold, one label, a vocabulary of the wrong length, not UTF-8 or
+    with CRLF, two n-grams on one column, a missing ``norm`` or an unknown
+    recipe key loaded, and gave NaN, an IndexError later, or answers unlike
+    the Pipeline's.  Each is an ArtifactError at load."""
+    import hashlib
+
+    meta = json.loads((copy / METADATA_FILE).read_text(encoding="utf-8"))
+    if file == METADATA_FILE:
+        meta = edit(meta)
+    else:
+        data = edit((copy / file).read_bytes())
+        (copy / file).write_bytes(data)
+        meta["files"][file] = hashlib.sha256(data).hexdigest()
+    (copy / METADATA_FILE).write_text(json.dumps(meta), encoding="utf-8")
     with pytest.raises(newsclf.ArtifactError, match=message):
         newsclf.load(copy)
 
