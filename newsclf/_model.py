@@ -242,7 +242,7 @@ class Classifier:
                     )
             yield checked, cbatch
             offset += len(batch)
-        if ctx is not None and next(ctx, None) is not None:
+        if ctx is not None and next(ctx, _END) is not _END:
             raise InvalidArgumentError(f"expected one context per text, found more than {offset}")
 
     def _scores(
@@ -253,8 +253,10 @@ class Classifier:
 
         if isinstance(batch_size, bool) or not isinstance(batch_size, int):
             raise InputTypeError(f"batch_size must be a positive int, got {describe(batch_size)}")
-        if batch_size < 1:
-            raise InvalidArgumentError(f"batch_size must be a positive int, got {batch_size}")
+        if not 1 <= batch_size < 2**31:
+            raise InvalidArgumentError(
+                f"batch_size must be a positive int below 2**31, got {batch_size}"
+            )
         workers = check_n_jobs(n_jobs)
         batches = self._batches(texts, contexts, batch_size)
         head = list(islice(batches, MIN_PARALLEL_BATCHES if workers > 1 else 0))
@@ -386,8 +388,8 @@ class Classifier:
     ) -> Prediction:
         """Classify one text (``context``: its article, if known).  Empty or
         blank text is answered, not refused: it is always ``uncertain``."""
-        if not isinstance(text, str):
-            raise InputTypeError(f"classify() expected a str, got {describe(text)}")
+        _check_str(text, "text")
+        _check_str(context, "context", optional=True)
         contexts = None if context is None else [context]
         return next(self.classify_many([text], contexts=contexts, threshold=threshold))
 
@@ -397,10 +399,8 @@ class Classifier:
         """Split an article with :func:`newsclf.split_paragraphs` and classify
         each paragraph, reading it with its whole article (and ``title``);
         each result carries the paragraph's ``index`` and ``text``."""
-        if not isinstance(text, str):
-            raise InputTypeError(f"classify_article() expected a str, got {describe(text)}")
-        if title is not None and not isinstance(title, str):
-            raise InputTypeError(f"title must be a str, got {describe(title)}")
+        _check_str(text, "text")
+        _check_str(title, "title", optional=True)
         paragraphs = split_paragraphs(text)
         context = article_context(paragraphs, title)
         preds = self.classify_many(
@@ -416,8 +416,8 @@ class Classifier:
     ) -> list[tuple[str, np.ndarray]]:
         """Each known n-gram of ``text`` (and of its article, prefixed
         ``article:``) with its contribution to every label's score."""
-        if not isinstance(text, str):
-            raise InputTypeError(f"expected a str, got {describe(text)}")
+        _check_str(text, "text")
+        _check_str(context, "context", optional=True)
         out = []
         rows = self._recipe.coef.shape[0]
         for b, coef_t in zip(self._recipe.blocks, self._coef_t, strict=True):
@@ -437,8 +437,10 @@ class Classifier:
         plus, under ``"features"``, for every label, the ``top`` n-grams that
         pushed hardest towards it, as ``[n-gram, contribution]`` pairs,
         strongest first (only positive contributions)."""
-        if isinstance(top, bool) or not isinstance(top, int) or top < 0:
+        if isinstance(top, bool) or not isinstance(top, int):
             raise InputTypeError(f"top must be a non-negative int, got {describe(top)}")
+        if top < 0:
+            raise InvalidArgumentError(f"top must be a non-negative int, got {top}")
         pred = self.classify(text, context=context)
         contribs = self.contributions(text, context=context)
         features = {}
@@ -524,6 +526,14 @@ class Classifier:
         return Report._from_metrics(evaluate(self, records, threshold=cut, n_errors=n_errors))
 
 
+def _check_str(value: object, what: str, *, optional: bool = False) -> None:
+    """Refuse, with :class:`InputTypeError`, a ``what`` that is not a str
+    (``None`` allowed when ``optional``)."""
+    if not isinstance(value, str) and not (optional and value is None):
+        hint = "; decode bytes first" if isinstance(value, bytes | bytearray) else ""
+        raise InputTypeError(f"{what} must be a str, got {describe(value)}{hint}")
+
+
 def _best(
     proba: np.ndarray, known: np.ndarray, cut: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -533,6 +543,9 @@ def _best(
     score = proba[np.arange(len(best)), best]
     return best, score, (score < cut) | (known == 0)
 
+
+#: What an exhausted iterator gives (``None`` may be an item).
+_END = object()
 
 #: Models this process has loaded, by (resolved path, artifact digest): what
 #: worker processes (newsclf's own pool, ``datasets`` map, Dask tasks) use, so

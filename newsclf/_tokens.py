@@ -16,7 +16,7 @@ them on arbitrary text):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Set
 
 from newsclf._errors import InputTypeError, describe
 from newsclf._normalize import ARABIC_LETTERS, join_lines, normalize_joined
@@ -69,9 +69,21 @@ def check_batch(texts: object, *, what: str = "texts") -> Iterable[object]:
             f"{what} must be an iterable of str (a batch), got a single "
             f"{type(texts).__name__}; wrap one text in a list: [text]"
         )
-    if not isinstance(texts, Iterable):
-        raise InputTypeError(f"{what} must be an iterable of str, got {describe(texts)}")
-    return texts
+    if isinstance(texts, Mapping) or hasattr(texts, "columns"):
+        raise InputTypeError(
+            f"{what} must be an iterable of str, got {describe(texts)}, whose iteration gives "
+            "its keys or column names; pass its text column or values"
+        )
+    if isinstance(texts, Set):
+        raise InputTypeError(
+            f"{what} must be an ordered iterable of str, got {describe(texts)}, which has no "
+            "order to give results in; pass a list"
+        )
+    try:
+        iter(texts)  # type: ignore[call-overload]
+    except TypeError:
+        raise InputTypeError(f"{what} must be an iterable of str, got {describe(texts)}") from None
+    return texts  # type: ignore[return-value]
 
 
 def check_texts(texts: object, *, what: str = "texts", offset: int = 0) -> list[str]:

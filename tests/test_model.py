@@ -102,9 +102,15 @@ def test_one_megabyte_paragraph(clf) -> None:
         (["نص", 3], r"texts\[1\] must be a str, got int"),
         (["نص", b"\xd8"], "decode bytes first"),
         (["نص", None], r"texts\[1\]"),
+        ({"نص": 1}, "keys or column names"),
+        ({"نص", "آخر"}, "no order"),
+        (np.array("نص"), "iterable of str, got ndarray"),
     ],
 )
 def test_bad_batches_raise_input_type_error(clf, bad, message: str) -> None:
+    """Regression (the last three): a dict or a DataFrame classified its
+    keys or column names, a set gave results in no order, a 0-d array a
+    bare TypeError."""
     with pytest.raises(newsclf.InputTypeError, match=message):
         clf.predict(bad)
     with pytest.raises(TypeError):  # InputTypeError is a TypeError too
@@ -119,10 +125,42 @@ def test_bad_non_list_iterable_item_names_its_index(clf) -> None:
 
 @pytest.mark.parametrize("bad", [None, 5, b"x", ["x"]])
 def test_classify_refuses_non_str(clf, bad) -> None:
-    with pytest.raises(newsclf.InputTypeError, match="expected a str"):
-        clf.classify(bad)
-    with pytest.raises(newsclf.InputTypeError, match="expected a str"):
-        clf.classify_article(bad)
+    """Every one-text method names the argument that is not a str."""
+    for call in (clf.classify, clf.classify_article, clf.explain, clf.contributions):
+        with pytest.raises(newsclf.InputTypeError, match="text must be a str"):
+            call(bad)
+    if bad is not None:
+        with pytest.raises(newsclf.InputTypeError, match="context must be a str"):
+            clf.classify("نص", context=bad)
+        with pytest.raises(newsclf.InputTypeError, match="context must be a str"):
+            clf.contributions("نص", context=bad)
+        with pytest.raises(newsclf.InputTypeError, match="title must be a str"):
+            clf.classify_article("نص", title=bad)
+
+
+def test_one_context_per_text_exactly(clf) -> None:
+    """Regression: a context too many was missed when it was None."""
+    for contexts in (["أ", None], ["أ", "ب"], []):
+        with pytest.raises(newsclf.InvalidArgumentError, match="one context per text"):
+            clf.predict(["نص"], contexts=contexts)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"batch_size": 2**63}, newsclf.InvalidArgumentError),
+        ({"batch_size": 0}, newsclf.InvalidArgumentError),
+        ({"batch_size": 2.0}, newsclf.InputTypeError),
+    ],
+)
+def test_bad_batch_sizes(clf, kwargs: dict, error: type) -> None:
+    with pytest.raises(error, match="batch_size must be a positive int"):
+        clf.predict(["نص"], **kwargs)
+
+
+def test_explain_refuses_a_negative_top(clf) -> None:
+    with pytest.raises(newsclf.InvalidArgumentError, match="non-negative"):
+        clf.explain("نص", top=-1)
 
 
 def test_save_load_identical_predictions(clf, tmp_path: Path, records: list[dict]) -> None:
