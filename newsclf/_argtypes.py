@@ -39,3 +39,18 @@ def fraction(*, upper_open: bool = False, what: str = "a number") -> Callable[[s
         return x
 
     return parse
+
+
+def positive(*, what: str = "a number") -> Callable[[str], float]:
+    """A parser of finite numbers > 0."""
+
+    def parse(value: str) -> float:
+        try:
+            x = float(value)
+        except ValueError:
+            x = math.nan
+        if not 0.0 < x < math.inf:  # also refuses nan
+            raise argparse.ArgumentTypeError(f"expected {what} > 0, got {value!r}")
+        return x
+
+    return parse

@@ -79,6 +79,8 @@ KINDS = ("multinomial", "ovr")
 MAX_IDF = 1000.0
 #: Largest weight of a block's features an artifact may give.
 MAX_WEIGHT = 1e6
+#: Longest n-grams a block may count.
+MAX_NGRAM = 8
 #: Largest file an artifact may hold (a guard against a planted huge file).
 MAX_FILE_BYTES = 1 << 30
 
@@ -452,7 +454,7 @@ def _read_block(spec: Any, files: _Files, where: str) -> NamedBlock:
         and n >= 1
         and len(lo_hi) == 2
         and all(isinstance(x, int) and not isinstance(x, bool) for x in lo_hi)
-        and 1 <= lo_hi[0] <= lo_hi[1] <= 8,
+        and 1 <= lo_hi[0] <= lo_hi[1] <= MAX_NGRAM,
         f"recipe block {name!r} has invalid settings: {json.dumps(spec)[:200]}",
         where,
     )

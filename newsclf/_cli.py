@@ -119,8 +119,11 @@ def _progress(args: argparse.Namespace, paths: Sequence[str]) -> _Progress | Non
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
+    from newsclf._parallel import check_n_jobs
+
     paths = args.files or ["-"]
     check_inputs(paths)
+    args.jobs = check_n_jobs(args.jobs)  # at most the CPUs, on every path
     if args.text_field is not None and all(
         input_format(p, args.input_format) == "text" for p in paths
     ):
@@ -150,10 +153,10 @@ def cmd_classify(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     if writer.collisions:
-        keys = sorted(writer.collisions)
+        keys = sorted({key for key, _ in writer.collisions})
+        names = sorted({name for _, name in writer.collisions})
         print(
-            f"newsclf: input already had fields {keys}; newsclf's are in "
-            f"{['newsclf_' + k for k in keys]}",
+            f"newsclf: input already had fields {keys}; newsclf's are in {names}",
             file=sys.stderr,
         )
     if failed:
@@ -179,8 +182,10 @@ def _classify_records(
     chunk = args.batch_size * (1 if args.jobs == 1 else 4 * args.jobs)
     total = failed = 0
     first_error = ""
+    field_seen = args.article_field is None
     while batch_groups := _take_records(groups, chunk):
         batch = [r for g in batch_groups for r in g]
+        field_seen = field_seen or any(r.is_text or args.article_field in r.fields for r in batch)
         contexts = [c for g in batch_groups for c in article_contexts(g)]
         good = [i for i, r in enumerate(batch) if r.text is not None]
         preds = clf.classify_many(
@@ -196,6 +201,12 @@ def _classify_records(
         writer.out.flush()
         if bar is not None:
             bar.update(len(batch))
+    if not field_seen and total:
+        print(
+            f"newsclf: warning: no record has the field {args.article_field!r} "
+            "(--article-field): each was read alone, without its article",
+            file=sys.stderr,
+        )
     return total, failed, first_error
 
 

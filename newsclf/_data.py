@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from newsclf._errors import DataError, field_names
+from newsclf._errors import DataError, InputTypeError, describe, field_names
 from newsclf._paragraphs import article_context
 from newsclf._records import (
     Record,
@@ -41,9 +41,22 @@ __all__ = [
     "iter_ant_articles",
     "iter_records",
     "read_records",
+    "record_list",
     "resolve_ant_references",
     "short_hash",
 ]
+
+
+def record_list(records: object) -> list[Any]:
+    """``records`` (labeled records, for training or evaluation) as a list,
+    or :class:`InputTypeError` when it is not an iterable of records: a
+    bare str or mapping is one record, not many."""
+    if isinstance(records, str | bytes | Mapping) or not isinstance(records, Iterable):
+        raise InputTypeError(
+            f"records must be an iterable of dicts with 'text' and 'label', got {describe(records)}"
+        )
+    return list(records)
+
 
 _XML_FIELD_RE = {
     tag: re.compile(f"<{tag}>(.*?)</{tag}>", re.DOTALL)

@@ -21,6 +21,7 @@ from typing import Any, Literal, NotRequired, Protocol, TypedDict
 
 import numpy as np
 
+from newsclf._data import record_list
 from newsclf._errors import (
     DataError,
     InputTypeError,
@@ -356,9 +357,15 @@ def evaluate(
         raise InvalidArgumentError(f"n_errors must be >= 0, got {n_errors}")
     labels = list(clf.labels)
     cut = clf.threshold if threshold is None else threshold
-    rows = [_row(i, r, labels) for i, r in enumerate(records)]
+    rows = [_row(i, r, labels) for i, r in enumerate(record_list(records))]
     known = [r for r in rows if r.label in labels]
     unknown = [r for r in rows if r.label not in labels]
+    if not known:
+        found = dict(Counter(r.label for r in rows).most_common(5))
+        raise DataError(
+            f"expected records labeled with the model's labels {labels} (exactly: case and "
+            f"spaces count), found {len(rows)} records, labels {found}: nothing to score"
+        )
     proba = _proba(clf, known)
     y = [r.label for r in known]
     acceptable = None

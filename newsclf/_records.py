@@ -16,14 +16,17 @@ reason it cannot be classified; a malformed record never stops the others:
   lone surrogates such as ``"\\ud800"`` (no Unicode character) are error
   records too, so the output is always standard JSON in valid UTF-8.
 
-A file that is not UTF-8 text at all (a UTF-16 byte-order mark or NUL bytes)
-is refused with :class:`UsageError`.
+A file that is not UTF-8 text at all (a UTF-16 byte-order mark, or NUL
+bytes in its first line, as UTF-16 without a mark has) is refused with
+:class:`UsageError`; a NUL byte further on is one record's problem, not the
+file's (a JSON line holding one is an error record).
 
 Output is JSONL, CSV or a terminal table: each result carries the input
 record's fields, then newsclf's own (``label``, ``score``, ``scores``,
 ``uncertain``, or ``line`` and ``error`` and, with several inputs, ``file``);
 one of those names that the input record already uses is written as
-``newsclf_NAME`` instead, so no input field is overwritten.
+``newsclf_NAME`` instead (``newsclf_NAME_2``, ... when that is taken too),
+so no input field is overwritten.
 """
 
 from __future__ import annotations
@@ -162,21 +165,22 @@ def _open(path: str) -> Iterator[IO[str]]:
             f.detach()  # the bytes are _binary's to close (stdin stays open)
 
 
-def _not_text(name: str, line: int) -> UsageError:
+def _not_text(name: str) -> UsageError:
     return UsageError(
-        f"{name}: not UTF-8 text (a UTF-16 byte-order mark or NUL bytes, line {line}); "
+        f"{name}: not UTF-8 text (a UTF-16 byte-order mark or NUL bytes in line 1); "
         "newsclf reads UTF-8: convert it first, e.g. with iconv -f UTF-16 -t UTF-8"
     )
 
 
 def _lines(f: IO[str], name: str) -> Iterator[tuple[int, str]]:
     """Numbered lines, without a UTF-8 byte-order mark; a file that is not UTF-8
-    text is refused, not read as garbage."""
+    text (see the module docstring) is refused, not read as garbage."""
     for n, line in enumerate(f, 1):
-        if n == 1 and not (line := line.removeprefix("\ufeff")):
-            return  # the input was a byte-order mark alone
-        if "\x00" in line or (n == 1 and line[:2] in _UTF16_BOMS):
-            raise _not_text(name, n)
+        if n == 1:
+            if not (line := line.removeprefix("\ufeff")):
+                return  # the input was a byte-order mark alone
+            if "\x00" in line or line[:2] in _UTF16_BOMS:
+                raise _not_text(name)
         yield n, line
 
 
@@ -363,10 +367,15 @@ def articles(records: Iterator[Record], article_field: str | None) -> Iterator[l
     """Records grouped into the articles they come from, in order: the
     paragraphs of one text input (in runs of at most :data:`MAX_ARTICLE`),
     or consecutive records with the same ``article_field`` value; without
-    one, every record is its own article."""
+    one, every record is its own article.  A record that cannot be read
+    (invalid JSON, a broken row: no fields) adds no paragraph: it stays in
+    the article around it rather than cutting it in two."""
     group: list[Record] = []
     key: object = None
     for rec in records:
+        if group and rec.error is not None and not rec.fields:
+            group.append(rec)
+            continue
         if rec.is_text:
             k: object = ("file", rec.fields.get("file"))
         elif article_field is not None and article_field in rec.fields:
@@ -398,7 +407,7 @@ def classify_jsonl_block(
     block: bytes,
     text_field: str,
     threshold: float | None,
-) -> tuple[str, int, int, str, set[str]]:
+) -> tuple[str, int, int, str, set[tuple[str, str]]]:
     """A worker task of ``newsclf classify --jobs N`` on JSONL: split, parse,
     classify and format a block of :func:`raw_blocks` with the model ``(path,
     digest)``; returns the JSONL output, the record count, the failed count,
@@ -457,10 +466,11 @@ def _blocks(binary: IO[bytes], name: str, size: int) -> Iterator[tuple[int, byte
             block += binary.readline()  # a line end is never inside a UTF-8 character
         if first == 1:
             block = block.removeprefix(codecs.BOM_UTF8)
-            if block.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-                raise _not_text(name, 1)
-        if (nul := block.find(b"\x00")) >= 0:
-            raise _not_text(name, first + _line_ends(block[:nul]))
+            line_one = re.match(rb"[^\r\n]*", block)
+            if block.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (
+                line_one is not None and b"\x00" in line_one.group()
+            ):
+                raise _not_text(name)
         if block:
             yield first, block
             first += _line_ends(block) + (not block.endswith((b"\n", b"\r")))
@@ -480,10 +490,13 @@ def block_lines(first: int, block: bytes) -> Iterator[tuple[int, str]]:
 # --- writing -------------------------------------------------------------------
 
 
-def result_row(rec: Record, pred: Prediction | None, collisions: set[str]) -> dict[str, object]:
+def result_row(
+    rec: Record, pred: Prediction | None, collisions: set[tuple[str, str]]
+) -> dict[str, object]:
     """The output record of ``rec``: its fields, then newsclf's own (the
     prediction, or ``line`` and ``error`` when there is none).  A name the
-    input already uses goes to ``newsclf_NAME`` and into ``collisions``."""
+    input already uses goes to ``newsclf_NAME`` (``newsclf_NAME_2``, ... if
+    that is taken too), and ``(NAME, name used)`` into ``collisions``."""
     ours: dict[str, object]
     if pred is None:
         ours = {"line": rec.line, "error": rec.error}
@@ -494,10 +507,14 @@ def result_row(rec: Record, pred: Prediction | None, collisions: set[str]) -> di
         ours = {key: result[key] for key in RESULT_KEYS}
     row = dict(rec.fields)
     for key, value in ours.items():
-        if key in rec.fields:
-            collisions.add(key)
-            key = f"newsclf_{key}"
-        row[key] = value
+        name = key
+        if name in rec.fields:
+            name, n = f"newsclf_{key}", 1
+            while name in rec.fields:
+                n += 1
+                name = f"newsclf_{key}_{n}"
+            collisions.add((key, name))
+        row[name] = value
     return row
 
 
@@ -519,7 +536,7 @@ class Writer:
     def __init__(self, out: IO[str], fmt: str, *, colour: bool = False) -> None:
         self.out, self.fmt, self.colour = out, fmt, colour
         #: Result names the input records already used (see :func:`result_row`).
-        self.collisions: set[str] = set()
+        self.collisions: set[tuple[str, str]] = set()
         self._keys: dict[str, None] = {}
         self._spool: IO[str] | None = None
         self._uncertain = False

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import logging
+import math
 import os
 import sys
 import tempfile
@@ -29,9 +30,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from newsclf._argtypes import fraction, integer
-from newsclf._data import data_sha256, iter_records, record_bytes
-from newsclf._errors import DataError, InvalidArgumentError, NewsclfError
+from newsclf._argtypes import fraction, integer, positive
+from newsclf._data import data_sha256, iter_records, record_bytes, record_list
+from newsclf._errors import DataError, InputTypeError, InvalidArgumentError, NewsclfError, describe
 from newsclf._records import UsageError
 
 if TYPE_CHECKING:
@@ -58,6 +59,66 @@ def _check_test_size(test_size: float) -> None:
         )
 
 
+def _number(value: object, what: str, low: float, high: float, *, integral: bool = False) -> None:
+    """Refuse a ``value`` that is not a number (an int, with ``integral``)
+    within [low, high]: :class:`InputTypeError` for the type,
+    :class:`InvalidArgumentError` for the range (NaN included)."""
+    kinds = int if integral else int | float
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        kind = "an int" if integral else "a number"
+        raise InputTypeError(f"{what} must be {kind} in [{low:g}, {high:g}], got {describe(value)}")
+    if not low <= value <= high:
+        raise InvalidArgumentError(f"{what} must be in [{low:g}, {high:g}], got {value!r}")
+
+
+def _check_train_arguments(
+    *,
+    seed: object,
+    C: object,
+    ngram_range: object,
+    min_df: object,
+    context_weight: object,
+    class_weight: object,
+    exclude_labels: object,
+    threshold: object,
+    name: object,
+) -> None:
+    """Refuse, before any work, an argument of :func:`train` that would fail
+    deep inside scikit-learn, or write an artifact that cannot be loaded."""
+    from newsclf._artifact import MAX_NGRAM, MAX_WEIGHT
+
+    _number(seed, "seed", 0, 2**32 - 1, integral=True)
+    _number(C, "C", 0, math.inf)
+    if C == 0 or math.inf == C:
+        raise InvalidArgumentError(f"C must be a positive finite number, got {C!r}")
+    if (
+        not isinstance(ngram_range, tuple | list)
+        or len(ngram_range) != 2
+        or not all(isinstance(n, int) and not isinstance(n, bool) for n in ngram_range)
+        or not 1 <= ngram_range[0] <= ngram_range[1] <= MAX_NGRAM
+    ):
+        raise InvalidArgumentError(
+            f"ngram_range must be (low, high) with 1 <= low <= high <= {MAX_NGRAM}, "
+            f"got {describe(ngram_range)}"
+        )
+    _number(min_df, "min_df", 1, math.inf, integral=True)
+    if context_weight is not None:
+        _number(context_weight, "context_weight", 0, MAX_WEIGHT)
+    if class_weight not in (None, "balanced"):
+        raise InvalidArgumentError(
+            f"class_weight must be 'balanced' or None, got {describe(class_weight)}"
+        )
+    if isinstance(exclude_labels, str) or not isinstance(exclude_labels, Iterable):
+        raise InputTypeError(
+            f"exclude_labels must be a collection of labels, got {describe(exclude_labels)}; "
+            "wrap one label in a list: ['sport']"
+        )
+    if threshold is not None:
+        _number(threshold, "threshold", 0, 1)
+    if not isinstance(name, str) or not name:
+        raise InputTypeError(f"name must be a non-empty str, got {describe(name)}")
+
+
 def _empty_texts(n: int) -> DataError:
     return DataError(
         f"all {n} training texts are empty: expected paragraphs of text; check that the "
@@ -65,8 +126,10 @@ def _empty_texts(n: int) -> DataError:
     )
 
 
-def _check_record(i: int, r: Mapping[str, Any]) -> None:
+def _check_record(i: int, r: object) -> None:
     """A record ``train`` can use: string ``text`` and a non-empty string ``label``."""
+    if not isinstance(r, Mapping):
+        raise DataError(f"record {i}: expected a dict with 'text' and 'label', found {describe(r)}")
     text, label = r.get("text"), r.get("label")
     if not isinstance(text, str) or not isinstance(label, str):
         raise DataError(
@@ -218,7 +281,18 @@ def train(
     from newsclf._model import Classifier
 
     _check_test_size(test_size)
-    records = list(records)
+    _check_train_arguments(
+        seed=seed,
+        C=C,
+        ngram_range=ngram_range,
+        min_df=min_df,
+        context_weight=context_weight,
+        class_weight=class_weight,
+        exclude_labels=exclude_labels,
+        threshold=threshold,
+        name=name,
+    )
+    records = record_list(records)
     for i, r in enumerate(records):
         _check_record(i, r)
     excluded = set(exclude_labels)
@@ -505,14 +579,19 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     p.add_argument("--text-field", default="text")
     p.add_argument("--label-field", default="label")
     p.add_argument("--group-field", default=None, help="article id column (default: group/doc_id)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=integer(0, 2**32 - 1, what="a seed"), default=0)
     p.add_argument(
         "--test-size",
         type=fraction(upper_open=True, what="the share of articles held out, a number"),
         default=0.15,
         help="share of articles held out, in [0, 1) (default: 0.15; 0: none)",
     )
-    p.add_argument("--C", type=float, default=10.0, help="inverse regularization strength")
+    p.add_argument(
+        "--C",
+        type=positive(what="the inverse regularization strength, a number"),
+        default=10.0,
+        help="inverse regularization strength (default: %(default)s)",
+    )
     p.add_argument(
         "--min-df",
         type=integer(1),

@@ -493,17 +493,72 @@ def test_jobs_2_on_jsonl_equals_jobs_1(cli: Run, tmp_path: Path, records: list[d
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
-def test_jobs_refuse_a_file_that_is_not_utf8_text_alike(
+def test_a_nul_byte_is_a_record_error_but_in_line_one_refuses_the_file(
     cli: Run, tmp_path: Path, jobs: str
 ) -> None:
-    """--jobs 2 reads raw bytes in blocks (CRLF and lone CR line ends here), and
-    still names the line holding a NUL byte, as one process does."""
+    """Regression: one NUL byte anywhere refused the whole file as not text,
+    after --jobs 1 had written part of the output and --jobs 2 none.  A NUL
+    byte in a later line is that record's error, with --jobs 2 too (it reads
+    raw bytes in blocks; CRLF and lone CR line ends here); in line 1, as in
+    UTF-16 without a byte-order mark, the file is refused."""
     path = tmp_path / "in.jsonl"
-    path.write_bytes(b'{"text": "\xd9\x82\xd8\xb5\xd9\x81"}\r\n{"text": "a"}\r{"text": "b\x00"}\n')
+    path.write_bytes(
+        b'{"text": "\xd9\x82\xd8\xb5\xd9\x81"}\r\n{"text": "a"}\r{"text": "b\x00"}\n{"text": "c"}\n'
+    )
     result = cli("classify", str(path), "--jobs", jobs)
-    assert result.status == 2
+    assert result.status == 1, result.err
+    rows = [json.loads(line) for line in result.out.splitlines()]
+    assert [r.get("line") for r in rows] == [None, None, 3, None]
+    assert "control character" in rows[2]["error"] and rows[3]["label"]
+    path.write_bytes(b'{"text": "b\x00"}\n{"text": "a"}\n')
+    result = cli("classify", str(path), "--jobs", jobs)
+    assert result.status == 2 and result.out == ""
     assert result.err.startswith(f"newsclf: error: {path}: not UTF-8 text")
-    assert "line 3)" in result.err and "Traceback" not in result.err
+    assert "line 1)" in result.err and "Traceback" not in result.err
+
+
+def test_a_broken_record_stays_in_its_article_and_a_missing_field_is_named(
+    cli: Run, tmp_path: Path, clf
+) -> None:
+    """Regressions: with --article-field, a line that could not be read cut
+    its article in two, changing every other record's score; and a field no
+    record has was silently ignored (each record read alone)."""
+    records = [{"doc": "d1", "text": p.text} for p in clf.classify_article(ARTICLE)]
+    good = jsonl_file(tmp_path / "good.jsonl", records)
+    lines = good.read_text(encoding="utf-8").splitlines()
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join([*lines[:2], "{oops", *lines[2:]]) + "\n", encoding="utf-8")
+    expected = [
+        json.loads(r)["score"]
+        for r in cli("classify", str(good), "--article-field", "doc").out.splitlines()
+    ]
+    result = cli("classify", str(bad), "--article-field", "doc")
+    rows = [json.loads(line) for line in result.out.splitlines()]
+    assert result.status == 1 and rows[2]["line"] == 3 and "error" in rows[2]
+    assert [r["score"] for r in rows if "score" in r] == expected
+    missing = cli("classify", str(good), "--article-field", "nosuch")
+    assert missing.status == 0 and "no record has the field 'nosuch'" in missing.err
+    assert "warning" not in cli("classify", str(good), "--article-field", "doc").err
+
+
+def test_jobs_are_capped_at_the_cpus(
+    cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: JSONL in and out started N - 1 workers for any --jobs N
+    (--jobs 99999 ran the machine out of memory); now at most the CPUs."""
+    from newsclf import _model
+
+    started: list[int] = []
+    pool = _model.Classifier._pool
+    monkeypatch.setattr(
+        # Never more than 2 here, whatever the code under test asks for.
+        _model.Classifier,
+        "_pool",
+        lambda self, n: started.append(n) or pool(self, min(n, 2)),
+    )
+    path = jsonl_file(tmp_path / "in.jsonl", [{"text": "قصف"}] * 10)
+    assert cli("classify", str(path), "--jobs", "99999").status == 0
+    assert started and max(started) <= os.cpu_count()
 
 
 def test_text_article_is_read_with_its_article(cli: Run, tmp_path: Path, clf) -> None:

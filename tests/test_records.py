@@ -75,6 +75,14 @@ def test_utf16_and_nul_bytes_are_refused(tmp_path: Path, data: bytes) -> None:
         read(tmp_path, "a.txt", data)
 
 
+def test_a_nul_byte_after_line_one_is_read(tmp_path: Path) -> None:
+    """Regression: a NUL byte in any line refused the whole file; after line
+    1 it is text (a paragraph), or in a JSON line that line's error."""
+    assert [r.text for r in read(tmp_path, "a.txt", b"a\nb\x00c\n")] == ["a", "b\x00c"]
+    rows = read(tmp_path, "a.jsonl", b'{"text": "a"}\n{"text": "b\x00"}\n')
+    assert rows[0].text == "a" and rows[1].error and "control character" in rows[1].error
+
+
 @settings(max_examples=300)
 @given(data=file_bytes, size=st.integers(1, 40))
 # Regressions: "utf-8-sig" dropped a lone "\xef" at the end of input, so one
@@ -196,8 +204,10 @@ def test_several_inputs_name_their_file_in_error_records(tmp_path: Path) -> None
 
 
 def test_result_row_never_overwrites_an_input_field() -> None:
-    """Regression: an input field `line` was overwritten; newsclf's go to newsclf_NAME."""
-    collisions: set[str] = set()
+    """Regression: an input field `line` was overwritten; newsclf's go to
+    newsclf_NAME; and an input's own `newsclf_label` was overwritten: then
+    newsclf_NAME_2."""
+    collisions: set[tuple[str, str]] = set()
     fields: dict[str, object] = {"line": "L7", "error": "theirs", "label": "gold", "text": "x"}
     bad = Record(3, dict(fields), error="text field 'text' is int, expected a string")
     row = result_row(bad, None, collisions)
@@ -206,7 +216,15 @@ def test_result_row_never_overwrites_an_input_field() -> None:
     good = result_row(Record(4, dict(fields), text="x"), PRED, collisions)
     assert good["error"] == "theirs" and good["label"] == "gold"
     assert good["newsclf_label"] == "military" and good["score"] == 0.9
-    assert collisions == {"line", "error", "label"}
+    assert collisions == {
+        ("line", "newsclf_line"),
+        ("error", "newsclf_error"),
+        ("label", "newsclf_label"),
+    }
+    both = {"text": "x", "label": "gold", "newsclf_label": "kept", "newsclf_label_2": "also"}
+    row = result_row(Record(5, dict(both), text="x"), PRED, collisions)
+    assert {k: row[k] for k in both} == both and row["newsclf_label_3"] == "military"
+    assert ("label", "newsclf_label_3") in collisions
 
 
 def test_fifo_and_dev_fd_are_inputs(tmp_path: Path) -> None:
