@@ -146,6 +146,12 @@ def test_evaluate_checks_its_arguments(clf) -> None:
         clf.evaluate([{"body": "نص", "label": "military"}])
     with pytest.raises(newsclf.DataError, match="'label' is int"):
         clf.evaluate([{"text": "نص", "label": 3}])
+    # Regressions: scikit-learn's "Found empty input array", and a bare TypeError.
+    for rows in ([], [{"text": "نص", "label": "Military "}, {"text": "نص", "label": "sport"}]):
+        with pytest.raises(newsclf.DataError, match="nothing to score"):
+            clf.evaluate(rows)
+    with pytest.raises(newsclf.InputTypeError, match="records must be an iterable"):
+        clf.evaluate(None)  # type: ignore[arg-type]
 
 
 def test_missing_text_field_names_the_fields_and_the_option(

@@ -116,6 +116,48 @@ def _topic_rows(n: int = 40) -> list[dict]:
     return rows
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"seed": -5}, newsclf.InvalidArgumentError, "seed"),
+        ({"seed": 1.5}, newsclf.InputTypeError, "seed"),
+        ({"C": 0}, newsclf.InvalidArgumentError, "C must be"),
+        ({"C": float("nan")}, newsclf.InvalidArgumentError, "C must be"),
+        ({"ngram_range": (0, 1)}, newsclf.InvalidArgumentError, "ngram_range"),
+        ({"ngram_range": (1, 9)}, newsclf.InvalidArgumentError, "ngram_range"),
+        ({"ngram_range": 2}, newsclf.InvalidArgumentError, "ngram_range"),
+        ({"min_df": 0}, newsclf.InvalidArgumentError, "min_df"),
+        ({"context_weight": -1}, newsclf.InvalidArgumentError, "context_weight"),
+        ({"class_weight": "even"}, newsclf.InvalidArgumentError, "class_weight"),
+        ({"exclude_labels": "sport"}, newsclf.InputTypeError, "wrap one label"),
+        ({"threshold": 2.0}, newsclf.InvalidArgumentError, "threshold"),
+        ({"threshold": "x"}, newsclf.InputTypeError, "threshold"),
+        ({"name": None}, newsclf.InputTypeError, "name"),
+        ({"records": None}, newsclf.InputTypeError, "records must be"),
+        ({"records": {"text": "x", "label": "y"}}, newsclf.InputTypeError, "records must be"),
+        ({"records": [None]}, newsclf.DataError, "record 0"),
+    ],
+)
+def test_train_checks_its_arguments_first(kwargs: dict, error: type, message: str) -> None:
+    """Regression: these failed deep in scikit-learn or numpy (or, like a
+    str exclude_labels read as a set of letters, were wrong silently), or
+    wrote an artifact that load() then refused."""
+    records = kwargs.pop("records", _topic_rows(5))
+    with pytest.raises(error, match=message):
+        train(records, log=_quiet, **kwargs)
+
+
+def test_train_command_refuses_bad_numbers(tmp_path: Path, capsys) -> None:
+    """Regression: --C 0 and --seed -5 gave tracebacks; now usage errors."""
+    data = str(_jsonl(tmp_path / "d.jsonl", _topic_rows()))
+    for option in (["--C", "0"], ["--C", "nan"], ["--seed", "-5"], ["--seed", "1" * 30]):
+        with pytest.raises(SystemExit) as exit_:
+            main(["--data", data, "--out", str(tmp_path / "m"), *option])
+        assert exit_.value.code == 2
+        err = capsys.readouterr().err
+        assert "expected" in err and "Traceback" not in err
+
+
 def _jsonl(path: Path, rows: list[dict]) -> Path:
     path.write_text(
         "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
