@@ -259,6 +259,11 @@ def cmd_strip(args: argparse.Namespace) -> int:
 
     path = args.file or "-"
     check_inputs([path])
+    if (fmt := input_format(path, None)) != "text":
+        raise UsageError(
+            f"strip reads an article (text), and {path} is named as {fmt.upper()} records: "
+            "classify them with 'newsclf classify' and keep those whose label is not boilerplate"
+        )
     clf = _load_model(args.model)
     if "boilerplate" not in clf.labels:
         raise UsageError(
@@ -266,19 +271,23 @@ def cmd_strip(args: argparse.Namespace) -> int:
             "so strip cannot tell which paragraphs to remove"
         )
     lines = read_lines(path)
-    paras = [(i, p[0]) for i, line in enumerate(lines) if (p := split_paragraphs(line))]
-    context = article_context(p for _, p in paras)
-    preds = clf.classify_many(
-        [p for _, p in paras], contexts=[context] * len(paras), threshold=args.threshold
-    )
-    drop = set()
-    for (i, _), pred in zip(paras, preds, strict=True):
-        if pred.label == "boilerplate" and not (args.keep_uncertain and pred.uncertain):
-            drop.add(i)
-    previous_blank = True
-    for i, line in enumerate(lines):
-        if i in drop:
-            continue
+    # A line is usually one paragraph; one holding a paragraph separator
+    # (U+2029, a form feed ...) is several, each classified.
+    per_line = [split_paragraphs(line) for line in lines]
+    paras = [p for ps in per_line for p in ps]
+    context = article_context(paras)
+    preds = clf.classify_many(paras, contexts=[context] * len(paras), threshold=args.threshold)
+    dropped = [
+        p.label == "boilerplate" and not (args.keep_uncertain and p.uncertain) for p in preds
+    ]
+    previous_blank, done = True, 0
+    for line, ps in zip(lines, per_line, strict=True):
+        kept = [p for p, d in zip(ps, dropped[done : done + len(ps)], strict=True) if not d]
+        done += len(ps)
+        if ps and not kept:
+            continue  # all boilerplate
+        if len(kept) < len(ps):
+            line = "".join(p + "\n" for p in kept)
         blank = not line.strip()
         if blank and previous_blank:
             continue  # a removed paragraph leaves no run of blank lines behind
@@ -325,18 +334,23 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(json.dumps(meta, ensure_ascii=False, indent=2))
         return 0
     m, td = meta["metrics"], meta["training_data"]
-    print(
-        f"model:      {meta['name']} (format {meta['format_version']}, created {meta['created']})"
-    )
-    print(f"labels:     {', '.join(meta['labels'])}")
-    print(f"threshold:  {meta['uncertainty_threshold']}")
-    print(
-        f"data:       {td.get('n_train')} train / {td.get('n_test')} held out, "
-        f"sha256 {td.get('sha256', '')[:16]}…"
-    )
-    if m:
-        print(format_metrics(m, detail="brief", title="held-out:  "))
-    print("versions:   " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()))
+    try:  # informational fields a hand-edited artifact may hold in another form
+        lines = [
+            f"model:      {meta['name']} (format {meta['format_version']}, "
+            f"created {meta['created']})",
+            f"labels:     {', '.join(meta['labels'])}",
+            f"threshold:  {meta['uncertainty_threshold']}",
+            f"data:       {td.get('n_train')} train / {td.get('n_test')} held out, "
+            f"sha256 {str(td.get('sha256', ''))[:16]}…",
+            *([format_metrics(m, detail="brief", title="held-out:  ")] if m else []),
+            "versions:   " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
+        ]
+    except (TypeError, ValueError, KeyError, AttributeError) as e:
+        raise UsageError(
+            f"the model's metadata is not in the form newsclf writes ({type(e).__name__}: {e}); "
+            "see it whole with --json"
+        ) from None
+    print("\n".join(lines))
     return 0
 
 

@@ -435,19 +435,22 @@ def _out_of_scope_scores(
 ) -> dict[str, Any]:
     """For a model with an out-of-scope label: topical P/R/F1, and the macro-F1
     over the in-scope labels on in-scope paragraphs (comparable with a model
-    that has no out-of-scope label)."""
+    that has no out-of-scope label; absent when there is none)."""
     from sklearn.metrics import f1_score
 
+    out: dict[str, Any] = {"topical": topical_scores(y, predicted)}
     inside = [i for i, t in enumerate(y) if t != MODEL_OUT_OF_SCOPE]
-    in_scope = [lab for lab in labels if lab != MODEL_OUT_OF_SCOPE and lab in set(y)]
-    f1 = f1_score(
-        [y[i] for i in inside],
-        [predicted[i] for i in inside],
-        labels=in_scope,
-        average="macro",
-        zero_division=0,
-    )
-    return {"topical": topical_scores(y, predicted), "in_scope_macro_f1": float(f1)}
+    if inside:
+        in_scope = [lab for lab in labels if lab != MODEL_OUT_OF_SCOPE and lab in set(y)]
+        f1 = f1_score(
+            [y[i] for i in inside],
+            [predicted[i] for i in inside],
+            labels=in_scope,
+            average="macro",
+            zero_division=0,
+        )
+        out["in_scope_macro_f1"] = float(f1)
+    return out
 
 
 def _proba(clf: ScoringModel, rows: Sequence[_Row]) -> np.ndarray:

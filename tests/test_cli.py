@@ -370,6 +370,48 @@ def test_strip_removes_boilerplate_and_keeps_breaks(cli: Run, tmp_path: Path) ->
     )
 
 
+def test_strip_keeps_news_sharing_a_line_with_boilerplate(cli: Run, tmp_path: Path) -> None:
+    """Regression: a line holding two paragraphs (split at U+2029 or a form
+    feed, as classify splits it) was kept or dropped by its first one alone,
+    so news after boilerplate on that line was lost."""
+    boilerplate = "اشترك الآن في نشرتنا البريدية لتصلك آخر الأخبار"
+    news = "حذر برنامج الأغذية العالمي من خطر المجاعة على ملايين النازحين"
+    for separator in ("\u2029", "\f"):
+        path = tmp_path / "a.txt"
+        path.write_text(f"{ARTICLE}{boilerplate}{separator}{news}\n", encoding="utf-8")
+        got = cli("strip", str(path))
+        assert got.status == 0 and got.out.endswith(f"\n{news}\n") and boilerplate not in got.out
+
+
+@pytest.mark.parametrize("name", ["a.jsonl", "a.csv", "a.tsv"])
+def test_strip_refuses_records(cli: Run, tmp_path: Path, name: str) -> None:
+    """Regression: strip read records as text lines, deleting JSON lines and
+    cutting quoted CSV fields."""
+    path = tmp_path / name
+    path.write_text('{"text": "اشترك الآن"}\n', encoding="utf-8")
+    got = cli("strip", str(path))
+    assert got.status == 2 and got.out == "" and "newsclf classify" in got.err
+
+
+def test_info_on_hand_edited_metadata_is_a_one_line_error(
+    cli: Run, tmp_path: Path, model_dir: Path
+) -> None:
+    """Regression: metrics or training data of another form gave a traceback."""
+    import shutil
+
+    cases = (("metrics", {"accuracy": "high"}, 2), ("training_data", {"sha256": 5}, 0))
+    for field, value, status in cases:
+        copy = tmp_path / field
+        shutil.copytree(model_dir, copy)
+        meta = json.loads((copy / "metadata.json").read_text(encoding="utf-8"))
+        meta[field] = value
+        (copy / "metadata.json").write_text(json.dumps(meta), encoding="utf-8")
+        got = cli("info", "--model", str(copy))
+        assert got.status == status, got.err
+        if status == 2:
+            assert got.err.count("\n") == 1 and "not in the form newsclf writes" in got.err
+
+
 def test_strip_fails_closed_without_a_boilerplate_label(
     cli: Run, tmp_path: Path, records: list[dict]
 ) -> None:

@@ -154,6 +154,14 @@ def test_evaluate_checks_its_arguments(clf) -> None:
         clf.evaluate(None)  # type: ignore[arg-type]
 
 
+def test_out_of_scope_records_alone_are_scored() -> None:
+    """Regression: on a model with the ``other`` label, records all out of
+    scope failed in scikit-learn (no in-scope paragraph for its macro-F1)."""
+    rows = [{"text": "ارتفعت أسعار النفط في الأسواق العالمية", "label": "none"}]
+    report = newsclf.load().evaluate(rows).to_dict()
+    assert report["n"] == 1 and "in_scope_macro_f1" not in report
+
+
 def test_missing_text_field_names_the_fields_and_the_option(
     tmp_path: Path, model_dir: Path, capsys
 ) -> None:
