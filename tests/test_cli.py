@@ -399,12 +399,12 @@ def test_info_on_hand_edited_metadata_is_a_one_line_error(
     """Regression: metrics or training data of another form gave a traceback."""
     import shutil
 
-    cases = (("metrics", {"accuracy": "high"}, 2), ("training_data", {"sha256": 5}, 0))
+    cases = (("accuracy", "high", 2), ("per_label", [1], 2), ("sha256", 5, 0))
     for field, value, status in cases:
         copy = tmp_path / field
         shutil.copytree(model_dir, copy)
         meta = json.loads((copy / "metadata.json").read_text(encoding="utf-8"))
-        meta[field] = value
+        meta["training_data" if field == "sha256" else "metrics"][field] = value
         (copy / "metadata.json").write_text(json.dumps(meta), encoding="utf-8")
         got = cli("info", "--model", str(copy))
         assert got.status == status, got.err
