@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["loads"]
+__all__ = ["loads", "unique_keys"]
 
 
-def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object from its ``(key, value)`` pairs (``object_pairs_hook``);
+    ``ValueError`` for a key given twice, one of whose values would be lost."""
     obj = dict(pairs)
     if len(obj) != len(pairs):
         keys = [k for k, _ in pairs]
@@ -29,4 +31,4 @@ def _constant(name: str) -> object:
 def loads(data: bytes) -> object:
     """``data`` parsed as strict JSON; ``ValueError`` (``UnicodeDecodeError``
     for bytes that are not UTF-8) or ``RecursionError`` when it is not."""
-    return json.loads(data.decode("utf-8"), object_pairs_hook=_object, parse_constant=_constant)
+    return json.loads(data.decode("utf-8"), object_pairs_hook=unique_keys, parse_constant=_constant)

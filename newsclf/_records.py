@@ -10,6 +10,8 @@ reason it cannot be classified; a malformed record never stops the others:
   missing or non-string text field: an error record at the record's line.
   A CSV/TSV row with a stray quote is reported alone: the lines after its
   first are read again as rows of their own.
+- a JSON object naming a key twice (one value would be lost); a CSV/TSV
+  header naming a column twice refuses the file.
 - JSON that Python reads but JSON does not allow, or that cannot be written
   back as valid UTF-8 JSON: ``NaN``/``Infinity``, numbers out of range or
   with thousands of digits, nesting deeper than Python's recursion limit and
@@ -47,6 +49,7 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 
 from newsclf._errors import field_names
+from newsclf._json import unique_keys
 from newsclf._paragraphs import split_paragraphs
 
 if TYPE_CHECKING:
@@ -281,7 +284,10 @@ def _json_int(text: str) -> int:
 
 
 _DECODER = json.JSONDecoder(
-    parse_constant=_json_constant, parse_float=_json_float, parse_int=_json_int
+    parse_constant=_json_constant,
+    parse_float=_json_float,
+    parse_int=_json_int,
+    object_pairs_hook=unique_keys,
 )
 
 
@@ -328,6 +334,9 @@ def _read_delimited(
         if error is None and any(invalid_utf8(v) for v in values):
             error = INVALID_UTF8
         if header is None:
+            if error is None and len(set(values)) != len(values):
+                twice = next(v for i, v in enumerate(values) if v in values[:i])
+                error = f"it names {twice!r} twice (one column's values would be lost)"
             if error is not None:
                 raise UsageError(f"{name}, line {n}: cannot read the header: {error}")
             header = values

@@ -75,6 +75,16 @@ def test_utf16_and_nul_bytes_are_refused(tmp_path: Path, data: bytes) -> None:
         read(tmp_path, "a.txt", data)
 
 
+def test_a_field_named_twice_is_an_error_not_a_lost_value(tmp_path: Path) -> None:
+    """Regression: the last of two values of one key won, the other was
+    silently dropped: a JSON line naming a key twice is an error record, a
+    CSV header naming a column twice refuses the file."""
+    rows = read(tmp_path, "a.jsonl", '{"text": "a", "text": "b"}\n{"text": "c"}\n')
+    assert rows[0].error and "'text' appears twice" in rows[0].error and rows[1].text == "c"
+    with pytest.raises(UsageError, match="names 'text' twice"):
+        read(tmp_path, "a.csv", "text,text\na,b\n")
+
+
 def test_a_nul_byte_after_line_one_is_read(tmp_path: Path) -> None:
     """Regression: a NUL byte in any line refused the whole file; after line
     1 it is text (a paragraph), or in a JSON line that line's error."""
