@@ -61,6 +61,7 @@ __all__ = [
     "METADATA_FILE",
     "Recipe",
     "artifact_digest",
+    "check_target",
     "library_versions",
     "read_artifact",
     "read_metadata",
@@ -207,6 +208,25 @@ def _created() -> str:
     return when.isoformat(timespec="seconds")
 
 
+def check_target(path: str | os.PathLike[str]) -> None:
+    """Refuse, with :class:`ArtifactError`, a target that writing an
+    artifact there would destroy or cannot use: a file, or a folder that is
+    neither empty nor an artifact (everything in it would be replaced)."""
+    target = Path(path)
+    if str(path) == "":
+        raise ArtifactError("expected a directory path to write the artifact to, found ''")
+    if target.exists() and not target.is_dir():
+        raise ArtifactError(
+            "this is a file; expected a directory to write the artifact in", path=str(path)
+        )
+    if target.is_dir() and not (target / METADATA_FILE).is_file() and any(target.iterdir()):
+        raise ArtifactError(
+            "this folder is not a newsclf model: writing one would replace it and everything "
+            "in it; choose a new or empty folder",
+            path=str(path),
+        )
+
+
 def write_artifact(
     recipe: Recipe,
     path: str | os.PathLike[str],
@@ -222,9 +242,8 @@ def write_artifact(
     time are added here.  Same recipe and metadata give the same bytes.
     Returns the directory.
     """
+    check_target(path)
     out = Path(path)
-    if str(path) == "" or (out.exists() and not out.is_dir()):
-        raise ArtifactError("expected a directory path to write the artifact to", path=str(path))
     if out.exists() and not overwrite:
         raise ArtifactError("the target exists; pass overwrite=True to replace it", path=str(out))
     files = _files(recipe)
@@ -314,7 +333,8 @@ def artifact_digest(path: str | os.PathLike[str]) -> str:
 def _read_dir(path: str | os.PathLike[str]) -> Path:
     p = Path(path)
     if not p.is_dir():
-        raise ArtifactError("expected an artifact directory, found none", path=str(path))
+        found = "a file" if p.exists() else "none"
+        raise ArtifactError(f"expected an artifact directory, found {found}", path=str(path))
     return p
 
 

@@ -176,7 +176,7 @@ def _classify_records(
 ) -> tuple[int, int, str]:
     """Read, classify and write every record, whole articles at a time (each
     paragraph read with its article); ``(records, failed, first error)``."""
-    records = read_records(paths, args.input_format, args.text_field or "text")
+    records = read_records(paths, args.input_format, _text_field(args))
     groups = articles(records, args.article_field)
     # With --jobs N, each chunk holds 4N model batches for the N processes.
     chunk = args.batch_size * (1 if args.jobs == 1 else 4 * args.jobs)
@@ -210,6 +210,11 @@ def _classify_records(
     return total, failed, first_error
 
 
+def _text_field(args: argparse.Namespace) -> str:
+    """The records' text field: ``--text-field`` (``""`` included), else ``text``."""
+    return "text" if args.text_field is None else str(args.text_field)
+
+
 def _take_records(groups: Iterator[list[Record]], size: int) -> list[list[Record]]:
     """Whole articles from ``groups`` until they hold at least ``size`` records."""
     taken: list[list[Record]] = []
@@ -235,7 +240,7 @@ def _classify_jsonl_in_workers(
     tune_allocator()  # this process is newsclf's own: it works as a worker does
     path, digest = clf._artifact_ref()
     tasks = (
-        (path, digest, source, first, block, args.text_field or "text", args.threshold)
+        (path, digest, source, first, block, _text_field(args), args.threshold)
         for source, first, block in raw_blocks(paths)
     )
     total = failed = 0
@@ -291,7 +296,7 @@ def cmd_strip(args: argparse.Namespace) -> int:
         blank = not line.strip()
         if blank and previous_blank:
             continue  # a removed paragraph leaves no run of blank lines behind
-        sys.stdout.write(line if line.endswith("\n") else line + "\n")
+        sys.stdout.write(line if line.endswith(("\n", "\r")) else line + "\n")
         previous_blank = blank
     return 0
 
@@ -317,7 +322,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     print(f"n-grams pushing towards {label}:")
     for name, value in result["features"][label]:
         print(f"  {value:+.3f}  {name}")
-    if not result["features"][label]:
+    if not result["features"][label] and args.top > 0:
         print("  (none: no known n-gram in the text; the scores are the model's prior)")
     return 0
 

@@ -342,23 +342,31 @@ def convert_legacy(old: str, new: str, *, trust_pickle: bool = False) -> Any:
 
     import joblib
 
-    from newsclf._artifact import write_artifact
+    from newsclf._artifact import FORMAT_VERSION, write_artifact
     from newsclf._errors import ArtifactError
 
+    src = Path(old)
+    try:
+        meta = json.loads((src / "metadata.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ArtifactError(f"expected a format-1 artifact: {e}", path=old) from None
+    version = meta.get("format_version") if isinstance(meta, dict) else None
+    if version != 1:
+        raise ArtifactError(
+            f"expected format_version 1 in metadata.json, found {version!r}"
+            + ("; it needs no conversion: load it as it is" if version == FORMAT_VERSION else ""),
+            path=old,
+        )
+    try:
+        data = (src / "model.joblib").read_bytes()
+    except OSError as e:
+        raise ArtifactError(f"expected a format-1 artifact: {e}", path=old) from None
     if not trust_pickle:
         raise ArtifactError(
             "converting a format-1 artifact unpickles its model.joblib, which runs code from "
             "it: pass trust_pickle=True (--trust-pickle) only for an artifact you trust",
             path=old,
         )
-    src = Path(old)
-    try:
-        meta = json.loads((src / "metadata.json").read_text(encoding="utf-8"))
-        data = (src / "model.joblib").read_bytes()
-    except (OSError, ValueError) as e:
-        raise ArtifactError(f"expected a format-1 artifact: {e}", path=old) from None
-    if not isinstance(meta, dict) or meta.get("format_version") != 1:
-        raise ArtifactError("expected format_version 1 in metadata.json", path=old)
     if hashlib.sha256(data).hexdigest() != meta.get("model_sha256"):
         raise ArtifactError("model.joblib differs from its recorded SHA-256", path=old)
     pipeline = joblib.load(io.BytesIO(data))

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from newsclf._artifact import (
-    METADATA_FILE,
     Recipe,
     artifact_digest,
+    check_target,
     read_artifact,
     write_artifact,
 )
@@ -593,7 +593,8 @@ def _score_in_worker(
 def check_save_target(path: str | os.PathLike[str], *, force: bool = False) -> None:
     """Refuse, with :class:`ArtifactError`, a target that saving a model
     there would destroy: the bundled model (unless ``force``), a folder
-    holding it, a file, or a folder that is neither empty nor a model."""
+    holding it, and what :func:`~newsclf._artifact.check_target` refuses (a
+    file, a folder that is neither empty nor a model)."""
     if not isinstance(path, str | os.PathLike) or str(path) == "":
         raise InputTypeError(
             f"expected a directory path to save the model in, got {describe(path)}"
@@ -615,16 +616,7 @@ def check_save_target(path: str | os.PathLike[str], *, force: bool = False) -> N
             "choose a new folder",
             path=str(path),
         )
-    if target.exists() and not target.is_dir():
-        raise ArtifactError(
-            "this is a file; expected a directory to save the model in", path=str(path)
-        )
-    if target.is_dir() and not (target / METADATA_FILE).is_file() and any(target.iterdir()):
-        raise ArtifactError(
-            "this folder is not a newsclf model: saving would replace it and everything in "
-            "it; choose a new or empty folder",
-            path=str(path),
-        )
+    check_target(path)
 
 
 def bundled_model_path() -> Path:

@@ -81,6 +81,7 @@ UNCERTAIN_LEGEND = (
 # Bytes that are not UTF-8 are read as lone surrogates (errors="surrogateescape").
 _INVALID_UTF8_RE = re.compile("[\udc80-\udcff]")
 # A JSON escape of a surrogate: its string may hold a lone one.
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
 _SURROGATE_ESCAPE_RE = re.compile(r"\\u[dD][89a-fA-F]")
 _UTF16_BOMS = ("\udcff\udcfe", "\udcfe\udcff")
 _COLOURS = {
@@ -589,7 +590,8 @@ class Writer:
         shown = f"{pred.label:<12}"
         if self.colour:
             shown = f"{_COLOURS.get(pred.label, _OTHER_COLOUR)}{shown}\033[0m"
-        text = rec.text or ""
+        # Control characters (ANSI escapes, line ends) would act on the terminal.
+        text = _CONTROL_RE.sub(" ", rec.text or "")
         if len(text) > 90:
             text = text[:89] + "…"
         flag = "?" if pred.uncertain else " "

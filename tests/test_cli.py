@@ -412,6 +412,23 @@ def test_info_on_hand_edited_metadata_is_a_one_line_error(
             assert got.err.count("\n") == 1 and "not in the form newsclf writes" in got.err
 
 
+def test_small_things_the_audit_found(cli: Run, tmp_path: Path, model_dir: Path) -> None:
+    """Regressions: the table printed control characters (ANSI escapes) of
+    the input to the terminal; explain --top 0 said the text had no known
+    n-gram; --text-field "" meant "text"; convert of a format-2 model asked
+    to trust a pickle it does not have; a file as --model was "found none"."""
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"text": "قصف \\u001b[31mأحمر\\r"}\n', encoding="utf-8")
+    table = cli("classify", str(path), "--format", "table").out
+    assert "\x1b" not in table and "\r" not in table and "أحمر" in table
+    assert "no known n-gram" not in cli("explain", "--top", "0", "قصف المدفعية").out
+    path.write_text('{"": "قصف المدفعية", "text": 5}\n', encoding="utf-8")
+    assert cli("classify", str(path), "--text-field", "").status == 0
+    got = cli("convert", str(model_dir), str(tmp_path / "new"))
+    assert got.status == 2 and "format_version 1" in got.err and "trust" not in got.err
+    assert "found a file" in cli("info", "--model", str(path)).err
+
+
 def test_strip_fails_closed_without_a_boilerplate_label(
     cli: Run, tmp_path: Path, records: list[dict]
 ) -> None:
