@@ -93,6 +93,23 @@ class Prediction:
             out["text"] = self.text
         return out
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # ``scores`` is a read-only view, which pickle cannot copy as such.
+        fields = (self.label, self.score, dict(self.scores), self.uncertain, self.index, self.text)
+        return (_prediction, fields)
+
+
+def _prediction(
+    label: str,
+    score: float,
+    scores: dict[str, float],
+    uncertain: bool,
+    index: int | None,
+    text: str | None,
+) -> Prediction:
+    """A :class:`Prediction` from its pickled fields."""
+    return Prediction(label, score, MappingProxyType(scores), uncertain, index, text)
+
 
 Batch = tuple[list[str], list[str] | None]
 
@@ -298,6 +315,10 @@ class Classifier:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # The model's data and where it was loaded from; never its workers.
+        return (_classifier, (self._recipe, dict(self._metadata), self._path, self._digest))
 
     def _artifact_ref(self) -> tuple[str, str]:
         """``(path, digest)`` of an artifact workers can load this model
@@ -524,6 +545,13 @@ class Classifier:
 
         cut = self._check_threshold(threshold)
         return Report._from_metrics(evaluate(self, records, threshold=cut, n_errors=n_errors))
+
+
+def _classifier(
+    recipe: Recipe, metadata: dict[str, Any], path: str | None, digest: str | None
+) -> Classifier:
+    """A :class:`Classifier` from its pickled fields (a copy gets its own workers)."""
+    return Classifier(recipe, metadata, path=path, digest=digest)
 
 
 def _check_str(value: object, what: str, *, optional: bool = False) -> None:

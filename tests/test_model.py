@@ -158,6 +158,23 @@ def test_bad_batch_sizes(clf, kwargs: dict, error: type) -> None:
         clf.predict(["نص"], **kwargs)
 
 
+def test_predictions_and_classifiers_pickle_and_copy(clf) -> None:
+    """Regression: both failed ("cannot pickle 'mappingproxy'"), so neither
+    could go through the standard library's process pools or deepcopy."""
+    import copy
+    import pickle
+
+    texts = ["قصفت المدفعية مواقع المسلحين", "اشترك الآن"]
+    pred = clf.classify(texts[0])
+    for again in (pickle.loads(pickle.dumps(pred)), copy.deepcopy(pred)):
+        assert again == pred and again.scores == pred.scores
+        with pytest.raises(TypeError):
+            again.scores["military"] = 0.0  # type: ignore[index]  # still read-only
+    for other in (pickle.loads(pickle.dumps(clf)), copy.deepcopy(clf)):
+        np.testing.assert_array_equal(other.predict_proba(texts), clf.predict_proba(texts))
+        assert other.metadata == clf.metadata and other._workers is None
+
+
 def test_explain_refuses_a_negative_top(clf) -> None:
     with pytest.raises(newsclf.InvalidArgumentError, match="non-negative"):
         clf.explain("نص", top=-1)
