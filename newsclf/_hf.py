@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 
-from newsclf._errors import DataError, describe
+from newsclf._errors import DataError, InputTypeError, describe
 
 if TYPE_CHECKING:
     from newsclf._model import Classifier
@@ -56,6 +56,16 @@ def result_names(
     return names
 
 
+def check_column_options(text_column: object, prefix: object) -> None:
+    """Refuse, with :class:`InputTypeError`, a ``prefix`` that is not a str
+    (``None`` would name a column ``Nonelabel``) or a ``text_column`` that
+    is neither a str nor an int (a column name)."""
+    if isinstance(text_column, bool) or not isinstance(text_column, str | int):
+        raise InputTypeError(f"text_column must be a column name, got {describe(text_column)}")
+    if not isinstance(prefix, str):
+        raise InputTypeError(f"prefix must be a str ('' for none), got {describe(prefix)}")
+
+
 def result_values(
     clf: Classifier, texts: list[str], threshold: float | None, names: dict[str, str]
 ) -> dict[str, list[Any]]:
@@ -72,7 +82,8 @@ def first_non_string(values: Sequence[object]) -> int | None:
 
 def not_a_string(value: object) -> str:
     """What a bad text value is, and what to do about it."""
-    if value is None or (isinstance(value, float) and value != value):
+    missing = type(value).__name__ in ("NAType", "NaTType")  # pandas' missing values
+    if value is None or missing or (isinstance(value, float) and value != value):
         return "a missing value (None/NaN): fill or filter the missing texts first"
     hint = "; decode bytes first" if isinstance(value, bytes | bytearray) else ""
     return f"{describe(value)}, expected a string{hint}"
@@ -168,6 +179,17 @@ def annotate_dataset(
     whose name is taken goes to ``newsclf_NAME`` (with a warning).  Raises
     :class:`DataError` for a missing text column or a text that is not a
     string, naming the row."""
+    if not (hasattr(ds, "map") and hasattr(ds, "column_names")):
+        raise InputTypeError(
+            f"expected a datasets.Dataset or IterableDataset, got {describe(ds)}; "
+            "for a list of texts, use Classifier.classify_many"
+        )
+    if isinstance(ds.column_names, dict):  # a DatasetDict: one dataset per split
+        raise InputTypeError(
+            f"expected one dataset, got a {type(ds).__name__} of splits {sorted(ds.column_names)}; "
+            "annotate each: {split: annotate_dataset(d) for split, d in dd.items()}"
+        )
+    check_column_options(text_column, prefix)
     annotator = DatasetAnnotator(model, text_column=text_column, threshold=threshold, prefix=prefix)
     columns = ds.column_names
     if columns is not None:  # known up front: check and warn once, here

@@ -36,8 +36,14 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from newsclf._errors import DataError
-from newsclf._hf import first_non_string, not_a_string, result_names, result_values
+from newsclf._errors import DataError, InputTypeError, describe
+from newsclf._hf import (
+    check_column_options,
+    first_non_string,
+    not_a_string,
+    result_names,
+    result_values,
+)
 from newsclf._model import load_cached
 from newsclf._parallel import tune_allocator
 
@@ -91,12 +97,15 @@ def classify_dataframe(
     for a text that is not a string when computed, naming its row."""
     import pandas as pd
 
-    columns = [str(c) for c in ddf.columns]
-    if text_column not in columns:
+    if not (hasattr(ddf, "map_partitions") and hasattr(ddf, "columns")):
+        raise InputTypeError(f"expected a Dask DataFrame, got {describe(ddf)}")
+    check_column_options(text_column, prefix)
+    if text_column not in list(ddf.columns):
         raise DataError(
-            f"expected a text column {text_column!r}, found columns {sorted(columns)}; "
-            "name it with text_column="
+            f"expected a text column {text_column!r}, found columns "
+            f"{sorted(map(str, ddf.columns))}; name it with text_column="
         )
+    columns = [str(c) for c in ddf.columns]
     names = result_names(columns, prefix, what="dataframe")
     ref = _resolve(model)
     meta = ddf._meta.copy()
@@ -125,6 +134,8 @@ def classify_bag(
     """Map a Dask Bag of texts to a Bag of result dicts (``label``, ``score``,
     ``scores``, ``uncertain``), in order.  A text that is not a string is a
     :class:`newsclf.DataError` naming its partition and position."""
+    if not hasattr(bag, "to_delayed"):
+        raise InputTypeError(f"expected a Dask Bag of texts, got {describe(bag)}")
     dask = _dask()
     ref = _resolve(model)
     # One task per partition, told its partition's number for error messages.

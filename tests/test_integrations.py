@@ -90,6 +90,31 @@ def test_annotate_dataset_and_dask_use_the_model_saved_at_the_path_now(
     assert labels() == (after, after, after)
 
 
+def test_wrong_collections_and_options_are_named(model_dir: Path) -> None:
+    """Regression: a list, None, a pandas DataFrame, a DatasetDict or a
+    prefix of None gave AttributeErrors, confusing messages or a column
+    named "Nonelabel"; pandas' NA was not called a missing value."""
+    import datasets
+    import pandas as pd
+
+    import newsclf.dask
+    from newsclf._hf import not_a_string
+
+    for bad in (["نص"], None, pd.DataFrame({"text": ["نص"]})):
+        with pytest.raises(newsclf.InputTypeError, match=r"expected a datasets\.Dataset"):
+            newsclf.annotate_dataset(bad, model=model_dir)  # type: ignore[type-var]
+    ds = datasets.Dataset.from_dict({"text": ["نص"]})
+    with pytest.raises(newsclf.InputTypeError, match="splits"):
+        newsclf.annotate_dataset(datasets.DatasetDict({"train": ds}), model=model_dir)
+    with pytest.raises(newsclf.InputTypeError, match="prefix"):
+        newsclf.annotate_dataset(ds, model=model_dir, prefix=None)  # type: ignore[arg-type]
+    with pytest.raises(newsclf.InputTypeError, match="Dask DataFrame"):
+        newsclf.dask.classify_dataframe(pd.DataFrame({"text": ["نص"]}), model=model_dir)
+    with pytest.raises(newsclf.InputTypeError, match="Dask Bag"):
+        newsclf.dask.classify_bag(["نص"], model=model_dir)
+    assert "missing value" in not_a_string(pd.NA)
+
+
 def test_annotate_dataset_keeps_a_gold_label_column(
     model_dir: Path, clf, caplog: pytest.LogCaptureFixture
 ) -> None:
