@@ -82,4 +82,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    # The public names (loaded or not yet), not the helpers imported here.
+    return sorted({*__all__, *(n for n in globals() if n.startswith("__"))})

@@ -349,7 +349,8 @@ def _parse_metadata(p: Path, where: str) -> tuple[dict[str, Any], str]:
     if not isinstance(meta, dict):
         found = type(meta).__name__
         raise ArtifactError(f"{METADATA_FILE} must hold a JSON object, found {found}", path=where)
-    if meta.get("format_version") == 1 or (p / "model.joblib").exists():
+    version = meta.get("format_version")
+    if (type(version) is int and version == 1) or (p / "model.joblib").exists():
         raise ArtifactError(
             "this is a format-1 artifact (a pickle, which newsclf no longer loads); convert "
             "one you trust with `newsclf convert OLD NEW --trust-pickle`, or retrain",

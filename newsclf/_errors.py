@@ -43,9 +43,11 @@ class InvalidArgumentError(NewsclfError, ValueError):
 
 
 class ArtifactError(NewsclfError, ValueError):
-    """A model artifact that cannot be trusted or read: missing or malformed
-    ``metadata.json``, a ``model.joblib`` whose SHA-256 differs from the one
-    recorded, labels that disagree with the model, or an unsupported format.
+    """A model artifact that cannot be trusted or read: a missing or
+    malformed ``metadata.json``, a file whose SHA-256 differs from the one
+    it records, arrays or settings that disagree with each other, or an
+    unsupported format (format 1, a pickle, is refused: see ``newsclf
+    convert``); also a target that saving a model would destroy.
     """
 
     def __init__(self, message: str, *, path: str | None = None) -> None:

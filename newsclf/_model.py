@@ -7,6 +7,7 @@ equivalent scikit-learn Pipeline on demand, for users who want one.
 
 from __future__ import annotations
 
+import numbers
 import os
 import weakref
 from collections.abc import Iterable, Iterator, Mapping
@@ -268,14 +269,14 @@ class Classifier:
         """``(probabilities, known-feature counts)`` per batch, in order."""
         from newsclf._parallel import check_n_jobs
 
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
             raise InputTypeError(f"batch_size must be a positive int, got {describe(batch_size)}")
         if not 1 <= batch_size < 2**31:
             raise InvalidArgumentError(
                 f"batch_size must be a positive int below 2**31, got {batch_size}"
             )
         workers = check_n_jobs(n_jobs)
-        batches = self._batches(texts, contexts, batch_size)
+        batches = self._batches(texts, contexts, int(batch_size))
         head = list(islice(batches, MIN_PARALLEL_BATCHES if workers > 1 else 0))
         if workers == 1 or len(head) < MIN_PARALLEL_BATCHES:
             for t, c in [*head, *batches]:
@@ -493,7 +494,7 @@ class Classifier:
     def _check_threshold(self, threshold: float | None) -> float:
         if threshold is None:
             return self.threshold
-        if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+        if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
             raise InputTypeError(f"threshold must be a number in [0, 1], got {describe(threshold)}")
         if not 0.0 <= threshold <= 1.0:
             raise InvalidArgumentError(f"threshold must be within [0, 1], got {threshold}")

@@ -19,6 +19,7 @@ still pays for starting it: the new process competes for the CPUs).
 
 from __future__ import annotations
 
+import numbers
 import os
 import threading
 import time
@@ -48,13 +49,13 @@ def check_n_jobs(n_jobs: object) -> int:
     another negative number."""
     from newsclf._errors import InputTypeError, InvalidArgumentError, describe
 
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int):
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral):
         raise InputTypeError(f"n_jobs must be an int (-1 for all CPUs), got {describe(n_jobs)}")
     if n_jobs == -1:
         return available_cpus()
     if n_jobs < 1:
         raise InvalidArgumentError(f"n_jobs must be a positive int or -1, got {n_jobs}")
-    return min(n_jobs, available_cpus())
+    return min(int(n_jobs), available_cpus())
 
 
 #: Whether this process's allocator was tuned (see :func:`tune_allocator`).

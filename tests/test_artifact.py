@@ -254,6 +254,7 @@ def test_missing_required_key(copy: Path, key: str) -> None:
     [
         ({"format_version": 99}, "format_version 99 is not supported"),
         ({"format_version": "1"}, "should be an integer, found str"),
+        ({"format_version": True}, "should be an integer, found bool"),  # not format 1
         ({"labels": []}, "list of 2 or more distinct strings"),
         ({"uncertainty_threshold": 3}, r"within \[0, 1\]"),
     ],

@@ -175,6 +175,22 @@ def test_predictions_and_classifiers_pickle_and_copy(clf) -> None:
         assert other.metadata == clf.metadata and other._workers is None
 
 
+def test_numpy_numbers_are_numbers(clf) -> None:
+    """Regression: np.float64 was accepted as a threshold, np.float32 and
+    np.int64 (as batch_size or n_jobs) were refused."""
+    texts = ["قصفت المدفعية", "اشترك الآن"]
+    expected = list(clf.classify_many(texts, threshold=0.5))
+    assert list(clf.classify_many(texts, threshold=np.float32(0.5))) == expected
+    assert list(clf.classify_many(texts, threshold=0.5, batch_size=np.int64(1))) == expected
+    assert clf.predict(texts, n_jobs=np.int64(1)) == [p.label for p in expected]
+
+
+def test_dir_shows_the_public_names() -> None:
+    """Regression: dir(newsclf) listed helpers imported by the package (Any, importlib)."""
+    names = set(dir(newsclf))
+    assert set(newsclf.__all__) <= names and not {"Any", "importlib", "TYPE_CHECKING"} & names
+
+
 def test_explain_refuses_a_negative_top(clf) -> None:
     with pytest.raises(newsclf.InvalidArgumentError, match="non-negative"):
         clf.explain("نص", top=-1)
