@@ -366,8 +366,8 @@ def report(results: dict[str, list[dict[str, float]]], meta: dict[str, Any]) -> 
         "TF-IDF+LR (raw): scikit-learn `TfidfVectorizer()` defaults + `LogisticRegression` "
         "on unnormalized text.",
         "",
-        "Reproduce: `uv run --group bench python benchmarks/run.py` (needs the ANT corpus "
-        "at `../shared/corpora/`).",
+        f"Reproduce: `uv run --group bench python benchmarks/run.py --runs {meta['runs']}` "
+        "(needs the ANT corpus at `../shared/corpora/`).",
         "",
         "| | " + " | ".join(names) + " | newsclf / fastText |",
         "|---|" + "---:|" * (len(names) + 1),

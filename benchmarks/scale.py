@@ -298,7 +298,7 @@ def main() -> int:
         f"{len(texts):,} test paragraphs.  Bundled model.  Medians of {args.runs} runs, "
         "configurations alternating; each ratio is the median over runs of that run's "
         "configuration against that run's one process (side by side).  Reproduce: "
-        "`uv run python benchmarks/scale.py`.",
+        f"`uv run python benchmarks/scale.py --n {args.n} --runs {args.runs}`.",
         "",
         "| configuration | paragraphs/s | vs 1 process | peak RSS main (MiB) | "
         "peak RSS largest worker (MiB) |",

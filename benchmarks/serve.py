@@ -308,7 +308,8 @@ def report(args: argparse.Namespace, runs: list[dict[str, Any]]) -> str:
         [
             "# `newsclf serve` under load",
             "",
-            "Written by `benchmarks/serve.py` (`uv run --group bench python benchmarks/serve.py`).",
+            "Written by `benchmarks/serve.py` (`uv run --group bench python benchmarks/serve.py`; "
+            "needs `wrk`: `apt install wrk`).",
             "",
             f"- Machine: {os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), "
             f"Python {platform.python_version()}, model `{clf.metadata['name']}` "

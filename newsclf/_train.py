@@ -603,7 +603,8 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
         nargs="*",
         default=list(DEFAULT_EXCLUDE),
         metavar="LABEL",
-        help="labels left out of training (default: none)",
+        help="labels left out of training (default: 'none', the data's out-of-scope label; "
+        "with no LABEL: learn every label)",
     )
     p.add_argument(
         "--streaming",
