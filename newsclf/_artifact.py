@@ -494,13 +494,13 @@ def _read_block(spec: Any, files: _Files, where: str) -> NamedBlock:
             where,
         )
         try:
-            lines = vocabulary.decode("utf-8").split("\n")
+            vocabulary.decode("utf-8")
         except UnicodeDecodeError as e:
             raise ArtifactError(f"{name}.vocab.txt is not UTF-8: {e}", path=where) from None
+        lines = vocabulary.count(b"\n") + 1
         _check(
-            len(lines) == n and b"\r" not in vocabulary,
-            f"{name}.vocab.txt should hold {n} n-grams, one per line (\\n), found "
-            f"{len(lines)} lines",
+            lines == n and b"\r" not in vocabulary,
+            f"{name}.vocab.txt should hold {n} n-grams, one per line (\\n), found {lines} lines",
             where,
         )
     if spec["idf"]:

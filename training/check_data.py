@@ -151,6 +151,12 @@ def main() -> int:
         f"({len(test_docs) / len({r['doc_id'] for r in ant}):.1%})"
     )
     print(f"  with acceptable labels: {sum(bool(r['acceptable']) for r in ant)}")
+    by_outlet = Counter((r["doc_id"][:2], r["label"]) for r in ant)
+    for outlet in sorted(outlets):
+        counts = "/".join(str(by_outlet[(outlet, lab)]) for lab in LABELS)
+        print(f"  {outlet} by label ({'/'.join(LABELS)}): {counts}")
+    sections = Counter(r["doc_id"].split("-")[1] for r in ant)
+    print(f"  by section: {dict(sections.most_common())}")
     table(ant, "ANT paragraphs (our labels)")
     batches = {r["batch"] for r in originals}
     test_batches = {r["batch"] for r in originals if r["split"] == "test"}
