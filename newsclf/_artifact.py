@@ -384,7 +384,7 @@ def _parse_metadata(p: Path, where: str) -> tuple[dict[str, Any], str]:
     if not 0 <= meta["uncertainty_threshold"] <= 1:
         raise ArtifactError(
             "'uncertainty_threshold' should be within [0, 1], "
-            f"found {meta['uncertainty_threshold']}",
+            f"found {meta['uncertainty_threshold']!r:.40}",
             path=where,
         )
     return meta, _sha256(raw)

@@ -291,8 +291,9 @@ def cmd_strip(args: argparse.Namespace) -> int:
         done += len(ps)
         if ps and not kept:
             continue  # all boilerplate
-        if len(kept) < len(ps):
-            line = "".join(p + "\n" for p in kept)
+        if len(kept) < len(ps):  # the paragraphs kept, each on a line ending as this one
+            ending = line[len(line.rstrip("\r\n")) :] or "\n"
+            line = "".join(p + ending for p in kept)
         blank = not line.strip()
         if blank and previous_blank:
             continue  # a removed paragraph leaves no run of blank lines behind

@@ -351,7 +351,7 @@ def convert_legacy(old: str, new: str, *, trust_pickle: bool = False) -> Any:
     except (OSError, ValueError) as e:
         raise ArtifactError(f"expected a format-1 artifact: {e}", path=old) from None
     version = meta.get("format_version") if isinstance(meta, dict) else None
-    if version != 1:
+    if type(version) is not int or version != 1:
         raise ArtifactError(
             f"expected format_version 1 in metadata.json, found {version!r}"
             + ("; it needs no conversion: load it as it is" if version == FORMAT_VERSION else ""),

@@ -459,7 +459,7 @@ class Classifier:
         plus, under ``"features"``, for every label, the ``top`` n-grams that
         pushed hardest towards it, as ``[n-gram, contribution]`` pairs,
         strongest first (only positive contributions)."""
-        if isinstance(top, bool) or not isinstance(top, int):
+        if isinstance(top, bool) or not isinstance(top, numbers.Integral):
             raise InputTypeError(f"top must be a non-negative int, got {describe(top)}")
         if top < 0:
             raise InvalidArgumentError(f"top must be a non-negative int, got {top}")
@@ -468,7 +468,7 @@ class Classifier:
         features = {}
         for i, label in enumerate(self._labels):
             ranked = sorted(((c[i], name) for name, c in contribs if c[i] > 0), reverse=True)
-            features[label] = [[name, float(v)] for v, name in ranked[:top]]
+            features[label] = [[name, float(v)] for v, name in ranked[: int(top)]]
         return {**pred.to_dict(), "features": features}
 
     def save(
@@ -624,10 +624,12 @@ def check_save_target(path: str | os.PathLike[str], *, force: bool = False) -> N
     there would destroy: the bundled model (unless ``force``), a folder
     holding it, and what :func:`~newsclf._artifact.check_target` refuses (a
     file, a folder that is neither empty nor a model)."""
-    if not isinstance(path, str | os.PathLike) or str(path) == "":
+    if not isinstance(path, str | os.PathLike):
         raise InputTypeError(
             f"expected a directory path to save the model in, got {describe(path)}"
         )
+    if str(path) == "":
+        raise ArtifactError("expected a directory path to save the model in, found ''")
     target = Path(path).resolve()
     try:
         bundled: Path | None = bundled_model_path().resolve()

@@ -19,7 +19,8 @@ reason it cannot be classified; a malformed record never stops the others:
   records too, so the output is always standard JSON in valid UTF-8.
 
 A file that is not UTF-8 text at all (a UTF-16 byte-order mark, or NUL
-bytes in its first line, as UTF-16 without a mark has) is refused with
+bytes in its first line or starting its second, as UTF-16 without a mark
+has) is refused with
 :class:`UsageError`; a NUL byte further on is one record's problem, not the
 file's (a JSON line holding one is an error record).
 
@@ -81,6 +82,8 @@ UNCERTAIN_LEGEND = (
 # Bytes that are not UTF-8 are read as lone surrogates (errors="surrogateescape").
 _INVALID_UTF8_RE = re.compile("[\udc80-\udcff]")
 # A JSON escape of a surrogate: its string may hold a lone one.
+#: Line 1 of a file, with its end (as :func:`_text` splits lines).
+_LINE_ONE_RE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)?")
 _CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
 _SURROGATE_ESCAPE_RE = re.compile(r"\\u[dD][89a-fA-F]")
 _UTF16_BOMS = ("\udcff\udcfe", "\udcfe\udcff")
@@ -171,7 +174,8 @@ def _open(path: str) -> Iterator[IO[str]]:
 
 def _not_text(name: str) -> UsageError:
     return UsageError(
-        f"{name}: not UTF-8 text (a UTF-16 byte-order mark or NUL bytes in line 1); "
+        f"{name}: not UTF-8 text (a UTF-16 byte-order mark, or NUL bytes in line 1 or "
+        "starting line 2); "
         "newsclf reads UTF-8: convert it first, e.g. with iconv -f UTF-16 -t UTF-8"
     )
 
@@ -185,6 +189,8 @@ def _lines(f: IO[str], name: str) -> Iterator[tuple[int, str]]:
                 return  # the input was a byte-order mark alone
             if "\x00" in line or line[:2] in _UTF16_BOMS:
                 raise _not_text(name)
+        elif n == 2 and line.startswith("\x00"):
+            raise _not_text(name)  # line 1's end was UTF-16LE's "\n\x00"
         yield n, line
 
 
@@ -383,7 +389,13 @@ def articles(records: Iterator[Record], article_field: str | None) -> Iterator[l
     group: list[Record] = []
     key: object = None
     for rec in records:
-        if group and rec.error is not None and not rec.fields:
+        if (
+            article_field is not None
+            and group
+            and rec.error is not None
+            and not rec.fields
+            and len(group) < MAX_ARTICLE
+        ):
             group.append(rec)
             continue
         if rec.is_text:
@@ -471,16 +483,21 @@ def raw_blocks(
 
 def _blocks(binary: IO[bytes], name: str, size: int) -> Iterator[tuple[int, bytes]]:
     first = 1
+    line_two = -1  # where line 2 starts in this block (-1: not in it)
     while block := binary.read(size):
         if not block.endswith(b"\n"):
             block += binary.readline()  # a line end is never inside a UTF-8 character
         if first == 1:
             block = block.removeprefix(codecs.BOM_UTF8)
-            line_one = re.match(rb"[^\r\n]*", block)
+            line_one = _LINE_ONE_RE.match(block)  # always matches, if only ""
+            line_two = line_one.end() if line_one else 0
             if block.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (
-                line_one is not None and b"\x00" in line_one.group()
+                b"\x00" in block[:line_two]
             ):
                 raise _not_text(name)
+        if line_two >= 0 and block[line_two : line_two + 1] == b"\x00":
+            raise _not_text(name)  # as _lines: line 1's end was UTF-16LE's "\n\x00"
+        line_two = 0 if first == 1 and line_two == len(block) else -1
         if block:
             yield first, block
             first += _line_ends(block) + (not block.endswith((b"\n", b"\r")))

@@ -199,11 +199,11 @@ def _count(n: int, limit: int, what: str) -> None:
         raise RequestError(413, "too_many_texts", f"{n} {what}; the limit is {limit}")
 
 
-def _threshold(value: float | None, default: float) -> float:
+def _threshold(value: float | None, default: float, what: str = "threshold") -> float:
     if value is None:
         return default
     if not 0.0 <= value <= 1.0:
-        raise _invalid(f"threshold must be within [0, 1], got {value}")
+        raise _invalid(f"{what} must be within [0, 1], got {value!r:.40}")
     return float(value)
 
 
@@ -552,7 +552,7 @@ async def v2_infer(request: Request) -> Response:
     s = _service(request)
     s.check_name(request.path_params["name"])
     req = infer_request(await read_json(request, s.max_body), s.max_texts)
-    cut = _threshold(req.threshold, s.threshold)
+    cut = _threshold(req.threshold, s.threshold, "parameters.threshold")
     preds = await s.batcher.classify(req.texts)
     n, k = len(preds), len(s.labels)
     scores = np.array([[p.scores[lab] for lab in s.labels] for p in preds], dtype=np.float32)
@@ -586,7 +586,8 @@ def _error(
     """An error response: ``{"error": CODE, "detail": ...}``, or on the V2
     routes the Open Inference Protocol's ``{"error": MESSAGE}``, with 400
     for any request it refuses as invalid."""
-    path = request.url.path
+    # The path within this app (behind a proxy's root path, or mounted).
+    path = request.url.path.removeprefix(request.scope.get("root_path", ""))
     if path == "/v2" or path.startswith("/v2/"):
         return _json({"error": str(detail)}, 400 if status == 422 else status, headers)
     return _json({"error": error, "detail": detail}, status, headers)

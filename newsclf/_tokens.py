@@ -16,7 +16,7 @@ them on arbitrary text):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Set
+from collections.abc import Iterable, Mapping
 
 from newsclf._errors import InputTypeError, describe
 from newsclf._normalize import ARABIC_LETTERS, join_lines, normalize_joined
@@ -74,7 +74,7 @@ def check_batch(texts: object, *, what: str = "texts") -> Iterable[object]:
             f"{what} must be an iterable of str, got {describe(texts)}, whose iteration gives "
             "its keys or column names; pass its text column or values"
         )
-    if isinstance(texts, Set):
+    if isinstance(texts, set | frozenset):
         raise InputTypeError(
             f"{what} must be an ordered iterable of str, got {describe(texts)}, which has no "
             "order to give results in; pass a list"

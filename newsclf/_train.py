@@ -17,6 +17,7 @@ import argparse
 import hashlib
 import logging
 import math
+import numbers
 import os
 import sys
 import tempfile
@@ -59,16 +60,30 @@ def _check_test_size(test_size: float) -> None:
         )
 
 
-def _number(value: object, what: str, low: float, high: float, *, integral: bool = False) -> None:
-    """Refuse a ``value`` that is not a number (an int, with ``integral``)
-    within [low, high]: :class:`InputTypeError` for the type,
-    :class:`InvalidArgumentError` for the range (NaN included)."""
-    kinds = int if integral else int | float
+def _number(
+    value: object,
+    what: str,
+    low: float,
+    high: float,
+    *,
+    integral: bool = False,
+    expected: str | None = None,
+) -> None:
+    """Refuse a ``value`` that is not a number (an int, with ``integral``;
+    numpy's included) within [low, high] (``expected`` says it otherwise):
+    :class:`InputTypeError` for the type, :class:`InvalidArgumentError` for
+    the range (NaN included)."""
+    kinds = numbers.Integral if integral else numbers.Real
+    kind = "an int" if integral else "a number"
+    expected = expected or f"{kind} in [{_bound(low)}, {_bound(high)}]"
     if isinstance(value, bool) or not isinstance(value, kinds):
-        kind = "an int" if integral else "a number"
-        raise InputTypeError(f"{what} must be {kind} in [{low:g}, {high:g}], got {describe(value)}")
-    if not low <= value <= high:
-        raise InvalidArgumentError(f"{what} must be in [{low:g}, {high:g}], got {value!r}")
+        raise InputTypeError(f"{what} must be {expected}, got {describe(value)}")
+    if not low <= value <= high:  # type: ignore[operator]  # numbers.Real compares
+        raise InvalidArgumentError(f"{what} must be {expected}, got {value!r:.40}")
+
+
+def _bound(x: float) -> str:
+    return str(int(x)) if math.isfinite(x) and x == int(x) else str(x)
 
 
 def _check_train_arguments(
@@ -88,23 +103,22 @@ def _check_train_arguments(
     from newsclf._artifact import MAX_NGRAM, MAX_WEIGHT
 
     _number(seed, "seed", 0, 2**32 - 1, integral=True)
-    _number(C, "C", 0, math.inf)
+    _number(C, "C", 0, math.inf, expected="a positive finite number")
     if C == 0 or math.inf == C:
         raise InvalidArgumentError(f"C must be a positive finite number, got {C!r}")
+    grams = f"(low, high) with 1 <= low <= high <= {MAX_NGRAM}"
     if (
         not isinstance(ngram_range, tuple | list)
         or len(ngram_range) != 2
-        or not all(isinstance(n, int) and not isinstance(n, bool) for n in ngram_range)
-        or not 1 <= ngram_range[0] <= ngram_range[1] <= MAX_NGRAM
+        or not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in ngram_range)
     ):
-        raise InvalidArgumentError(
-            f"ngram_range must be (low, high) with 1 <= low <= high <= {MAX_NGRAM}, "
-            f"got {describe(ngram_range)}"
-        )
+        raise InputTypeError(f"ngram_range must be {grams}, got {describe(ngram_range)}")
+    if not 1 <= ngram_range[0] <= ngram_range[1] <= MAX_NGRAM:
+        raise InvalidArgumentError(f"ngram_range must be {grams}, got {ngram_range!r}")
     _number(min_df, "min_df", 1, math.inf, integral=True)
     if context_weight is not None:
         _number(context_weight, "context_weight", 0, MAX_WEIGHT)
-    if class_weight not in (None, "balanced"):
+    if not (class_weight is None or (isinstance(class_weight, str) and class_weight == "balanced")):
         raise InvalidArgumentError(
             f"class_weight must be 'balanced' or None, got {describe(class_weight)}"
         )
@@ -292,6 +306,11 @@ def train(
         threshold=threshold,
         name=name,
     )
+    # Python numbers from here on (numpy's too): they go into the metadata's JSON.
+    seed, C, min_df = int(seed), float(C), int(min_df)
+    ngram_range = (int(ngram_range[0]), int(ngram_range[1]))
+    context_weight = None if context_weight is None else float(context_weight)
+    threshold = None if threshold is None else float(threshold)
     records = record_list(records)
     for i, r in enumerate(records):
         _check_record(i, r)

@@ -185,6 +185,14 @@ def test_numpy_numbers_are_numbers(clf) -> None:
     assert clf.predict(texts, n_jobs=np.int64(1)) == [p.label for p in expected]
 
 
+def test_ordered_views_and_numpy_numbers_are_welcome(clf) -> None:
+    """Regression (review): dict keys (ordered) were refused as a set;
+    np.int64 as explain's top was refused."""
+    texts = {"قصفت المدفعية": 1, "اشترك الآن": 2}
+    assert clf.predict(texts.keys()) == clf.predict(list(texts))
+    assert clf.explain("قصفت المدفعية", top=np.int64(2)) == clf.explain("قصفت المدفعية", top=2)
+
+
 def test_dir_shows_the_public_names() -> None:
     """Regression: dir(newsclf) listed helpers imported by the package (Any, importlib)."""
     names = set(dir(newsclf))

@@ -67,12 +67,25 @@ def test_a_utf8_byte_order_mark_is_dropped(tmp_path: Path, name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "data", ["hello\nworld\n".encode("utf-16"), "hello\n".encode("utf-16-le"), b"a\x00b\n"]
+    "data",
+    [
+        "hello\nworld\n".encode("utf-16"),
+        "hello\n".encode("utf-16-le"),
+        b"a\x00b\n",
+        # UTF-16 without a mark whose line 1 has no NUL byte: its end does.
+        "الأخبار\nقصفت المدفعية\n".encode("utf-16-le"),
+        "\nقصفت المدفعية\n".encode("utf-16-le"),
+        "الأخبار\r\nقصف\r\n".encode("utf-16-le"),
+    ],
 )
 def test_utf16_and_nul_bytes_are_refused(tmp_path: Path, data: bytes) -> None:
-    """Regression: UTF-16 input was classified as garbage."""
+    """Regression: UTF-16 input was classified as garbage.  The blocks that
+    --jobs reads refuse it alike, also when line 1 fills the first block."""
     with pytest.raises(UsageError, match=r"not UTF-8 text.*iconv"):
         read(tmp_path, "a.txt", data)
+    for size in (1, 4, 1 << 20):
+        with pytest.raises(UsageError, match=r"not UTF-8 text"):
+            list(_blocks(io.BytesIO(data), "a.txt", size))
 
 
 def test_a_field_named_twice_is_an_error_not_a_lost_value(tmp_path: Path) -> None:
@@ -83,6 +96,17 @@ def test_a_field_named_twice_is_an_error_not_a_lost_value(tmp_path: Path) -> Non
     assert rows[0].error and "'text' appears twice" in rows[0].error and rows[1].text == "c"
     with pytest.raises(UsageError, match="names 'text' twice"):
         read(tmp_path, "a.csv", "text,text\na,b\n")
+
+
+def test_unreadable_records_never_make_an_article_unbounded() -> None:
+    """Regression (review): unreadable records joined the record before
+    them even without --article-field, and past MAX_ARTICLE."""
+    from newsclf._records import MAX_ARTICLE, articles
+
+    good = Record(1, {"doc": "d", "text": "x"}, text="x")
+    bad = [Record(i, error="invalid JSON") for i in range(2, MAX_ARTICLE + 100)]
+    assert [len(g) for g in articles(iter([good, *bad]), None)] == [1] * (len(bad) + 1)
+    assert max(len(g) for g in articles(iter([good, *bad]), "doc")) == MAX_ARTICLE
 
 
 def test_a_nul_byte_after_line_one_is_read(tmp_path: Path) -> None:

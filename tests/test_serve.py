@@ -435,6 +435,20 @@ def test_a_refusal_says_what_was_expected_and_found(
     )
 
 
+def test_v2_errors_keep_their_form_when_the_app_is_mounted(model_dir: Path) -> None:
+    """Regression (review): under a root path or a mount, V2 errors fell
+    back to the v1 form; the app's own path decides."""
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+    from starlette.testclient import TestClient
+
+    parent = Starlette(routes=[Mount("/ml", app=_serve.create_app(model_dir))])
+    with TestClient(parent) as client:
+        v2, v1 = client.get("/ml/v2/nope"), client.get("/ml/v1/nope")
+    assert v2.status_code == v1.status_code == 404
+    assert set(v2.json()) == {"error"} and set(v1.json()) == {"error", "detail"}
+
+
 def test_a_client_leaving_mid_body_is_a_request_error() -> None:
     """A client that closes the connection before its body ends is a 400
     ``incomplete_body`` (nobody reads it), not a server error with a traceback in the log."""

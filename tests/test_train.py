@@ -125,7 +125,7 @@ def _topic_rows(n: int = 40) -> list[dict]:
         ({"C": float("nan")}, newsclf.InvalidArgumentError, "C must be"),
         ({"ngram_range": (0, 1)}, newsclf.InvalidArgumentError, "ngram_range"),
         ({"ngram_range": (1, 9)}, newsclf.InvalidArgumentError, "ngram_range"),
-        ({"ngram_range": 2}, newsclf.InvalidArgumentError, "ngram_range"),
+        ({"ngram_range": 2}, newsclf.InputTypeError, "ngram_range"),
         ({"min_df": 0}, newsclf.InvalidArgumentError, "min_df"),
         ({"context_weight": -1}, newsclf.InvalidArgumentError, "context_weight"),
         ({"class_weight": "even"}, newsclf.InvalidArgumentError, "class_weight"),
@@ -136,6 +136,8 @@ def _topic_rows(n: int = 40) -> list[dict]:
         ({"records": None}, newsclf.InputTypeError, "records must be"),
         ({"records": {"text": "x", "label": "y"}}, newsclf.InputTypeError, "records must be"),
         ({"records": [None]}, newsclf.DataError, "record 0"),
+        ({"class_weight": np.array([1.0, 2.0])}, newsclf.InvalidArgumentError, "class_weight"),
+        ({"seed": 2**40}, newsclf.InvalidArgumentError, "4294967295"),
     ],
 )
 def test_train_checks_its_arguments_first(kwargs: dict, error: type, message: str) -> None:
@@ -145,6 +147,12 @@ def test_train_checks_its_arguments_first(kwargs: dict, error: type, message: st
     records = kwargs.pop("records", _topic_rows(5))
     with pytest.raises(error, match=message):
         train(records, log=_quiet, **kwargs)
+
+
+def test_train_takes_numpy_numbers(tmp_path: Path) -> None:
+    """Regression (review): np.int64 seeds and min_df were refused."""
+    clf = train(_topic_rows(5), seed=np.int64(3), min_df=np.int64(1), C=np.float32(2.0), log=_quiet)
+    assert newsclf.load(clf.save(tmp_path / "m")).labels == ("economy", "sport")
 
 
 def test_train_command_refuses_bad_numbers(tmp_path: Path, capsys) -> None:
