@@ -27,8 +27,8 @@ def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
 # --- Hugging Face datasets ----------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def replaced(model_dir: Path, records: list[dict], tmp_path_factory: pytest.TempPathFactory):
+@pytest.fixture
+def replaced(model_dir: Path, records: list[dict], tmp_path: Path):
     """``(path, replace)``: a copy of the fixture model at ``path``,
     and a function that saves a different model there (trained without
     boilerplate), returning it."""
@@ -36,7 +36,7 @@ def replaced(model_dir: Path, records: list[dict], tmp_path_factory: pytest.Temp
 
     from newsclf._train import train
 
-    path = tmp_path_factory.mktemp("replaced") / "m"
+    path = tmp_path / "m"
     shutil.copytree(model_dir, path)
 
     def replace() -> newsclf.Classifier:
@@ -57,37 +57,6 @@ def test_annotate_dataset(model_dir: Path, clf) -> None:
     assert out["uncertain"] == [p.uncertain for p in clf.classify_many(TEXTS)]
     with pytest.raises(newsclf.DataError, match="text column 'text'"):
         newsclf.annotate_dataset(ds, model=model_dir)
-
-
-def test_annotate_dataset_and_dask_use_the_model_saved_at_the_path_now(
-    cluster, replaced, clf
-) -> None:
-    """Regression: after another model was saved at a path, annotate_dataset
-    and newsclf.dask went on scoring with the one first loaded from it."""
-    import dask.bag as db
-    import dask.dataframe as dd
-    import datasets
-    import pandas as pd
-
-    import newsclf.dask
-
-    path, replace = replaced
-    ds = datasets.Dataset.from_dict({"text": TEXTS})
-    ddf = dd.from_pandas(pd.DataFrame({"text": TEXTS}), npartitions=2)
-    bag = db.from_sequence(TEXTS, npartitions=2)
-
-    def labels() -> tuple[list[str], list[str], list[str]]:
-        return (
-            newsclf.annotate_dataset(ds, model=path)["label"],
-            newsclf.dask.classify_dataframe(ddf, model=path).compute()["label"].tolist(),
-            [r["label"] for r in newsclf.dask.classify_bag(bag, model=path).compute()],
-        )
-
-    before = clf.predict(TEXTS)
-    assert labels() == (before, before, before)
-    after = replace().predict(TEXTS)
-    assert after != before
-    assert labels() == (after, after, after)
 
 
 def test_wrong_collections_and_options_are_named(model_dir: Path) -> None:
@@ -113,6 +82,19 @@ def test_wrong_collections_and_options_are_named(model_dir: Path) -> None:
     with pytest.raises(newsclf.InputTypeError, match="Dask Bag"):
         newsclf.dask.classify_bag(["نص"], model=model_dir)
     assert "missing value" in not_a_string(pd.NA)
+
+
+def test_annotate_dataset_uses_the_model_saved_at_the_path_now(replaced, clf) -> None:
+    """Regression: after another model was saved at a path, annotate_dataset
+    went on scoring with the one first loaded from it."""
+    import datasets
+
+    path, replace = replaced
+    ds = datasets.Dataset.from_dict({"text": TEXTS})
+    assert newsclf.annotate_dataset(ds, model=path)["label"] == clf.predict(TEXTS)
+    after = replace().predict(TEXTS)
+    assert after != clf.predict(TEXTS)
+    assert newsclf.annotate_dataset(ds, model=path)["label"] == after
 
 
 def test_annotate_dataset_keeps_a_gold_label_column(
@@ -207,6 +189,32 @@ def test_dask_dataframe_on_local_cluster(cluster, model_dir: Path, clf) -> None:
     assert out.dtypes["uncertain"].kind == "b"
     # The workers that ran newsclf tasks raised glibc's thresholds (see newsclf.dask).
     assert all(cluster.run(lambda: __import__("newsclf._parallel")._parallel._TUNED).values())
+
+
+def test_dask_uses_the_model_saved_at_the_path_now(cluster, replaced, clf) -> None:
+    """Regression: after another model was saved at a path, newsclf.dask
+    went on scoring with the one its workers first loaded from it."""
+    import dask.bag as db
+    import dask.dataframe as dd
+    import pandas as pd
+
+    import newsclf.dask
+
+    path, replace = replaced
+    ddf = dd.from_pandas(pd.DataFrame({"text": TEXTS}), npartitions=2)
+    bag = db.from_sequence(TEXTS, npartitions=2)
+
+    def labels() -> tuple[list[str], list[str]]:
+        return (
+            newsclf.dask.classify_dataframe(ddf, model=path).compute()["label"].tolist(),
+            [r["label"] for r in newsclf.dask.classify_bag(bag, model=path).compute()],
+        )
+
+    before = clf.predict(TEXTS)
+    assert labels() == (before, before)
+    after = replace().predict(TEXTS)
+    assert after != before
+    assert labels() == (after, after)
 
 
 def test_dask_dataframe_keeps_existing_result_columns(
