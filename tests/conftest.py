@@ -46,3 +46,24 @@ def clf(model_dir: Path):
     import newsclf
 
     return newsclf.load(model_dir)
+
+
+@pytest.fixture(scope="session")
+def context_dir(tmp_path_factory: pytest.TempPathFactory, records: list[dict]) -> Path:
+    """A model with article context, trained on articles made of the
+    originals' batches (its paragraphs read differently with an article)."""
+    from newsclf._train import train
+
+    by_batch: dict[str, list[str]] = {}
+    for r in records:
+        by_batch.setdefault(r["group"], []).append(r["text"])
+    rows = [{**r, "context": "\n".join(by_batch[r["group"]][:8])} for r in records]
+    clf = train(rows, seed=0, context_weight=0.5, name="context", log=lambda m: None)
+    return clf.save(tmp_path_factory.mktemp("model") / "context")
+
+
+@pytest.fixture(scope="session")
+def context_clf(context_dir: Path):
+    import newsclf
+
+    return newsclf.load(context_dir)

@@ -273,6 +273,13 @@ def _vocab_ids_with_a_repeat(data: bytes) -> bytes:
     return buf.getvalue()
 
 
+def _npy_edit(data: bytes, change: Any) -> bytes:
+    """The .npy file ``data`` with its array changed by ``change``."""
+    buf = io.BytesIO()
+    np.save(buf, np.ascontiguousarray(change(np.load(io.BytesIO(data)))))
+    return buf.getvalue()
+
+
 def _first_block(meta: dict, drop: str = "", **changes) -> dict:
     """``meta`` with its first recipe block changed, and key ``drop`` removed."""
     block = meta["recipe"]["blocks"][0]
@@ -295,6 +302,8 @@ def _first_block(meta: dict, drop: str = "", **changes) -> dict:
         ("paragraph.vocab.txt", lambda b: b.replace(b"\n", b"\r\n"), "should hold"),
         ("paragraph.vocab.txt", lambda b: b"\xff" + b[1:], "not UTF-8"),
         ("paragraph.ids.npy", _vocab_ids_with_a_repeat, "once"),
+        ("paragraph.hashes.npy", lambda b: _npy_edit(b, lambda a: a[::-1]), "sorted"),
+        ("coef.npy", lambda b: _npy_edit(b, lambda a: a * np.inf), "finite"),
     ],
 )
 def test_a_consistent_but_wrong_artifact_is_refused(

@@ -375,7 +375,8 @@ def test_strip_keeps_news_sharing_a_line_with_boilerplate(cli: Run, tmp_path: Pa
     feed, as classify splits it) was kept or dropped by its first one alone,
     so news after boilerplate on that line was lost."""
     boilerplate = "اشترك الآن في نشرتنا البريدية لتصلك آخر الأخبار"
-    news = "حذر برنامج الأغذية العالمي من خطر المجاعة على ملايين النازحين"
+    news = "وصلت قافلة مساعدات إنسانية تحمل الغذاء والدواء إلى المدينة المحاصرة"
+    assert news not in ARTICLE  # else the test could not tell
     for separator in ("\u2029", "\f"):
         path = tmp_path / "a.txt"
         path.write_text(f"{ARTICLE}{boilerplate}{separator}{news}\n", encoding="utf-8")
@@ -387,11 +388,53 @@ def test_strip_keeps_the_line_ends_of_a_line_it_rewrites(cli: Run, tmp_path: Pat
     """Regression (review): the paragraphs kept from a line were written with
     LF line ends in a CR file."""
     boilerplate = "اشترك الآن في نشرتنا البريدية لتصلك آخر الأخبار"
-    news = "حذر برنامج الأغذية العالمي من خطر المجاعة على ملايين النازحين"
+    news = "وصلت قافلة مساعدات إنسانية تحمل الغذاء والدواء إلى المدينة المحاصرة"
     path = tmp_path / "a.txt"
     path.write_bytes(f"{ARTICLE.replace(chr(10), chr(13))}{boilerplate}\u2029{news}\r".encode())
     got = cli("strip", str(path))
     assert got.status == 0 and got.out.endswith(f"\r{news}\r") and "\n" not in got.out
+
+
+def test_strip_threshold_and_keep_uncertain(cli: Run, tmp_path: Path) -> None:
+    """At --threshold 1 every paragraph is uncertain: --keep-uncertain keeps
+    the boilerplate, without it the boilerplate still goes."""
+    path = tmp_path / "a.txt"
+    path.write_text(ARTICLE, encoding="utf-8")
+    stripped = cli("strip", str(path)).out
+    assert cli("strip", str(path), "--threshold", "1").out == stripped
+    kept = cli("strip", str(path), "--threshold", "1", "--keep-uncertain").out
+    assert "اشترك الآن" in kept and "اشترك الآن" not in stripped
+
+
+def test_jobs_keep_the_threshold(cli: Run, tmp_path: Path) -> None:
+    """--jobs N on JSONL applies --threshold as one process does."""
+    path = jsonl_file(tmp_path / "in.jsonl", [{"text": p} for p in ARTICLE.splitlines() if p])
+    one = cli("classify", str(path), "--threshold", "0.99", "--jobs", "1").out
+    assert one == cli("classify", str(path), "--threshold", "0.99", "--jobs", "2").out
+    assert any(json.loads(line)["uncertain"] for line in one.splitlines())
+
+
+def test_the_command_line_reads_paragraphs_with_their_article(
+    cli: Run, tmp_path: Path, context_dir: Path, context_clf
+) -> None:
+    """With a context model, a text input and --article-field records give
+    classify_article's scores, which differ from each paragraph alone."""
+    path = tmp_path / "a.txt"
+    path.write_text(ARTICLE, encoding="utf-8")
+    expected = [p.score for p in context_clf.classify_article(ARTICLE)]
+    alone = [p.score for p in context_clf.classify_many(newsclf_split(ARTICLE))]
+    assert expected != alone
+    text = cli("classify", str(path), "--model", str(context_dir)).out
+    assert [json.loads(line)["score"] for line in text.splitlines()] == expected
+    feed = jsonl_file(tmp_path / "f.jsonl", [{"doc": 1, "text": p} for p in newsclf_split(ARTICLE)])
+    rows = cli("classify", str(feed), "--article-field", "doc", "--model", str(context_dir)).out
+    assert [json.loads(line)["score"] for line in rows.splitlines()] == expected
+
+
+def newsclf_split(text: str) -> list[str]:
+    from newsclf import split_paragraphs
+
+    return split_paragraphs(text)
 
 
 @pytest.mark.parametrize("name", ["a.jsonl", "a.csv", "a.tsv"])

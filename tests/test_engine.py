@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from strategies import news_text, text_batches
 
@@ -30,6 +30,10 @@ def _reference(texts: list[str], strip_clitics: bool) -> tuple[np.ndarray, np.nd
 
 @settings(max_examples=300)
 @given(texts=text_batches, strip_clitics=st.booleans())
+# A placeholder first in the batch (the audit's mutant changed its regex
+# path, and only random examples caught it).
+@example(texts=["www.موقع ", "قصف"], strip_clitics=True)
+@example(texts=["WWW.Example.COM"], strip_clitics=False)
 def test_token_hashes_equal_the_reference_tokens(texts: list[str], strip_clitics: bool) -> None:
     """Normalization, proclitics and tokens in numpy give the reference tokens, text by text."""
     doc, hashes = text_hashes(texts, strip_clitics=strip_clitics)
@@ -95,16 +99,6 @@ def test_engine_equals_the_pipeline(clf, texts: list[str]) -> None:
     np.testing.assert_allclose(
         clf.predict_proba(batch), clf.pipeline.predict_proba(batch), rtol=0, atol=1e-9
     )
-
-
-@pytest.fixture(scope="module")
-def context_clf(records: list[dict]) -> newsclf.Classifier:
-    """A model with article context, trained on articles made of the originals' batches."""
-    by_batch: dict[str, list[str]] = {}
-    for r in records:
-        by_batch.setdefault(r["group"], []).append(r["text"])
-    rows = [{**r, "context": "\n".join(by_batch[r["group"]][:8])} for r in records]
-    return newsclf.train(rows, seed=0, context_weight=0.5, log=lambda m: None)
 
 
 @_FIXTURE_SETTINGS

@@ -97,6 +97,27 @@ def test_annotate_dataset_uses_the_model_saved_at_the_path_now(replaced, clf) ->
     assert newsclf.annotate_dataset(ds, model=path)["label"] == after
 
 
+def test_the_threshold_reaches_datasets_and_dask(cluster, model_dir: Path) -> None:
+    """threshold=1 makes every result uncertain, in datasets and in Dask
+    (integrations that dropped it went unseen)."""
+    import dask.bag as db
+    import dask.dataframe as dd
+    import datasets
+    import pandas as pd
+
+    import newsclf.dask
+
+    ds = datasets.Dataset.from_dict({"text": TEXTS[:20]})
+    assert all(newsclf.annotate_dataset(ds, model=model_dir, threshold=1.0)["uncertain"])
+    ddf = dd.from_pandas(pd.DataFrame({"text": TEXTS[:20]}), npartitions=2)
+    out = newsclf.dask.classify_dataframe(ddf, model=model_dir, threshold=1.0).compute()
+    assert out["uncertain"].all()
+    bag = newsclf.dask.classify_bag(
+        db.from_sequence(TEXTS[:20], npartitions=2), model=model_dir, threshold=1.0
+    )
+    assert all(r["uncertain"] for r in bag.compute())
+
+
 def test_annotate_dataset_keeps_a_gold_label_column(
     model_dir: Path, clf, caplog: pytest.LogCaptureFixture
 ) -> None:

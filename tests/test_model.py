@@ -158,6 +158,37 @@ def test_bad_batch_sizes(clf, kwargs: dict, error: type) -> None:
         clf.predict(["نص"], **kwargs)
 
 
+CONTEXT_ARTICLE = (
+    "أجرى وزير الخارجية محادثات مع نظيره بشأن دعم مسار التسوية السياسية في المنطقة.\n"
+    "وأضاف أن الطرفين اتفقا على مواصلة التشاور خلال الأيام المقبلة.\n"
+    "وقالت مصادر عسكرية إن الجيش نفّذ غارات جوية على مواقع للمسلحين قرب الحدود.\n"
+    "اشترك الآن في نشرتنا البريدية لتصلك آخر الأخبار\n"
+)
+
+
+def test_classify_article_reads_each_paragraph_with_its_article(context_clf) -> None:
+    """With a context model, classify_article scores each paragraph with its
+    whole article (and title): as classify_many with those contexts, and not
+    as the paragraphs alone (the audit found no test that could tell)."""
+    from newsclf._paragraphs import article_context
+
+    paras = newsclf.split_paragraphs(CONTEXT_ARTICLE)
+    got = [p.scores for p in context_clf.classify_article(CONTEXT_ARTICLE)]
+    context = [article_context(paras, None)] * len(paras)
+    assert got == [p.scores for p in context_clf.classify_many(paras, contexts=context)]
+    assert got != [p.scores for p in context_clf.classify_many(paras)]
+    titled = context_clf.classify_article(CONTEXT_ARTICLE, title="غارات جوية على مواقع المسلحين")
+    assert [p.scores for p in titled] != got
+
+
+def test_the_threshold_itself_is_certain(clf) -> None:
+    """``uncertain`` means a score strictly below the threshold."""
+    text = "قصفت المدفعية مواقع المسلحين"
+    score = clf.classify(text).score
+    assert not clf.classify(text, threshold=score).uncertain
+    assert clf.classify(text, threshold=min(1.0, score + 1e-9)).uncertain
+
+
 def test_predictions_and_classifiers_pickle_and_copy(clf) -> None:
     """Regression: both failed ("cannot pickle 'mappingproxy'"), so neither
     could go through the standard library's process pools or deepcopy."""

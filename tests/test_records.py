@@ -109,6 +109,14 @@ def test_unreadable_records_never_make_an_article_unbounded() -> None:
     assert max(len(g) for g in articles(iter([good, *bad]), "doc")) == MAX_ARTICLE
 
 
+def test_a_long_article_is_read_in_runs_of_max_article() -> None:
+    """A text input of MAX_ARTICLE + 1 paragraphs is two articles: 500 and 1."""
+    from newsclf._records import MAX_ARTICLE, articles
+
+    recs = [Record(i, {"file": "a", "index": i}, text="x", is_text=True) for i in range(501)]
+    assert MAX_ARTICLE == 500 and [len(g) for g in articles(iter(recs), None)] == [500, 1]
+
+
 def test_a_nul_byte_after_line_one_is_read(tmp_path: Path) -> None:
     """Regression: a NUL byte in any line refused the whole file; after line
     1 it is text (a paragraph), or in a JSON line that line's error."""

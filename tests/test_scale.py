@@ -79,6 +79,26 @@ def test_workers_score_with_the_loaded_model_after_a_chdir_or_a_replacement(
     assert newsclf.load(tmp_path / "m").predict(TEXTS) == other_clf.predict(TEXTS) != expected
 
 
+def test_workers_read_each_paragraph_with_its_article(context_dir: Path) -> None:
+    """With contexts, worker results equal this process's, once a worker has
+    really scored batches (a worker that dropped the contexts went unseen)."""
+    contexts = [TEXTS[(i // 7) * 7] + " " + TEXTS[(i // 7) * 7 + 1] for i in range(len(TEXTS) - 1)]
+    texts = TEXTS[: len(contexts)]
+    with newsclf.load(context_dir) as clf:
+        expected = clf.predict_proba(texts, contexts=contexts)
+        deadline = time.monotonic() + 120
+        while True:
+            got = clf.predict_proba(texts, contexts=contexts, n_jobs=2, batch_size=8)
+            np.testing.assert_array_equal(got, expected)
+            if clf._workers is not None and clf._workers._answered:
+                break
+            assert time.monotonic() < deadline, "no worker answered"
+            time.sleep(0.05)
+        np.testing.assert_array_equal(
+            clf.predict_proba(texts, contexts=contexts, n_jobs=2, batch_size=8), expected
+        )
+
+
 def test_users_own_joblib_parallel_before_and_after(clf) -> None:
     """Regression: newsclf's pool broke the user's joblib.Parallel (and vice versa)."""
     from math import sqrt

@@ -258,6 +258,9 @@ def test_v2_infer_threshold(
     out = ok(http.post(INFER, json=body))
     expected = [p.uncertain for p in clf.classify_many(texts, threshold=threshold)]
     assert out["outputs"][0]["data"] == expected
+    # The threshold itself is certain, as in the library.
+    body["parameters"] = {"threshold": clf.classify(texts[0]).score}
+    assert ok(http.post(INFER, json=body))["outputs"][0]["data"][0] is False
 
 
 def test_concurrent_requests_get_their_own_answers(http: httpx.Client, records: list[dict]) -> None:
@@ -447,6 +450,20 @@ def test_v2_errors_keep_their_form_when_the_app_is_mounted(model_dir: Path) -> N
         v2, v1 = client.get("/ml/v2/nope"), client.get("/ml/v1/nope")
     assert v2.status_code == v1.status_code == 404
     assert set(v2.json()) == {"error"} and set(v1.json()) == {"error", "detail"}
+
+
+def test_articles_are_read_with_their_title(context_dir: Path, context_clf) -> None:
+    """With a context model, /v1/articles reads the title with the article,
+    as classify_article does (a server ignoring it went unseen)."""
+    from starlette.testclient import TestClient
+
+    title = "غارات جوية على مواقع المسلحين"
+    with TestClient(_serve.create_app(context_dir)) as client:
+        untitled = client.post("/v1/articles", json={"text": ARTICLE}).json()["paragraphs"]
+        titled = client.post("/v1/articles", json={"text": ARTICLE, "title": title}).json()
+    scores = [p["score"] for p in titled["paragraphs"]]
+    assert scores == [p.score for p in context_clf.classify_article(ARTICLE, title=title)]
+    assert scores != [p["score"] for p in untitled]
 
 
 def test_a_client_leaving_mid_body_is_a_request_error() -> None:
