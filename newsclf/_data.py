@@ -21,7 +21,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -128,6 +128,9 @@ def iter_records(
             yield _labeled(rec, p, label_field, group_field)
     except UsageError as e:  # a CSV header that cannot be read
         raise DataError(str(e)) from None
+    finally:
+        if isinstance(rows, Generator):
+            rows.close()  # the reader's files and threads, now
 
 
 def _labeled(rec: Record, path: Path, label_field: str, group_field: str | None) -> dict[str, Any]:
@@ -159,10 +162,21 @@ def _labeled(rec: Record, path: Path, label_field: str, group_field: str | None)
             f"{where}: the label in field {label_field!r} is empty; give every record a "
             "label, or leave unlabeled records out of the training data"
         )
+    if group_field is not None and group_field not in row:
+        raise DataError(
+            f"{where}: missing group field {group_field!r} (the record has {field_names(row)}); "
+            "name the article id field with --group-field"
+        )
+    split = row.get("split")
+    if split not in (None, "", "train", "test"):
+        raise DataError(
+            f"{where}: the split field is {split!r}; expected 'train', 'test' or no split field"
+        )
     record = dict(row)
     record["text"], record["label"] = text, label
     group = row.get(group_field) if group_field else row.get("group", row.get("doc_id"))
-    if group is not None:
+    record.pop("group", None)
+    if group is not None and str(group).strip():  # else: the record is its own article
         record["group"] = str(group)
     return record
 
@@ -205,7 +219,9 @@ def _read_with_datasets(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     import datasets  # heavy (~3 s): only for formats the plain readers do not cover
 
     try:
-        if path.is_dir() and (path / "dataset_info.json").exists():
+        if path.is_dir() and any(
+            (path / name).exists() for name in ("dataset_info.json", "dataset_dict.json")
+        ):
             ds = datasets.load_from_disk(str(path))
         else:
             builder = {".parquet": "parquet", ".arrow": "arrow", ".json": "json"}.get(path.suffix)
@@ -221,15 +237,25 @@ def _read_with_datasets(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         raise DataError(f"{path}: datasets could not read it: {type(e).__name__}: {e}") from e
     if isinstance(ds, datasets.DatasetDict | datasets.IterableDatasetDict):
         raise DataError(f"{path}: holds several splits {list(ds)}; save or pass one split")
-    rows = iter(enumerate(ds, 1))
-    while True:
-        try:
-            row = next(rows, None)
-        except Exception as e:  # a corrupt file is found while streaming it
-            raise DataError(f"{path}: datasets could not read it: {type(e).__name__}: {e}") from e
-        if row is None:
-            return
-        yield row
+    stream = iter(ds)
+    rows = enumerate(stream, 1)
+    try:
+        while True:
+            try:
+                row = next(rows, None)
+            except Exception as e:  # a corrupt file is found while streaming it
+                raise DataError(
+                    f"{path}: datasets could not read it: {type(e).__name__}: {e}"
+                ) from e
+            if row is None:
+                return
+            yield row
+    finally:
+        # Stop datasets' readers (and their threads) now, also when the
+        # caller stops early on a bad record, not at interpreter exit.
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
 
 
 def iter_ant_articles(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:

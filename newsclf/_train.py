@@ -19,6 +19,7 @@ import logging
 import math
 import numbers
 import os
+import re
 import sys
 import tempfile
 import time
@@ -44,6 +45,7 @@ __all__ = ["main", "split_records", "train", "train_streaming"]
 #: Records with these labels are left out of training by default: ``none``
 #: marks out-of-scope paragraphs, kept to measure how the model treats them.
 DEFAULT_EXCLUDE = ("none",)
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 _LOGGER = logging.getLogger("newsclf")
@@ -122,15 +124,26 @@ def _check_train_arguments(
         raise InvalidArgumentError(
             f"class_weight must be 'balanced' or None, got {describe(class_weight)}"
         )
+    _check_exclude(exclude_labels)
+    if threshold is not None:
+        _number(threshold, "threshold", 0, 1)
+    if not isinstance(name, str) or not name:
+        raise InputTypeError(f"name must be a non-empty str, got {describe(name)}")
+
+
+def _check_exclude(exclude_labels: object) -> None:
     if isinstance(exclude_labels, str) or not isinstance(exclude_labels, Iterable):
         raise InputTypeError(
             f"exclude_labels must be a collection of labels, got {describe(exclude_labels)}; "
             "wrap one label in a list: ['sport']"
         )
-    if threshold is not None:
-        _number(threshold, "threshold", 0, 1)
-    if not isinstance(name, str) or not name:
-        raise InputTypeError(f"name must be a non-empty str, got {describe(name)}")
+
+
+def _article(record: Mapping[str, Any], fallback: str) -> str:
+    """The record's article id: its ``group``, else ``fallback`` (a group
+    that is None or blank is none: the record is its own article)."""
+    group = record.get("group")
+    return fallback if group is None or not str(group).strip() else str(group)
 
 
 def _empty_texts(n: int) -> DataError:
@@ -155,6 +168,12 @@ def _check_record(i: int, r: object) -> None:
             f"record {i}: the label is empty; give every record a label, or leave unlabeled "
             "records out of the training data"
         )
+    if r.get("split") not in (None, "", "train", "test"):
+        raise DataError(
+            f"record {i}: the split field is {r.get('split')!r}; expected 'train', 'test' or none"
+        )
+    if _LONE_SURROGATE.search(text):
+        raise DataError(f"record {i}: the text holds a lone surrogate, which is not Unicode")
 
 
 def _drop_repeated(
@@ -189,7 +208,7 @@ def split_records(
     free = [r for r in records if r.get("split") not in ("train", "test")]
     if not free:
         return fixed_train, fixed_test
-    groups = [str(r.get("group", f"#record-{i}")) for i, r in enumerate(free)]
+    groups = [_article(r, f"#record-{i}") for i, r in enumerate(free)]
     unique = sorted(set(groups))
     rng = np.random.default_rng(seed)
     n_test = max(1, round(len(unique) * test_size)) if test_size > 0 else 0
@@ -418,7 +437,7 @@ def _in_test(record: Mapping[str, Any], test_size: float) -> bool:
     articles on the test side."""
     if record.get("split") in ("train", "test"):
         return bool(record["split"] == "test")
-    key = str(record.get("group", record["text"]))
+    key = _article(record, record["text"])
     return int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:8], 16) % 10_000 < test_size * 1e4
 
 
@@ -476,6 +495,19 @@ def train_streaming(
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InvalidArgumentError(f"{what} must be an integer >= 1, got {value!r}")
     _check_test_size(test_size)
+    if not callable(read):
+        raise InputTypeError(
+            f"read must be a function giving the records afresh for each pass, got {describe(read)}"
+        )
+    _number(seed, "seed", 0, 2**32 - 1, integral=True)
+    _number(n_features, "n_features", 1, 2**31 - 1, integral=True)
+    _number(alpha, "alpha", 0, math.inf, expected="a positive finite number")
+    if alpha == 0 or math.inf == alpha:
+        raise InvalidArgumentError(f"alpha must be a positive finite number, got {alpha!r}")
+    _check_exclude(exclude_labels)
+    if not isinstance(name, str) or not name:
+        raise InputTypeError(f"name must be a non-empty str, got {describe(name)}")
+    seed, n_features, alpha = int(seed), int(n_features), float(alpha)
     excluded = set(exclude_labels)
 
     def rows(test: bool) -> Iterator[Mapping[str, Any]]:
@@ -486,12 +518,14 @@ def train_streaming(
     n_test = n_texts = 0
     train_hash = hashlib.sha256()
     test_keys = array("Q")
+    test_labels: set[str] = set()
     for i, r in enumerate(read()):
         _check_record(i, r)
         if r["label"] in excluded:
             continue
         if _in_test(r, test_size):
             n_test += 1
+            test_labels.add(r["label"])
             test_keys.append(_text_key(r["text"]))
         else:
             counts[r["label"]] += 1
@@ -500,6 +534,8 @@ def train_streaming(
     labels = sorted(counts)
     if len(labels) < 2:
         raise DataError(f"expected training records of at least 2 labels, found {labels}")
+    if missing := sorted(test_labels - set(labels)):
+        raise DataError(f"labels {missing} have no training records after the split")
     if not n_texts:
         raise _empty_texts(sum(counts.values()))
     log(f"streaming: {sum(counts.values())} train and {n_test} test records; labels {labels}")
@@ -705,7 +741,7 @@ def run(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "test_size": args.test_size,
         "exclude_labels": args.exclude_labels,
-        "name": args.name or Path(args.out).name,
+        "name": args.name or Path(args.out).resolve().name or "newsclf-model",
         "description": "files: " + ", ".join(Path(p).name for p in args.data),
     }
     with _log_to_stderr():

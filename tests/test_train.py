@@ -155,6 +155,62 @@ def test_train_takes_numpy_numbers(tmp_path: Path) -> None:
     assert newsclf.load(clf.save(tmp_path / "m")).labels == ("economy", "sport")
 
 
+def test_training_data_rules_the_audit_found(tmp_path: Path) -> None:
+    """Regressions: a --group-field no record has, and split values other
+    than train/test ('Test', 'dev'), were silently ignored (the split came
+    out wrong); a null or blank group lumped its records into one article;
+    a lone surrogate in a text failed after fitting; a saved DatasetDict
+    folder was called unreadable."""
+    from newsclf._data import read_records
+
+    data = _jsonl(tmp_path / "d.jsonl", _topic_rows(5))
+    with pytest.raises(newsclf.DataError, match="missing group field 'articel'"):
+        read_records(data, group_field="articel")
+    rows = [{**r, "split": "Test"} for r in _topic_rows(3)]
+    with pytest.raises(newsclf.DataError, match="the split field is 'Test'"):
+        read_records(_jsonl(tmp_path / "s.jsonl", rows))
+    with pytest.raises(newsclf.DataError, match="the split field is 'dev'"):
+        train([{**r, "split": "dev"} for r in _topic_rows(3)], log=_quiet)
+    with pytest.raises(newsclf.DataError, match="lone surrogate"):
+        train([*_topic_rows(3), {"text": "\ud800", "label": "sport"}], log=_quiet)
+    for blank in (None, "", "  "):
+        rows = [{**r, "group": blank} for r in _topic_rows(20)]
+        _, test_rows = split_records(rows, test_size=0.5, seed=0)
+        assert 10 <= len(test_rows) <= 30  # one article each, not one article in all
+    import datasets
+
+    ds = datasets.Dataset.from_dict({"text": ["نص"], "label": ["sport"]})
+    datasets.DatasetDict({"train": ds, "test": ds}).save_to_disk(str(tmp_path / "dd"))
+    with pytest.raises(newsclf.DataError, match="holds several splits"):
+        read_records(tmp_path / "dd")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"exclude_labels": "none"}, newsclf.InputTypeError, "wrap one label"),
+        ({"seed": -1}, newsclf.InvalidArgumentError, "seed"),
+        ({"alpha": 0.0}, newsclf.InvalidArgumentError, "alpha"),
+        ({"n_features": 0}, newsclf.InvalidArgumentError, "n_features"),
+        ({"name": None}, newsclf.InputTypeError, "name"),
+    ],
+)
+def test_train_streaming_checks_its_arguments(kwargs: dict, error: type, message: str) -> None:
+    """Regression: the streaming trainer took a str exclude_labels as a set
+    of letters and gave tracebacks for the rest."""
+    with pytest.raises(error, match=message):
+        train_streaming(lambda: iter(_topic_rows(5)), log=_quiet, **kwargs)
+
+
+def test_train_streaming_refuses_a_label_only_held_out() -> None:
+    """Regression: a label whose records were all held out was silently
+    left out of the streaming model (the in-memory trainer refused)."""
+    rows = [{**r, "split": "test"} if r["label"] == "sport" else r for r in _topic_rows(10)]
+    rows.append({"text": "نص آخر", "label": "weather"})
+    with pytest.raises(newsclf.DataError, match=r"labels \['sport'\] have no training records"):
+        train_streaming(lambda: iter(rows), test_size=0.0, log=_quiet)
+
+
 def test_train_command_refuses_bad_numbers(tmp_path: Path, capsys) -> None:
     """Regression: --C 0 and --seed -5 gave tracebacks; now usage errors."""
     data = str(_jsonl(tmp_path / "d.jsonl", _topic_rows()))
