@@ -274,11 +274,12 @@ def _row(i: int, record: Mapping[str, object], labels: Sequence[str]) -> _Row:
         acceptable = None
     elif isinstance(raw, str):
         acceptable = (_model_label(raw, labels),) if raw else ()
-    elif isinstance(raw, Iterable):
-        acceptable = tuple(_model_label(str(a), labels) for a in raw)
+    elif isinstance(raw, list | tuple) and all(isinstance(a, str) for a in raw):
+        acceptable = tuple(_model_label(a, labels) for a in raw)
     else:
         raise DataError(
-            f"record {i}: field 'acceptable' is {type(raw).__name__}, expected a list of labels"
+            f"record {i}: field 'acceptable' is {describe(raw)}, expected a label or a list "
+            "of labels"
         )
     context = record.get("context")
     return _Row(

@@ -139,6 +139,20 @@ def _check_exclude(exclude_labels: object) -> None:
         )
 
 
+def _warn_near_labels(labels: Sequence[str]) -> None:
+    """Warn about labels that differ only in case or surrounding spaces
+    (``military`` and ``Military ``): each is learned as a label of its own."""
+    folded: dict[str, list[str]] = {}
+    for label in labels:
+        folded.setdefault(label.strip().casefold(), []).append(label)
+    near = [names for names in folded.values() if len(names) > 1]
+    if near:
+        _LOGGER.warning(
+            "labels %s differ only in case or spaces: each is learned as a label of its own",
+            near,
+        )
+
+
 def _article(record: Mapping[str, Any], fallback: str) -> str:
     """The record's article id: its ``group``, else ``fallback`` (a group
     that is None or blank is none: the record is its own article)."""
@@ -174,6 +188,16 @@ def _check_record(i: int, r: object) -> None:
         )
     if _LONE_SURROGATE.search(text):
         raise DataError(f"record {i}: the text holds a lone surrogate, which is not Unicode")
+    acceptable = r.get("acceptable")
+    if not (
+        acceptable is None
+        or isinstance(acceptable, str)
+        or (isinstance(acceptable, list | tuple) and all(isinstance(a, str) for a in acceptable))
+    ):
+        raise DataError(
+            f"record {i}: field 'acceptable' is {describe(acceptable)}, expected a label or a "
+            "list of labels"
+        )
 
 
 def _drop_repeated(
@@ -337,6 +361,7 @@ def train(
     in_scope = [r for r in records if r["label"] not in excluded]
     out_scope = [r for r in records if r["label"] in excluded]
     labels_seen = sorted({r["label"] for r in in_scope})
+    _warn_near_labels(labels_seen)
     if len(labels_seen) < 2:
         raise DataError(
             f"expected records of at least 2 labels after excluding {sorted(excluded)}, "
@@ -519,9 +544,11 @@ def train_streaming(
     train_hash = hashlib.sha256()
     test_keys = array("Q")
     test_labels: set[str] = set()
+    n_excluded = 0
     for i, r in enumerate(read()):
         _check_record(i, r)
         if r["label"] in excluded:
+            n_excluded += 1
             continue
         if _in_test(r, test_size):
             n_test += 1
@@ -532,13 +559,17 @@ def train_streaming(
             n_texts += bool(r["text"].strip())
             train_hash.update(record_bytes(r))
     labels = sorted(counts)
+    _warn_near_labels(labels)
     if len(labels) < 2:
         raise DataError(f"expected training records of at least 2 labels, found {labels}")
     if missing := sorted(test_labels - set(labels)):
         raise DataError(f"labels {missing} have no training records after the split")
     if not n_texts:
         raise _empty_texts(sum(counts.values()))
-    log(f"streaming: {sum(counts.values())} train and {n_test} test records; labels {labels}")
+    log(
+        f"streaming: {sum(counts.values())} train and {n_test} test records, {n_excluded} "
+        f"excluded as {sorted(excluded)}; labels {labels}"
+    )
     held_out = np.unique(np.frombuffer(test_keys, dtype=np.uint64))
     del test_keys
     repeated_keys: set[int] = set()
