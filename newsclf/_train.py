@@ -675,14 +675,14 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     p.add_argument(
         "--C",
         type=positive(what="the inverse regularization strength, a number"),
-        default=10.0,
-        help="inverse regularization strength (default: %(default)s)",
+        default=None,
+        help="inverse regularization strength (default: 10; not with --streaming)",
     )
     p.add_argument(
         "--min-df",
         type=integer(1),
-        default=2,
-        help="texts an n-gram must occur in to be learned (default: 2)",
+        default=None,
+        help="texts an n-gram must occur in to be learned (default: 2; not with --streaming)",
     )
     p.add_argument(
         "--exclude-labels",
@@ -698,10 +698,16 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
         help="train in constant memory: hashed features, SGD over batches read from disk",
     )
     p.add_argument(
-        "--epochs", type=integer(1), default=5, help="passes over the data (--streaming)"
+        "--epochs",
+        type=integer(1),
+        default=None,
+        help="passes over the data (--streaming; default: 5)",
     )
     p.add_argument(
-        "--batch-size", type=integer(1), default=10_000, help="records per step (--streaming)"
+        "--batch-size",
+        type=integer(1),
+        default=None,
+        help="records per step (--streaming; default: 10000)",
     )
     p.epilog = "example: newsclf train --data labeled.jsonl --out models/mine"
     return p
@@ -757,6 +763,12 @@ def run(args: argparse.Namespace) -> int:
     :func:`_check_out`): a problem there is a :class:`UsageError`.
     """
     force = bool(getattr(args, "force", False))
+    given = {"--C": args.C, "--min-df": args.min_df, "--epochs": args.epochs}
+    given["--batch-size"] = args.batch_size
+    other = ("--C", "--min-df") if args.streaming else ("--epochs", "--batch-size")
+    if wrong := [option for option in other if given[option] is not None]:
+        trainer = "the in-memory trainer (not --streaming)" if args.streaming else "--streaming"
+        raise UsageError(f"{' and '.join(wrong)}: only with {trainer}")
     _check_out(Path(args.out), force=force)
 
     def read() -> Iterable[dict[str, Any]]:
@@ -776,11 +788,15 @@ def run(args: argparse.Namespace) -> int:
         "description": "files: " + ", ".join(Path(p).name for p in args.data),
     }
     with _log_to_stderr():
+        # Options not given take the trainer's own defaults.
         if args.streaming:
-            clf = train_streaming(read, batch_size=args.batch_size, epochs=args.epochs, **common)
+            stream = {"batch_size": args.batch_size, "epochs": args.epochs}
+            common.update((k, v) for k, v in stream.items() if v is not None)
+            clf = train_streaming(read, **common)
         else:
-            min_df = getattr(args, "min_df", 2)
-            clf = train(list(read()), C=args.C, min_df=min_df, **common)
+            fit = {"C": args.C, "min_df": args.min_df}
+            common.update((k, v) for k, v in fit.items() if v is not None)
+            clf = train(list(read()), **common)
     out = clf.save(args.out, force=force)
     print(summary(out, clf.metadata))
     return 0

@@ -67,6 +67,8 @@ def test_tampered_file_refused(copy: Path, name: str) -> None:
 
 
 def test_format_1_refused_with_the_way_out(copy: Path) -> None:
+    """A format-1 artifact is refused with an ArtifactError that gives the command converting it
+    (``newsclf convert OLD NEW --trust-pickle``)."""
     _edit_metadata(copy, format_version=1)
     with pytest.raises(newsclf.ArtifactError, match="newsclf convert OLD NEW --trust-pickle"):
         newsclf.load(copy)
@@ -185,6 +187,8 @@ def test_convert_format_1(model_dir: Path, tmp_path: Path) -> None:
 
 
 def test_save_replaces_atomically_and_keeps_nothing_behind(clf, tmp_path: Path) -> None:
+    """Saving over a model replaces it and leaves no temporary folder beside it; ``overwrite=False``
+    refuses an existing model, and a path that is a file is refused."""
     target = tmp_path / "m"
     clf.save(target)
     clf.save(target, name="again")
@@ -232,6 +236,8 @@ def test_save_never_replaces_a_folder_that_is_not_a_model(
     ],
 )
 def test_missing_or_malformed_metadata(copy: Path, content, message: str) -> None:
+    """A missing ``metadata.json``, one that is not UTF-8 JSON, or one that holds no JSON object is
+    refused with an ArtifactError saying which."""
     if content is None:
         (copy / METADATA_FILE).unlink()
     else:
@@ -242,6 +248,7 @@ def test_missing_or_malformed_metadata(copy: Path, content, message: str) -> Non
 
 @pytest.mark.parametrize("key", ["labels", "files", "format_version", "metrics", "recipe"])
 def test_missing_required_key(copy: Path, key: str) -> None:
+    """Metadata lacking a required key is refused with an ArtifactError naming the key."""
     meta = json.loads((copy / METADATA_FILE).read_text(encoding="utf-8"))
     del meta[key]
     (copy / METADATA_FILE).write_text(json.dumps(meta), encoding="utf-8")
@@ -260,6 +267,8 @@ def test_missing_required_key(copy: Path, key: str) -> None:
     ],
 )
 def test_invalid_metadata_values(copy: Path, changes: dict, message: str) -> None:
+    """An unsupported or non-integer ``format_version``, fewer than 2 labels, or a threshold outside
+    [0, 1] is refused with an ArtifactError saying what is wrong."""
     _edit_metadata(copy, **changes)
     with pytest.raises(newsclf.ArtifactError, match=message):
         newsclf.load(copy)
@@ -329,6 +338,8 @@ def test_a_consistent_but_wrong_artifact_is_refused(
 
 
 def test_missing_file_and_directory(copy: Path, tmp_path: Path) -> None:
+    """A model folder missing a data file, and a path where there is no folder, are refused with an
+    ArtifactError saying what was expected."""
     (copy / "coef.npy").unlink()
     with pytest.raises(newsclf.ArtifactError, match=r"expected a regular file coef\.npy"):
         newsclf.load(copy)
@@ -337,6 +348,8 @@ def test_missing_file_and_directory(copy: Path, tmp_path: Path) -> None:
 
 
 def test_version_drift_warns(copy: Path) -> None:
+    """A model saved under another numpy version loads with a VersionMismatchWarning naming that
+    version."""
     meta = json.loads((copy / METADATA_FILE).read_text(encoding="utf-8"))
     meta["versions"]["numpy"] = "0.1.0"
     (copy / METADATA_FILE).write_text(json.dumps(meta), encoding="utf-8")
@@ -345,12 +358,14 @@ def test_version_drift_warns(copy: Path) -> None:
 
 
 def test_same_versions_do_not_warn(model_dir: Path) -> None:
+    """A model saved under the running versions loads without any warning."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         newsclf.load(model_dir)
 
 
 def test_load_refuses_non_path() -> None:
+    """``load`` refuses a value that is not a path with InputTypeError."""
     with pytest.raises(newsclf.InputTypeError, match="expected a path"):
         newsclf.load(42)  # type: ignore[arg-type]
 

@@ -91,6 +91,8 @@ def help_of(capsys) -> Callable[..., str]:
 
 
 def test_help_lists_the_exit_status_and_examples(help_of: Callable[..., str]) -> None:
+    """The top-level help explains exit statuses 0, 1 and 2, and each command's help shows an
+    example of that command."""
     top = help_of()
     assert "0  every record classified" in top and "1  some records failed" in top
     assert "2  could not run" in top
@@ -169,6 +171,8 @@ def test_classify_article_file(cli: Run, tmp_path: Path) -> None:
 
 
 def test_classify_stdin_as_table_and_csv(cli: Run) -> None:
+    """An article on stdin is classified paragraph by paragraph: as a table, uncertain scores are
+    marked ``?`` and the marker is explained; as CSV, each row has its label and file ``-``."""
     got = cli("classify", "--format", "table", "--threshold", "0.99", stdin=ARTICLE.encode())
     lines = got.out.splitlines()
     assert [line.split()[0] for line in lines[:4]] == ["¶0", "¶1", "¶2", "¶3"]
@@ -248,6 +252,8 @@ def test_hostile_records_each_give_one_error_record(cli: Run, tmp_path: Path) ->
 
 
 def test_csv_and_tsv_records_keep_their_columns(cli: Run, tmp_path: Path) -> None:
+    """CSV and TSV records are classified with ``--text-field`` and keep their columns; without it
+    each record is an error naming its columns, and stderr points to ``--text-field``."""
     for ext, sep in (("csv", ","), ("tsv", "\t")):
         path = tmp_path / f"in.{ext}"
         path.write_text(
@@ -286,6 +292,7 @@ def test_csv_output_keeps_every_record_and_field(cli: Run, tmp_path: Path) -> No
 
 
 def test_classify_with_jobs_matches_one_process(cli: Run, tmp_path: Path) -> None:
+    """``classify --jobs 2`` on a text article gives the same records as one process."""
     article = tmp_path / "a.txt"
     article.write_text(ARTICLE * 50, encoding="utf-8")
     one = cli("classify", str(article))
@@ -295,6 +302,8 @@ def test_classify_with_jobs_matches_one_process(cli: Run, tmp_path: Path) -> Non
 
 
 def test_progress_bar_only_when_asked_in_a_pipe(cli: Run, tmp_path: Path) -> None:
+    """When stderr is not a terminal, ``classify`` writes nothing there unless ``--progress`` asks
+    for the progress bar."""
     path = tmp_path / "a.txt"
     path.write_text(ARTICLE, encoding="utf-8")
     assert cli("classify", str(path)).err == ""
@@ -305,6 +314,8 @@ def test_progress_bar_only_when_asked_in_a_pipe(cli: Run, tmp_path: Path) -> Non
 
 
 def test_missing_file_folder_utf16_and_bad_model_exit_2(cli: Run, tmp_path: Path) -> None:
+    """A UTF-16 file, a missing file, a folder as input, a folder that is not a model, or missing
+    training data each end with exit status 2 and a one-line error saying so."""
     utf16 = tmp_path / "utf16.txt"
     utf16.write_text(ARTICLE, encoding="utf-16")
     for args, message in [
@@ -320,6 +331,8 @@ def test_missing_file_folder_utf16_and_bad_model_exit_2(cli: Run, tmp_path: Path
 
 
 def test_full_disk_is_one_line_and_exit_2(cli: Run, monkeypatch, tmp_path: Path) -> None:
+    """Output to a full disk ends with exit status 2 and a one-line "No space left on device"
+    error."""
     path = tmp_path / "a.txt"
     path.write_text(ARTICLE * 100, encoding="utf-8")
     with open("/dev/full", "w", encoding="utf-8") as full:
@@ -359,6 +372,8 @@ def test_train_and_plots_check_their_folder_before_any_work(
 
 
 def test_strip_removes_boilerplate_and_keeps_breaks(cli: Run, tmp_path: Path) -> None:
+    """``strip`` removes the boilerplate paragraph and prints the rest of the article as it was,
+    blank lines included."""
     path = tmp_path / "a.txt"
     path.write_text(ARTICLE, encoding="utf-8")
     got = cli("strip", str(path))
@@ -524,6 +539,9 @@ def test_bad_option_values_are_a_one_line_usage_error(
 
 
 def test_explain_and_info(cli: Run) -> None:
+    """``explain --json`` gives the label and at most ``--top`` n-grams pushing towards it,
+    ``explain`` reads stdin, ``--top -1`` is a usage error, and ``info`` shows the labels as JSON
+    and as text."""
     got = cli("explain", "--json", "--top", "3", "اشترك الآن واحصل على شهر مجاني")
     result = json.loads(got.out)
     assert result["label"] == "boilerplate"
@@ -540,6 +558,8 @@ def test_explain_and_info(cli: Run) -> None:
 
 
 def test_train_streaming(cli: Run, tmp_path: Path, records: list[dict]) -> None:
+    """``train --streaming`` writes a model and reports its held-out macro-F1, and ``classify`` runs
+    with that model."""
     data = jsonl_file(tmp_path / "train.jsonl", records)
     out = str(tmp_path / "s")
     got = cli("train", "--data", str(data), "--out", out, "--streaming", "--epochs", "2")
@@ -695,6 +715,8 @@ def test_text_article_is_read_with_its_article(cli: Run, tmp_path: Path, clf) ->
 
 
 def test_convert_needs_trust_and_converts(cli: Run, tmp_path: Path, clf) -> None:
+    """``convert`` refuses a format-1 model without ``--trust-pickle`` (exit 2, no traceback), and
+    with it writes a format-2 model."""
     import hashlib
 
     import joblib

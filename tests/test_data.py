@@ -59,6 +59,9 @@ def xml_corpus(tmp_path: Path) -> Path:
 
 
 def test_both_layouts_give_the_same_paragraphs(jsonl_corpus: Path, xml_corpus: Path) -> None:
+    """The ANT corpus as a JSONL file and in its XML folder layout gives the same articles: ids,
+    outlets and paragraphs."""
+
     def key(docs):
         return sorted((d["doc_id"], d["outlet"], d["paragraphs"]) for d in docs)
 
@@ -66,6 +69,8 @@ def test_both_layouts_give_the_same_paragraphs(jsonl_corpus: Path, xml_corpus: P
 
 
 def test_references_resolve_and_hash_mismatch_fails(jsonl_corpus: Path, xml_corpus: Path) -> None:
+    """A paragraph reference resolves to its text, article and outlet in either layout; a wrong
+    hash, paragraph index or document id is a DataError."""
     text = "فقرة ثانية عن الهدنة."
     ref = {
         "doc_id": "SN-middleEast-1-20180301",
@@ -85,6 +90,8 @@ def test_references_resolve_and_hash_mismatch_fails(jsonl_corpus: Path, xml_corp
 
 
 def test_missing_corpus_says_where_to_get_it(tmp_path: Path) -> None:
+    """A missing corpus is a DataError that names where the corpus comes from
+    (``antcorpus.multisource.data``)."""
     with pytest.raises(newsclf.DataError, match=r"antcorpus\.multisource\.data"):
         list(iter_ant_articles(tmp_path / "absent.jsonl.gz"))
 
@@ -111,6 +118,8 @@ def test_committed_data_holds_references_not_ant_text(name: str) -> None:
     ("name", "at_least"), [("ant_labels.jsonl", 4000), ("ant_articles.jsonl", 9000)]
 )
 def test_every_committed_reference_resolves_against_the_corpus(name: str, at_least: int) -> None:
+    """Every committed ANT reference resolves against the corpus to a text with its article
+    context."""
     with open(ROOT / "training" / "data" / name, encoding="utf-8") as f:
         refs = [json.loads(line) for line in f]
     rows = resolve_ant_references(refs, CORPUS)
@@ -123,6 +132,7 @@ def test_every_committed_reference_resolves_against_the_corpus(name: str, at_lea
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".tsv", ".parquet"])
 def test_read_records_formats(tmp_path: Path, suffix: str) -> None:
+    """JSONL, CSV, TSV and Parquet files give the same records, with ``doc_id`` as the group."""
     rows = [
         {"text": "اشترك الآن", "label": "boilerplate", "doc_id": "d1"},
         {"text": "قصف مدفعي", "label": "military", "doc_id": "d2"},
@@ -164,6 +174,8 @@ def test_read_records_formats(tmp_path: Path, suffix: str) -> None:
     ],
 )
 def test_bad_data_is_a_data_error(tmp_path: Path, content: bytes, message: str) -> None:
+    """Invalid JSON, a missing or non-string text or label field, invalid UTF-8, a non-object line
+    and JSON that Python reads but JSON forbids are each a DataError naming the line."""
     path = tmp_path / "bad.jsonl"
     path.write_bytes(content)
     with pytest.raises(newsclf.DataError, match=message):
@@ -171,6 +183,7 @@ def test_bad_data_is_a_data_error(tmp_path: Path, content: bytes, message: str) 
 
 
 def test_missing_file_is_a_data_error(tmp_path: Path) -> None:
+    """A data file that does not exist is a DataError saying so."""
     with pytest.raises(newsclf.DataError, match="no such file"):
         read_records(tmp_path / "absent.jsonl")
 
@@ -197,6 +210,7 @@ def test_utf8_bom_is_dropped(tmp_path: Path, name: str, sep: str | None) -> None
 
 
 def test_gzipped_data_with_a_bom(tmp_path: Path) -> None:
+    """A gzipped CSV file starting with a UTF-8 byte-order mark reads as the plain file does."""
     raw = _write(tmp_path / "d.csv", ",", bom=True).read_bytes()
     path = tmp_path / "d.csv.gz"
     path.write_bytes(gzip.compress(raw))
@@ -224,6 +238,7 @@ def test_csv_stray_quote_is_a_data_error_naming_its_line(tmp_path: Path) -> None
 
 
 def test_csv_legitimate_quoting_still_reads(tmp_path: Path) -> None:
+    """CSV fields with doubled quotes, commas and line breaks inside quotes read as written."""
     path = tmp_path / "d.csv"
     path.write_text('text,label\n"a ""quoted"", word",x\n"two\nlines",y\n', encoding="utf-8")
     assert [(r["text"], r["label"]) for r in read_records(path)] == [
@@ -270,6 +285,7 @@ def test_utf16_is_refused_with_the_command_that_converts_it(
 
 
 def test_unreadable_gzip_is_a_data_error(tmp_path: Path) -> None:
+    """A ``.gz`` file that is not gzip is a DataError saying it cannot be read."""
     path = tmp_path / "d.jsonl.gz"
     path.write_bytes(b"not gzip at all")
     with pytest.raises(newsclf.DataError, match="cannot read it"):

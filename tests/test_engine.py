@@ -43,6 +43,8 @@ def test_token_hashes_equal_the_reference_tokens(texts: list[str], strip_clitics
 
 
 def test_token_hashes_on_the_project_paragraphs(records: list[dict]) -> None:
+    """On every paragraph of the project's data, the numpy token hashes equal the reference tokens',
+    text by text."""
     texts = [r["text"] for r in records]
     doc, hashes = text_hashes(texts)
     ref_doc, ref_hashes = _reference(texts, True)
@@ -51,6 +53,7 @@ def test_token_hashes_on_the_project_paragraphs(records: list[dict]) -> None:
 
 
 def test_ngram_hashes_are_distinct_and_order_sensitive() -> None:
+    """Different n-grams, a word pair and its reverse among them, get different hashes."""
     grams = ["جيش", "قصف", "جيش قصف", "قصف جيش", "جيش قصف مدفعي"]
     hashes = ngram_hashes(grams)
     assert len(set(hashes.tolist())) == len(grams)
@@ -104,6 +107,8 @@ def test_engine_equals_the_pipeline(clf, texts: list[str]) -> None:
 @_FIXTURE_SETTINGS
 @given(texts=st.lists(news_text, min_size=1, max_size=6), article=news_text)
 def test_context_engine_equals_the_pipeline(context_clf, texts: list[str], article: str) -> None:
+    """With article contexts, probabilities from the engine and from the rebuilt scikit-learn
+    Pipeline agree to 1e-9."""
     contexts = [article] * len(texts)
     pairs = np.array([[t, article] for t in texts], dtype=object)
     np.testing.assert_allclose(
@@ -115,6 +120,8 @@ def test_context_engine_equals_the_pipeline(context_clf, texts: list[str], artic
 
 
 def test_context_model_saves_and_loads(context_clf, tmp_path: Path) -> None:
+    """A context model saved and loaded gives identical probabilities with contexts, still uses
+    context, and saves and loads again."""
     again = newsclf.load(context_clf.save(tmp_path / "ctx"))
     texts = ["قصفت المدفعية مواقع المسلحين", "اشترك الآن"]
     contexts = ["وزير الخارجية يستقبل نظيره", "وزير الخارجية يستقبل نظيره"]
@@ -166,6 +173,8 @@ def test_tricky_texts_take_the_right_path(text: str) -> None:
 @settings(max_examples=300)
 @given(text=st.text(alphabet="0123456789 -a\u0663\n", max_size=40))
 def test_digit_runs_find_what_the_phone_hint_regex_finds(text: str) -> None:
+    """The engine finds a digit run exactly when the normalizer's phone-hint regex matches the text
+    after the engine's character mapping."""
     from newsclf import _normalize
     from newsclf._engine import _codepoints, _digit_runs, _stage_a, _tables
 

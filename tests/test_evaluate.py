@@ -70,6 +70,8 @@ def table_metrics() -> dict:
 
 
 def test_ece_of_perfect_and_overconfident_models() -> None:
+    """Expected calibration error is 0 for a model right with full confidence, 0.9 for one always
+    wrong with 0.9, and 0 on no data."""
     assert expected_calibration_error(np.array([1.0, 1.0]), np.array([1, 1])) == 0.0
     assert expected_calibration_error(np.array([0.9] * 10), np.array([0] * 10)) == pytest.approx(
         0.9
@@ -113,6 +115,9 @@ def test_evaluate_report(clf, records: list[dict]) -> None:
 
 
 def test_classifier_evaluate_returns_a_typed_frozen_report(clf, records: list[dict]) -> None:
+    """``Classifier.evaluate`` returns a frozen ``newsclf.Report`` holding the counts, curve and
+    errors; ``to_dict`` hands out a copy of ``evaluate``'s dict, valid as strict JSON, and ``str``
+    renders it as ``format_metrics`` does."""
     data = [{**r, "source": "original"} for r in records[:150]] + OUT_OF_SCOPE
     report = clf.evaluate(data, n_errors=3)
     assert isinstance(report, newsclf.Report) and newsclf.Report is Report
@@ -135,6 +140,9 @@ def test_classifier_evaluate_returns_a_typed_frozen_report(clf, records: list[di
 
 
 def test_evaluate_checks_its_arguments(clf) -> None:
+    """``evaluate`` refuses a bad ``threshold`` or ``n_errors``, records without a text field or
+    with a non-string label, records with nothing to score, and ``None``, each with a newsclf
+    error."""
     rows = [{"text": "نص", "label": "military"}]
     with pytest.raises(newsclf.InvalidArgumentError, match="threshold"):
         clf.evaluate(rows, threshold=1.5)
@@ -165,6 +173,8 @@ def test_out_of_scope_records_alone_are_scored() -> None:
 def test_missing_text_field_names_the_fields_and_the_option(
     tmp_path: Path, model_dir: Path, capsys
 ) -> None:
+    """``newsclf evaluate`` on records without the text field exits 2 with an error naming the
+    missing field, the record's fields and ``--text-field``."""
     data = tmp_path / "d.jsonl"
     data.write_text('{"body": "نص", "label": "military"}\n', encoding="utf-8")
     assert _cli.main(["evaluate", "--data", str(data), "--model", str(model_dir)]) == 2
@@ -199,6 +209,8 @@ def test_format_cosmetics(table_metrics: dict) -> None:
 
 
 def test_marker_and_acceptable_only_where_they_apply() -> None:
+    """Acceptable accuracy is shown when the data has an ``acceptable`` field, and the ``?`` marker
+    is left out when no paragraph is below the threshold."""
     rows = [{**r, "acceptable": ["boilerplate"]} for r in ROWS]
     metrics = evaluate(TableModel(TABLE), rows, threshold=0.3)
     text = format_metrics(metrics)
@@ -263,6 +275,8 @@ def test_plots_leave_the_callers_backend_alone(
 
 
 def test_plots_of_a_curve_with_no_coverage(table_metrics: dict, tmp_path: Path) -> None:
+    """Plots are written, none of them empty, when some thresholds of the coverage curve keep no
+    paragraph."""
     paths = write_plots(table_metrics, tmp_path)
     assert all(p.stat().st_size > 0 for p in paths)
 

@@ -27,11 +27,14 @@ def test_params_are_keyword_only_and_stored_unchanged() -> None:
 
 
 def test_transform_before_fit_raises_not_fitted() -> None:
+    """``transform`` before ``fit`` raises scikit-learn's NotFittedError."""
     with pytest.raises(NotFittedError):
         ArabicFeaturizer().transform(["نص"])
 
 
 def test_fit_sets_only_trailing_underscore_state(records: list[dict]) -> None:
+    """``fit`` adds only attributes ending in ``_``, and ``transform`` then gives one column per
+    feature name."""
     texts = [r["text"] for r in records[:200]]
     f = ArabicFeaturizer(min_df=1)
     before = set(vars(f))
@@ -177,6 +180,8 @@ class NumericArabicHashingFeaturizer(_NumericView, ArabicHashingFeaturizer):
     [NumericArabicFeaturizer(min_df=1), NumericArabicHashingFeaturizer(n_features=64)]
 )
 def test_sklearn_checks_through_a_numeric_view(estimator, check) -> None:
+    """Both featurizers pass scikit-learn's estimator checks, run through a view that turns numeric
+    arrays into texts."""
     check(estimator)
 
 

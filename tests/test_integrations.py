@@ -48,6 +48,8 @@ def replaced(model_dir: Path, records: list[dict], tmp_path: Path):
 
 
 def test_annotate_dataset(model_dir: Path, clf) -> None:
+    """``annotate_dataset`` with two processes keeps the rows in order and adds the labels and
+    uncertain flags one process gives; a missing text column is a DataError naming it."""
     import datasets
 
     ds = datasets.Dataset.from_dict({"id": list(range(len(TEXTS))), "body": TEXTS})
@@ -136,6 +138,8 @@ def test_annotate_dataset_keeps_a_gold_label_column(
 
 
 def test_annotate_dataset_refuses_when_both_names_are_taken(model_dir: Path) -> None:
+    """When ``label`` and ``newsclf_label`` are both taken, ``annotate_dataset`` refuses with a
+    DataError pointing to ``prefix=``; with a prefix, the new columns take it."""
     import datasets
 
     ds = datasets.Dataset.from_dict({"text": ["a"], "label": ["x"], "newsclf_label": ["y"]})
@@ -162,6 +166,8 @@ def test_annotate_dataset_names_the_row_of_a_missing_text(
 
 
 def test_annotate_dataset_refuses_a_column_of_bytes(model_dir: Path) -> None:
+    """A text column of bytes is a DataError naming the row and the column and saying to decode
+    it."""
     import datasets
 
     ds = datasets.Dataset.from_dict({"text": [t.encode() for t in TEXTS[:5]]})
@@ -170,6 +176,8 @@ def test_annotate_dataset_refuses_a_column_of_bytes(model_dir: Path) -> None:
 
 
 def test_annotate_iterable_dataset(model_dir: Path, clf) -> None:
+    """An IterableDataset is annotated too: each record gets the ``newsclf_label`` one process gives
+    and keeps its own ``label``."""
     import datasets
 
     ds = datasets.Dataset.from_dict({"text": TEXTS[:20], "label": ["x"] * 20})
@@ -283,6 +291,7 @@ def test_dask_dataframe_errors_name_the_row_and_column(cluster, model_dir: Path)
 
 
 def test_dask_bag_on_local_cluster(cluster, model_dir: Path, clf) -> None:
+    """``classify_bag`` on a 2-process LocalCluster gives the labels of one process, in order."""
     import dask.bag as db
 
     import newsclf.dask
@@ -294,6 +303,8 @@ def test_dask_bag_on_local_cluster(cluster, model_dir: Path, clf) -> None:
 
 
 def test_dask_bag_error_names_the_partition_and_position(cluster, model_dir: Path) -> None:
+    """A non-str item in a bag is a DataError naming its partition, its position there and the
+    value."""
     import dask.bag as db
 
     import newsclf.dask

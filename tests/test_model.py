@@ -15,6 +15,7 @@ LABELS = ("boilerplate", "diplomacy", "humanitarian", "military")
 
 
 def test_labels(clf) -> None:
+    """The fixture model's labels are the labels of its training data, sorted."""
     assert clf.labels == LABELS
 
 
@@ -41,6 +42,8 @@ def test_sensible_labels_on_written_examples(clf) -> None:
 
 
 def test_classify_result_is_immutable_and_consistent(clf) -> None:
+    """A ``classify`` result's label has its top score, ``uncertain`` means that score is below the
+    threshold, and neither the result nor its scores can be changed."""
     p = clf.classify("تابعونا على منصات التواصل الاجتماعي")
     assert p.label == max(p.scores, key=p.scores.get)
     assert p.score == p.scores[p.label]
@@ -61,6 +64,8 @@ def test_text_without_known_features_is_uncertain(clf, text: str) -> None:
 
 
 def test_threshold_argument(clf) -> None:
+    """A ``threshold`` of 0 leaves a result certain and one of 1 makes it uncertain; a threshold
+    outside [0, 1] is a ValueError."""
     text = "حذّر برنامج الأغذية العالمي من خطر المجاعة"
     assert not clf.classify(text, threshold=0.0).uncertain
     assert clf.classify(text, threshold=1.0).uncertain
@@ -87,6 +92,7 @@ def test_generators_and_large_batches(clf) -> None:
 
 
 def test_one_megabyte_paragraph(clf) -> None:
+    """A paragraph of over 1 MB is classified, with the right label."""
     text = "قصفت المدفعية الثقيلة مواقع المسلحين قرب الحدود " * 22000
     assert len(text.encode("utf-8")) > 1_000_000
     assert clf.classify(text).label == "military"
@@ -118,6 +124,8 @@ def test_bad_batches_raise_input_type_error(clf, bad, message: str) -> None:
 
 
 def test_bad_non_list_iterable_item_names_its_index(clf) -> None:
+    """A non-str item in a generator given to ``classify_many`` raises InputTypeError whose
+    ``index`` is the item's position."""
     with pytest.raises(newsclf.InputTypeError) as info:
         list(clf.classify_many(iter(["أ", "ب", 7])))
     assert info.value.index == 2
@@ -154,6 +162,8 @@ def test_one_context_per_text_exactly(clf) -> None:
     ],
 )
 def test_bad_batch_sizes(clf, kwargs: dict, error: type) -> None:
+    """A ``batch_size`` below 1 or too large is an InvalidArgumentError and a float one an
+    InputTypeError, each saying it must be a positive int."""
     with pytest.raises(error, match="batch_size must be a positive int"):
         clf.predict(["نص"], **kwargs)
 
@@ -231,11 +241,14 @@ def test_dir_shows_the_public_names() -> None:
 
 
 def test_explain_refuses_a_negative_top(clf) -> None:
+    """``explain`` refuses a negative ``top`` with InvalidArgumentError."""
     with pytest.raises(newsclf.InvalidArgumentError, match="non-negative"):
         clf.explain("نص", top=-1)
 
 
 def test_save_load_identical_predictions(clf, tmp_path: Path, records: list[dict]) -> None:
+    """A model saved and loaded again keeps its labels and the name given, and gives identical
+    probabilities."""
     texts = [r["text"] for r in records[:100]]
     out = clf.save(tmp_path / "copy", name="copy")
     again = newsclf.load(out)
@@ -245,6 +258,8 @@ def test_save_load_identical_predictions(clf, tmp_path: Path, records: list[dict
 
 
 def test_bundled_model_loads_and_is_sensible() -> None:
+    """``newsclf.load()`` gives the bundled model: the four labels and ``other``, article context, a
+    recorded training-data hash, and boilerplate and sport labelled right."""
     bundled = newsclf.load()
     assert bundled.labels == (*LABELS, "other")
     assert bundled.classify("تابعونا على منصات التواصل الاجتماعي").label == "boilerplate"
@@ -254,6 +269,8 @@ def test_bundled_model_loads_and_is_sensible() -> None:
 
 
 def test_saving_over_the_bundled_model_is_refused(clf, tmp_path) -> None:
+    """Saving over the bundled model is refused with an ArtifactError, and the bundled model still
+    loads."""
     from newsclf._model import bundled_model_path
 
     with pytest.raises(newsclf.ArtifactError, match="bundled model"):

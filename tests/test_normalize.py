@@ -51,6 +51,7 @@ def test_character_rules_equal_camel_tools(name: str, text: str) -> None:
 
 
 def test_symbols_are_camel_tools_symbols_that_normalization_keeps() -> None:
+    """``SYMBOLS`` holds exactly camel-tools' symbols among the characters arclean can output."""
     from camel_tools.tokenizers.word import _SYMBOLS_ALL
 
     alphabet = {c for k, v in _normalize._ARCLEAN_MAP.items() for c in (k if v is None else v)}
@@ -58,6 +59,7 @@ def test_symbols_are_camel_tools_symbols_that_normalization_keeps() -> None:
 
 
 def test_normalizing_does_not_import_camel_tools() -> None:
+    """``newsclf.normalize`` runs without importing camel-tools."""
     import subprocess
     import sys
 
@@ -93,6 +95,8 @@ def test_tokenize_equals_camel_tools_on_normalized_text(text: str) -> None:
 
 @given(any_text)
 def test_tokenize_equals_camel_tools_on_any_normalized_text(text: str) -> None:
+    """On any normalized text (proclitics kept) the regex tokenizer splits as
+    ``simple_word_tokenize`` does."""
     norm = newsclf.normalize(text)
     assert tokenize(norm) == simple_word_tokenize(norm)
 
@@ -153,6 +157,7 @@ def test_strip_proclitics() -> None:
 
 
 def test_normalize_refuses_non_str() -> None:
+    """``normalize`` refuses bytes with InputTypeError."""
     with pytest.raises(newsclf.InputTypeError, match="expected a str, got bytes"):
         newsclf.normalize(b"\xd8\xa7")  # type: ignore[arg-type]
 

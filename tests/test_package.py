@@ -12,15 +12,18 @@ import newsclf
 
 
 def test_version_matches_installed_metadata() -> None:
+    """``newsclf.__version__`` is the installed distribution's version."""
     assert newsclf.__version__ == metadata.version("newsclf")
 
 
 def test_all_names_exist() -> None:
+    """Every name in ``newsclf.__all__`` is there in the package."""
     for name in newsclf.__all__:
         assert getattr(newsclf, name) is not None
 
 
 def test_py_typed_ships() -> None:
+    """The ``py.typed`` marker is installed with the package."""
     assert (Path(newsclf.__file__).parent / "py.typed").is_file()
 
 
@@ -58,6 +61,8 @@ def test_import_is_light() -> None:
 
 
 def test_classifying_never_imports_torch_or_datasets() -> None:
+    """Loading the bundled model and classifying an article imports none of torch, transformers,
+    datasets or matplotlib."""
     mods = _modules_after(
         "import newsclf; newsclf.load().classify_article('قصف مدفعي\\nاشترك الآن')"
     )

@@ -34,9 +34,11 @@ def test_no_text_lost_none_empty(text: str) -> None:
 
 @given(any_text)
 def test_never_crashes(text: str) -> None:
+    """Any Unicode text splits without error into non-empty str paragraphs."""
     assert all(isinstance(p, str) and p for p in newsclf.split_paragraphs(text))
 
 
 def test_refuses_non_str() -> None:
+    """``split_paragraphs`` refuses ``None`` with InputTypeError."""
     with pytest.raises(newsclf.InputTypeError):
         newsclf.split_paragraphs(None)  # type: ignore[arg-type]

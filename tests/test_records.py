@@ -48,6 +48,8 @@ def outcome(records: list[Record]) -> list[tuple[int, str | None, str | None]]:
 
 
 def test_text_gives_one_record_per_paragraph(tmp_path: Path) -> None:
+    """A text file gives one record per paragraph, with its line number and paragraph index, marked
+    as text."""
     recs = read(tmp_path, "a.txt", ARTICLE)
     assert outcome(recs) == [(1, "قصفت المدفعية مواقع المسلحين", None), (3, "اشترك الآن", None)]
     assert [r.fields["index"] for r in recs] == [0, 1] and all(r.is_text for r in recs)
@@ -162,6 +164,8 @@ def test_csv_stray_quote_fails_one_row_and_the_next_rows_survive(tmp_path: Path)
 
 
 def test_csv_quote_errors_and_legitimate_quoting(tmp_path: Path) -> None:
+    """Doubled quotes and quoted line breaks in CSV read as text; a row with junk after a closing
+    quote is one error record at its line, and the next row is read."""
     data = 'text,id\n"a ""quoted"" word",1\n"two\nlines",2\n"closed"junk,3\nok,4\n'
     recs = read(tmp_path, "a.csv", data)
     assert outcome(recs)[:2] == [(2, 'a "quoted" word', None), (3, "two\nlines", None)]
@@ -191,6 +195,7 @@ def test_ragged_rows_are_errors_not_null_keys(tmp_path: Path, name: str, sep: st
 
 
 def test_csv_invalid_utf8_is_one_error_record(tmp_path: Path) -> None:
+    """A CSV row of invalid UTF-8 is one error record at its line, and the next row is read."""
     recs = read(tmp_path, "a.csv", b"text\n\xff\xfe bad\ngood\n")
     assert [(r.line, r.error) for r in recs] == [(2, "invalid UTF-8 byte sequence"), (3, None)]
 
@@ -218,6 +223,7 @@ def test_jsonl_hostile_lines_become_error_records(tmp_path: Path, line: str, exp
 
 
 def test_jsonl_valid_escapes_are_kept(tmp_path: Path) -> None:
+    """Valid JSON escapes, a surrogate pair among them, and a large float are read as they are."""
     (rec,) = read(
         tmp_path, "a.jsonl", '{"text": "\\u0642\\u0635\\u0641 \\ud83d\\ude00", "n": 1e300}\n'
     )
@@ -225,6 +231,8 @@ def test_jsonl_valid_escapes_are_kept(tmp_path: Path) -> None:
 
 
 def test_missing_text_field_names_the_fields_and_the_option(tmp_path: Path) -> None:
+    """A JSON record without the text field is an error naming the field, the record's fields and
+    ``--text-field``; with that text field named, it reads."""
     (rec,) = read(tmp_path, "a.jsonl", '{"id": 1, "body": "قصف"}\n')
     assert "missing text field 'text'" in (rec.error or "")
     assert "'id', 'body'" in (rec.error or "") and "--text-field" in (rec.error or "")
@@ -233,6 +241,8 @@ def test_missing_text_field_names_the_fields_and_the_option(tmp_path: Path) -> N
 
 
 def test_several_inputs_name_their_file_in_error_records(tmp_path: Path) -> None:
+    """With several inputs, an error record names its file and line; with one input, and in a
+    classified record, no ``file`` field is added."""
     (tmp_path / "a.jsonl").write_text('{"text": "قصف"}\n{oops\n', encoding="utf-8")
     (tmp_path / "b.jsonl").write_text("{oops\n", encoding="utf-8")
     paths = [str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl")]
@@ -289,6 +299,7 @@ def test_fifo_and_dev_fd_are_inputs(tmp_path: Path) -> None:
 
 
 def test_a_folder_is_not_a_missing_file(tmp_path: Path) -> None:
+    """An input that is a folder is refused as a directory, and a missing one as no such file."""
     with pytest.raises(UsageError, match="is a directory"):
         check_inputs([str(tmp_path)])
     with pytest.raises(UsageError, match="no such file"):
@@ -296,6 +307,8 @@ def test_a_folder_is_not_a_missing_file(tmp_path: Path) -> None:
 
 
 def test_csv_writer_keeps_every_key_and_writes_valid_json() -> None:
+    """The CSV writer's header includes keys first seen after the first row, and the scores column
+    is valid JSON."""
     out = io.StringIO()
     writer = Writer(out, "csv")
     writer.write(Record(1, error="invalid JSON: x"), None)
@@ -307,6 +320,8 @@ def test_csv_writer_keeps_every_key_and_writes_valid_json() -> None:
 
 
 def test_table_explains_the_uncertain_marker_and_colours_any_label() -> None:
+    """The table marks an uncertain score with ``?`` and colours the row even for a label outside
+    the built-in ones, shows an error record as ERROR, and ends by explaining ``?``."""
     out = io.StringIO()
     writer = Writer(out, "table", colour=True)
     unsure = Prediction(label="other", score=0.4, scores={"other": 0.4, "x": 0.6}, uncertain=True)

@@ -113,6 +113,8 @@ def test_users_own_joblib_parallel_before_and_after(clf) -> None:
 
 
 def test_close_stops_the_workers(records: list[dict], model_dir: Path) -> None:
+    """Leaving a ``with newsclf.load(...)`` block stops the classifier's worker process (tuned when
+    it started) and drops its pool."""
     with newsclf.load(model_dir) as clf:
         clf.predict(TEXTS, n_jobs=2, batch_size=8)
         pids = set(clf._workers._executor._processes)
@@ -143,6 +145,8 @@ def test_few_batches_are_scored_in_this_process(records: list[dict], model_dir: 
 
 
 def test_n_jobs_is_capped_at_the_cpus(clf) -> None:
+    """An ``n_jobs`` above the available CPUs is capped at them, and ``n_jobs=-1`` means all of
+    them."""
     from newsclf._parallel import available_cpus, check_n_jobs
 
     assert check_n_jobs(1000) == available_cpus() == check_n_jobs(-1)
@@ -158,6 +162,8 @@ def test_n_jobs_is_capped_at_the_cpus(clf) -> None:
     ],
 )
 def test_bad_parallel_arguments(clf, kwargs: dict, error: type, message: str) -> None:
+    """An ``n_jobs`` of 0 or a negative ``batch_size`` is an InvalidArgumentError and a non-int one
+    an InputTypeError, naming the argument."""
     with pytest.raises(error, match=message):
         clf.predict(TEXTS, **kwargs)
 

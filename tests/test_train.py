@@ -23,12 +23,14 @@ def _quiet(message: str) -> None:
 
 
 def test_split_never_puts_one_article_on_both_sides(records: list[dict]) -> None:
+    """The random split keeps each article's paragraphs on one side and loses no record."""
     train_rows, test_rows = split_records(records, test_size=0.2, seed=3)
     assert {r["group"] for r in train_rows}.isdisjoint({r["group"] for r in test_rows})
     assert len(train_rows) + len(test_rows) == len(records)
 
 
 def test_fixed_split_field_wins() -> None:
+    """A record's ``split`` field puts it on that side, even apart from the rest of its article."""
     rows = [
         {"text": "a", "label": "x", "group": "g", "split": "test"},
         {"text": "b", "label": "x", "group": "g", "split": "train"},
@@ -54,6 +56,8 @@ def test_any_label_set_works(tmp_path: Path) -> None:
 
 
 def test_too_few_labels_is_a_data_error() -> None:
+    """Data with one label left once ``none`` is excluded is a DataError asking for at least 2
+    labels."""
     rows = [{"text": "نص", "label": "a"}, {"text": "نص آخر", "label": "none"}]
     with pytest.raises(newsclf.DataError, match="at least 2 labels"):
         train(rows, log=_quiet)
@@ -71,6 +75,8 @@ def test_none_excluded_and_measured(records: list[dict]) -> None:
 
 
 def test_data_hash_depends_on_text_and_label() -> None:
+    """The training-data hash ignores fields other than text and label, and changes with the
+    label."""
     a = [{"text": "x", "label": "a"}]
     assert data_sha256(a) == data_sha256([{"text": "x", "label": "a", "other": 1}])
     assert data_sha256(a) != data_sha256([{"text": "x", "label": "b"}])
@@ -185,6 +191,20 @@ def test_training_data_rules_the_audit_found(tmp_path: Path) -> None:
         read_records(tmp_path / "dd")
 
 
+def test_acceptable_labels_are_checked_before_fitting(caplog) -> None:
+    """Regression: a bad ``acceptable`` failed after fitting, or not at all
+    (depending on the seed), naming a position in the held-out records;
+    {"sport": false} counted as accepting sport.  Labels that differ only in
+    case or spaces are learned apart, with a warning."""
+    for bad in (5, {"sport": False}, [None]):
+        rows = [*_topic_rows(3), {"text": "نص", "label": "sport", "acceptable": bad}]
+        with pytest.raises(newsclf.DataError, match="record 6: field 'acceptable'"):
+            train(rows, log=_quiet)
+    with caplog.at_level(logging.WARNING, logger="newsclf"):
+        train([*_topic_rows(3), {"text": "مباراة", "label": "Sport "}], log=_quiet)
+    assert "differ only in case or spaces" in caplog.text
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
@@ -209,6 +229,17 @@ def test_train_streaming_refuses_a_label_only_held_out() -> None:
     rows.append({"text": "نص آخر", "label": "weather"})
     with pytest.raises(newsclf.DataError, match=r"labels \['sport'\] have no training records"):
         train_streaming(lambda: iter(rows), test_size=0.0, log=_quiet)
+
+
+def test_options_of_the_other_trainer_are_refused(tmp_path: Path, capsys) -> None:
+    """Regression: --C and --min-df were silently ignored with --streaming
+    (and --epochs, --batch-size without it); now a usage error (exit 2)."""
+    data = str(_jsonl(tmp_path / "d.jsonl", _topic_rows()))
+    out = str(tmp_path / "m")
+    assert main(["--data", data, "--out", out, "--streaming", "--min-df", "50"]) == 2
+    assert "--min-df: only with the in-memory trainer" in capsys.readouterr().err
+    assert main(["--data", data, "--out", out, "--epochs", "3"]) == 2
+    assert "--epochs: only with --streaming" in capsys.readouterr().err
 
 
 def test_train_command_refuses_bad_numbers(tmp_path: Path, capsys) -> None:
@@ -268,6 +299,8 @@ def test_empty_texts_say_what_to_do(blank: str) -> None:
     ],
 )
 def test_bad_records_in_the_library_are_data_errors(bad: dict, message: str) -> None:
+    """A non-string or missing text, or an empty label, is a DataError naming the record, in
+    ``train`` and ``train_streaming`` alike."""
     rows = [*_topic_rows(2), bad]
     with pytest.raises(newsclf.DataError, match=message):
         train(rows, log=_quiet)
@@ -279,6 +312,8 @@ def test_bad_records_in_the_library_are_data_errors(bad: dict, message: str) -> 
 def test_the_commands_report_untrainable_data_in_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], prog: str
 ) -> None:
+    """``newsclf-train`` and ``newsclf train`` on untrainable data exit 2 with one error line saying
+    to give more, and write no model folder."""
     from newsclf._cli import main as newsclf_main
 
     rows = [{"text": c, "label": lab} for c, lab in zip("abcd", "xyxy", strict=True)]
@@ -319,12 +354,15 @@ def test_bad_numbers_are_refused_by_the_parser(
 
 
 def test_zero_test_size_means_no_held_out_set() -> None:
+    """The parser accepts ``--test-size 0`` (no held-out set) and reads it as 0.0."""
     args = build_parser().parse_args(["--data", "d.jsonl", "--out", "m", "--test-size", "0"])
     assert args.test_size == 0.0
 
 
 @pytest.mark.parametrize("test_size", [math.nan, -0.1, 1.0, 2, "0.2", True])
 def test_bad_test_size_in_the_library(test_size: object) -> None:
+    """A ``test_size`` that is NaN, outside [0, 1), or not a number is an InvalidArgumentError
+    naming it, in ``train`` and ``train_streaming`` alike."""
     rows = _topic_rows(5)
     with pytest.raises(newsclf.InvalidArgumentError, match="test_size"):
         train(rows, test_size=test_size, log=_quiet)  # type: ignore[arg-type]
@@ -334,6 +372,8 @@ def test_bad_test_size_in_the_library(test_size: object) -> None:
 
 @pytest.mark.parametrize("kwargs", [{"epochs": 0}, {"batch_size": 0}, {"batch_size": 2.5}])
 def test_bad_streaming_numbers_in_the_library(kwargs: dict) -> None:
+    """``train_streaming`` refuses 0 epochs, a zero batch size and a float one with an
+    InvalidArgumentError naming the argument."""
     with pytest.raises(newsclf.InvalidArgumentError, match=next(iter(kwargs))):
         train_streaming(lambda: iter(_topic_rows(5)), log=_quiet, **kwargs)
 
@@ -379,6 +419,8 @@ def test_repeated_texts_across_the_split_are_reported_and_dropped(
 
 
 def test_streaming_trainer_drops_repeated_texts_too(caplog: pytest.LogCaptureFixture) -> None:
+    """The streaming trainer also leaves out the held-out records that repeat a training text,
+    records how many, and warns once."""
     with caplog.at_level(logging.WARNING, logger="newsclf"):
         clf = train_streaming(lambda: iter(_rows_with_repeats()), batch_size=16, log=_quiet)
     td = clf.metadata["training_data"]
@@ -401,6 +443,7 @@ def test_repeats_under_a_random_split(caplog: pytest.LogCaptureFixture) -> None:
 
 
 def test_no_repeats_no_warning(caplog: pytest.LogCaptureFixture) -> None:
+    """Data with no text on both sides of the split records 0 repeats and logs no repeat warning."""
     with caplog.at_level(logging.WARNING, logger="newsclf"):
         clf = train(_topic_rows(), log=_quiet)
     assert clf.metadata["training_data"]["duplicates_across_split"] == 0
@@ -426,6 +469,8 @@ def test_training_logs_and_never_prints(
 def test_the_command_prints_a_summary_and_shows_progress(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """``newsclf-train`` prints where it wrote the model on stdout and its progress and warnings on
+    stderr, leaves the ``newsclf`` logger's handlers as found, and the model loads."""
     handlers = list(logging.getLogger("newsclf").handlers)
     data = _jsonl(tmp_path / "d.jsonl", _rows_with_repeats())
     assert main(["--data", str(data), "--out", str(tmp_path / "m")]) == 0
@@ -462,6 +507,8 @@ def test_out_onto_the_bundled_model_is_refused(
 
 
 def test_force_replaces_the_bundled_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Training onto the bundled model is refused without ``--force`` and replaces it with
+    ``--force``."""
     import newsclf._model
 
     fake = train([{**r, "label": f"old-{r['label']}"} for r in _topic_rows()], log=_quiet).save(
@@ -509,6 +556,8 @@ def test_unwritable_out_fails_before_reading_the_data(
 def test_read_only_parent_fails_before_reading_the_data(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """An ``--out`` in a read-only folder, with data that does not exist, ends ``newsclf-train``
+    with exit status 2 and an error message, not a traceback."""
     parent = tmp_path / "ro"
     parent.mkdir()
     parent.chmod(0o500)
