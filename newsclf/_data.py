@@ -37,6 +37,8 @@ from newsclf._records import (
 )
 
 __all__ = [
+    "acceptable_labels",
+    "check_split",
     "data_sha256",
     "iter_ant_articles",
     "iter_records",
@@ -45,6 +47,27 @@ __all__ = [
     "resolve_ant_references",
     "short_hash",
 ]
+
+
+def acceptable_labels(i: int, raw: object) -> tuple[str, ...] | None:
+    """Record ``i``'s ``acceptable`` field as labels (``None``: absent; a
+    label, or a list of labels), or a :class:`DataError` saying what it is."""
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        return (raw,) if raw else ()
+    if isinstance(raw, list | tuple) and all(isinstance(a, str) for a in raw):
+        return tuple(raw)
+    raise DataError(
+        f"record {i}: field 'acceptable' is {describe(raw)}, expected a label or a list of labels"
+    )
+
+
+def check_split(where: str, split: object) -> None:
+    """Refuse a ``split`` field other than ``train``, ``test`` or none: any
+    other value would silently go to the random split."""
+    if split not in (None, "", "train", "test"):
+        raise DataError(f"{where}: the split field is {split!r}; expected 'train', 'test' or none")
 
 
 def record_list(records: object) -> list[Any]:
@@ -167,11 +190,7 @@ def _labeled(rec: Record, path: Path, label_field: str, group_field: str | None)
             f"{where}: missing group field {group_field!r} (the record has {field_names(row)}); "
             "name the article id field with --group-field"
         )
-    split = row.get("split")
-    if split not in (None, "", "train", "test"):
-        raise DataError(
-            f"{where}: the split field is {split!r}; expected 'train', 'test' or no split field"
-        )
+    check_split(where, row.get("split"))
     record = dict(row)
     record["text"], record["label"] = text, label
     group = row.get(group_field) if group_field else row.get("group", row.get("doc_id"))

@@ -21,7 +21,7 @@ from typing import Any, Literal, NotRequired, Protocol, TypedDict
 
 import numpy as np
 
-from newsclf._data import record_list
+from newsclf._data import acceptable_labels, record_list
 from newsclf._errors import (
     DataError,
     InputTypeError,
@@ -268,19 +268,9 @@ def _row(i: int, record: Mapping[str, object], labels: Sequence[str]) -> _Row:
             raise DataError(
                 f"record {i}: field {key!r} is {type(record[key]).__name__}, expected a string"
             )
-    raw = record.get("acceptable")
-    acceptable: tuple[str, ...] | None
-    if raw is None:
-        acceptable = None
-    elif isinstance(raw, str):
-        acceptable = (_model_label(raw, labels),) if raw else ()
-    elif isinstance(raw, list | tuple) and all(isinstance(a, str) for a in raw):
-        acceptable = tuple(_model_label(a, labels) for a in raw)
-    else:
-        raise DataError(
-            f"record {i}: field 'acceptable' is {describe(raw)}, expected a label or a list "
-            "of labels"
-        )
+    acceptable = acceptable_labels(i, record.get("acceptable"))
+    if acceptable is not None:
+        acceptable = tuple(_model_label(a, labels) for a in acceptable)
     context = record.get("context")
     return _Row(
         text=str(record["text"]),

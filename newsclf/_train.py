@@ -33,7 +33,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from newsclf._argtypes import fraction, integer, positive
-from newsclf._data import data_sha256, iter_records, record_bytes, record_list
+from newsclf._data import (
+    acceptable_labels,
+    check_split,
+    data_sha256,
+    iter_records,
+    record_bytes,
+    record_list,
+)
 from newsclf._errors import DataError, InputTypeError, InvalidArgumentError, NewsclfError, describe
 from newsclf._records import UsageError
 
@@ -80,7 +87,9 @@ def _number(
     expected = expected or f"{kind} in [{_bound(low)}, {_bound(high)}]"
     if isinstance(value, bool) or not isinstance(value, kinds):
         raise InputTypeError(f"{what} must be {expected}, got {describe(value)}")
-    if not low <= value <= high:  # type: ignore[operator]  # numbers.Real compares
+    # As a Python number: numpy's would cast the bound to its own type.
+    number = int(value) if isinstance(value, numbers.Integral) else float(value)
+    if not low <= number <= high:
         raise InvalidArgumentError(f"{what} must be {expected}, got {value!r:.40}")
 
 
@@ -88,7 +97,15 @@ def _bound(x: float) -> str:
     return str(int(x)) if math.isfinite(x) and x == int(x) else str(x)
 
 
-def _check_train_arguments(
+def _positive(value: object, what: str) -> None:
+    """Refuse a ``value`` that is not a positive finite number."""
+    # Finite: at most the largest float (a larger int would not convert).
+    _number(value, what, 0, sys.float_info.max, expected="a positive finite number")
+    if value == 0:
+        raise InvalidArgumentError(f"{what} must be a positive finite number, got {value!r}")
+
+
+def _pipeline_parameters(
     *,
     seed: object,
     C: object,
@@ -96,18 +113,15 @@ def _check_train_arguments(
     min_df: object,
     context_weight: object,
     class_weight: object,
-    exclude_labels: object,
-    threshold: object,
-    name: object,
-) -> None:
-    """Refuse, before any work, an argument of :func:`train` that would fail
-    deep inside scikit-learn, or write an artifact that cannot be loaded."""
+) -> dict[str, Any]:
+    """The arguments of :func:`~newsclf.build_pipeline` for :func:`train`,
+    refused before any work if they would fail deep inside scikit-learn or
+    write an artifact that cannot be loaded; as Python numbers (numpy's
+    too: they go into the metadata's JSON)."""
     from newsclf._artifact import MAX_NGRAM, MAX_WEIGHT
 
     _number(seed, "seed", 0, 2**32 - 1, integral=True)
-    _number(C, "C", 0, math.inf, expected="a positive finite number")
-    if C == 0 or math.inf == C:
-        raise InvalidArgumentError(f"C must be a positive finite number, got {C!r}")
+    _positive(C, "C")
     grams = f"(low, high) with 1 <= low <= high <= {MAX_NGRAM}"
     if (
         not isinstance(ngram_range, tuple | list)
@@ -124,19 +138,25 @@ def _check_train_arguments(
         raise InvalidArgumentError(
             f"class_weight must be 'balanced' or None, got {describe(class_weight)}"
         )
-    _check_exclude(exclude_labels)
-    if threshold is not None:
-        _number(threshold, "threshold", 0, 1)
-    if not isinstance(name, str) or not name:
-        raise InputTypeError(f"name must be a non-empty str, got {describe(name)}")
+    return {
+        "seed": int(seed),  # type: ignore[call-overload]
+        "C": float(C),  # type: ignore[arg-type]
+        "ngram_range": (int(ngram_range[0]), int(ngram_range[1])),
+        "min_df": int(min_df),  # type: ignore[call-overload]
+        "context_weight": None if context_weight is None else float(context_weight),  # type: ignore[arg-type]
+        "class_weight": class_weight,
+    }
 
 
-def _check_exclude(exclude_labels: object) -> None:
+def _check_run_options(exclude_labels: object, name: object) -> None:
+    """The options both trainers take: the labels to leave out and the model's name."""
     if isinstance(exclude_labels, str) or not isinstance(exclude_labels, Iterable):
         raise InputTypeError(
             f"exclude_labels must be a collection of labels, got {describe(exclude_labels)}; "
             "wrap one label in a list: ['sport']"
         )
+    if not isinstance(name, str) or not name:
+        raise InputTypeError(f"name must be a non-empty str, got {describe(name)}")
 
 
 def _warn_near_labels(labels: Sequence[str]) -> None:
@@ -182,22 +202,10 @@ def _check_record(i: int, r: object) -> None:
             f"record {i}: the label is empty; give every record a label, or leave unlabeled "
             "records out of the training data"
         )
-    if r.get("split") not in (None, "", "train", "test"):
-        raise DataError(
-            f"record {i}: the split field is {r.get('split')!r}; expected 'train', 'test' or none"
-        )
+    check_split(f"record {i}", r.get("split"))
     if _LONE_SURROGATE.search(text):
         raise DataError(f"record {i}: the text holds a lone surrogate, which is not Unicode")
-    acceptable = r.get("acceptable")
-    if not (
-        acceptable is None
-        or isinstance(acceptable, str)
-        or (isinstance(acceptable, list | tuple) and all(isinstance(a, str) for a in acceptable))
-    ):
-        raise DataError(
-            f"record {i}: field 'acceptable' is {describe(acceptable)}, expected a label or a "
-            "list of labels"
-        )
+    acceptable_labels(i, r.get("acceptable"))
 
 
 def _drop_repeated(
@@ -338,22 +346,19 @@ def train(
     from newsclf._model import Classifier
 
     _check_test_size(test_size)
-    _check_train_arguments(
+    fit = _pipeline_parameters(
         seed=seed,
         C=C,
         ngram_range=ngram_range,
         min_df=min_df,
         context_weight=context_weight,
         class_weight=class_weight,
-        exclude_labels=exclude_labels,
-        threshold=threshold,
-        name=name,
     )
-    # Python numbers from here on (numpy's too): they go into the metadata's JSON.
-    seed, C, min_df = int(seed), float(C), int(min_df)
-    ngram_range = (int(ngram_range[0]), int(ngram_range[1]))
-    context_weight = None if context_weight is None else float(context_weight)
-    threshold = None if threshold is None else float(threshold)
+    _check_run_options(exclude_labels, name)
+    if threshold is not None:
+        _number(threshold, "threshold", 0, 1)
+        threshold = float(threshold)
+    seed, context = fit["seed"], fit["context_weight"] is not None
     records = record_list(records)
     for i, r in enumerate(records):
         _check_record(i, r)
@@ -384,29 +389,22 @@ def train(
         f"{len(records)} records: {len(train_rows)} train, {len(test_rows)} test, "
         f"{len(out_scope)} excluded as {sorted(excluded)}; labels {labels_seen}"
     )
-    pipeline = build_pipeline(
-        C=C,
-        ngram_range=ngram_range,
-        min_df=min_df,
-        context_weight=context_weight,
-        class_weight=class_weight,
-        seed=seed,
-    )
-    texts = _inputs(train_rows, context_weight is not None)
+    pipeline = build_pipeline(**fit)
+    texts = _inputs(train_rows, context)
     y = [r["label"] for r in train_rows]
     try:
         _timed(f"fitting on {len(texts)} paragraphs", lambda: pipeline.fit(texts, y), log)
     except DataError:  # the featurizer found no n-gram to learn from
         raise DataError(
             f"cannot train on these {len(texts)} paragraphs: no word occurs in at least "
-            f"min_df={min_df} of them, so there is nothing to learn from; give more (and "
+            f"min_df={fit['min_df']} of them, so there is nothing to learn from; give more (and "
             "longer) labeled paragraphs, or a lower min_df (--min-df)"
         ) from None
     if threshold is not None:
         cut = threshold
     else:
         cut = _choose_threshold(
-            pipeline, train_rows, oos_train, context=context_weight is not None, seed=seed, log=log
+            pipeline, train_rows, oos_train, context=context, seed=seed, log=log
         )
     metrics: dict[str, Any] = {}
     clf = Classifier.from_pipeline(pipeline, {"uncertainty_threshold": cut})
@@ -443,12 +441,9 @@ def train(
             "description": description,
         },
         "hyperparameters": {
-            "C": C,
-            "ngram_range": list(ngram_range),
-            "min_df": min_df,
-            "context_weight": context_weight,
+            **fit,
+            "ngram_range": list(fit["ngram_range"]),
             "class_weight": pipeline[-1].class_weight,
-            "seed": seed,
             "test_size": test_size,
         },
         "metrics": metrics,
@@ -526,12 +521,8 @@ def train_streaming(
         )
     _number(seed, "seed", 0, 2**32 - 1, integral=True)
     _number(n_features, "n_features", 1, 2**31 - 1, integral=True)
-    _number(alpha, "alpha", 0, math.inf, expected="a positive finite number")
-    if alpha == 0 or math.inf == alpha:
-        raise InvalidArgumentError(f"alpha must be a positive finite number, got {alpha!r}")
-    _check_exclude(exclude_labels)
-    if not isinstance(name, str) or not name:
-        raise InputTypeError(f"name must be a non-empty str, got {describe(name)}")
+    _positive(alpha, "alpha")
+    _check_run_options(exclude_labels, name)
     seed, n_features, alpha = int(seed), int(n_features), float(alpha)
     excluded = set(exclude_labels)
 
@@ -763,10 +754,11 @@ def run(args: argparse.Namespace) -> int:
     :func:`_check_out`): a problem there is a :class:`UsageError`.
     """
     force = bool(getattr(args, "force", False))
-    given = {"--C": args.C, "--min-df": args.min_df, "--epochs": args.epochs}
-    given["--batch-size"] = args.batch_size
-    other = ("--C", "--min-df") if args.streaming else ("--epochs", "--batch-size")
-    if wrong := [option for option in other if given[option] is not None]:
+    # Each trainer's own options, by keyword; those not given take its defaults.
+    fit = {"C": args.C, "min_df": args.min_df}
+    stream = {"epochs": args.epochs, "batch_size": args.batch_size}
+    own, other = (stream, fit) if args.streaming else (fit, stream)
+    if wrong := [f"--{k.replace('_', '-')}" for k, v in other.items() if v is not None]:
         trainer = "the in-memory trainer (not --streaming)" if args.streaming else "--streaming"
         raise UsageError(f"{' and '.join(wrong)}: only with {trainer}")
     _check_out(Path(args.out), force=force)
@@ -788,15 +780,8 @@ def run(args: argparse.Namespace) -> int:
         "description": "files: " + ", ".join(Path(p).name for p in args.data),
     }
     with _log_to_stderr():
-        # Options not given take the trainer's own defaults.
-        if args.streaming:
-            stream = {"batch_size": args.batch_size, "epochs": args.epochs}
-            common.update((k, v) for k, v in stream.items() if v is not None)
-            clf = train_streaming(read, **common)
-        else:
-            fit = {"C": args.C, "min_df": args.min_df}
-            common.update((k, v) for k, v in fit.items() if v is not None)
-            clf = train(list(read()), **common)
+        common.update((k, v) for k, v in own.items() if v is not None)
+        clf = train_streaming(read, **common) if args.streaming else train(list(read()), **common)
     out = clf.save(args.out, force=force)
     print(summary(out, clf.metadata))
     return 0

@@ -44,18 +44,10 @@ from newsclf._hf import (
     result_names,
     result_values,
 )
-from newsclf._model import load_cached
+from newsclf._model import artifact_ref, load_cached
 from newsclf._parallel import tune_allocator
 
 __all__ = ["classify_bag", "classify_dataframe"]
-
-
-def _resolve(model: str | os.PathLike[str] | None) -> tuple[str, str]:
-    """``(path, digest)`` of the model as it is when the graph is built:
-    every task scores with that very model, or fails if it was replaced."""
-    from newsclf._model import artifact_ref
-
-    return artifact_ref(model)
 
 
 def _where(partition_info: dict[str, Any] | None, position: int) -> str:
@@ -100,14 +92,14 @@ def classify_dataframe(
     if not (hasattr(ddf, "map_partitions") and hasattr(ddf, "columns")):
         raise InputTypeError(f"expected a Dask DataFrame, got {describe(ddf)}")
     check_column_options(text_column, prefix)
+    columns = [str(c) for c in ddf.columns]
     if text_column not in list(ddf.columns):
         raise DataError(
-            f"expected a text column {text_column!r}, found columns "
-            f"{sorted(map(str, ddf.columns))}; name it with text_column="
+            f"expected a text column {text_column!r}, found columns {sorted(columns)}; "
+            "name it with text_column="
         )
-    columns = [str(c) for c in ddf.columns]
     names = result_names(columns, prefix, what="dataframe")
-    ref = _resolve(model)
+    ref = artifact_ref(model)  # the model as it is now: a task never gets another
     meta = ddf._meta.copy()
     # Whatever dtype this pandas gives a column of strings ("str" in pandas 3).
     meta[names["label"]] = pd.Series(["label"]).iloc[:0]
@@ -137,7 +129,7 @@ def classify_bag(
     if not hasattr(bag, "to_delayed"):
         raise InputTypeError(f"expected a Dask Bag of texts, got {describe(bag)}")
     dask = _dask()
-    ref = _resolve(model)
+    ref = artifact_ref(model)  # the model as it is now: a task never gets another
     # One task per partition, told its partition's number for error messages.
     parts = bag.to_delayed(optimize_graph=False)
     return dask.bag.from_delayed(
