@@ -129,6 +129,7 @@ def _topic_rows(n: int = 40) -> list[dict]:
         ({"seed": 1.5}, newsclf.InputTypeError, "seed"),
         ({"C": 0}, newsclf.InvalidArgumentError, "C must be"),
         ({"C": float("nan")}, newsclf.InvalidArgumentError, "C must be"),
+        ({"C": 10**400}, newsclf.InvalidArgumentError, "C must be"),  # was an OverflowError
         ({"ngram_range": (0, 1)}, newsclf.InvalidArgumentError, "ngram_range"),
         ({"ngram_range": (1, 9)}, newsclf.InvalidArgumentError, "ngram_range"),
         ({"ngram_range": 2}, newsclf.InputTypeError, "ngram_range"),
