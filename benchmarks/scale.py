@@ -7,7 +7,8 @@ paragraphs (original ones; with the ANT corpus at hand, the real ones too)
 and classified with the bundled model:
 
 * ``1 process``: ``Classifier.classify_many(stream)``;
-* ``2 processes``: the same with ``n_jobs=2`` (workers load the model once);
+* ``2 processes``: the same with ``n_jobs=2`` (on Linux the worker is forked
+  and takes the model from its parent; elsewhere it loads it once);
 * ``Dask LocalCluster``: 2 worker processes, ``newsclf.dask.classify_dataframe``
   over a Dask DataFrame of the stream (reduced to a count of results), on a
   fresh cluster, then the same again on that cluster (its workers warm);
@@ -18,7 +19,9 @@ and classified with the bundled model:
   side).
 
 Each configuration runs in a fresh process; peak memory is that process's
-maximum RSS and, for worker configurations, the largest worker's.  The
+maximum RSS and, for worker configurations, the largest worker's, with the
+worker's private memory at the end (what it does not share with another
+process: a forked worker's RSS counts the pages it shares with its parent).  The
 streaming trainer is compared with the in-memory trainer on the project's
 split.  Writes ``benchmarks/SCALE.md`` (medians over ``--runs``).
 """
@@ -48,12 +51,14 @@ def peak_rss_kib():
 
 def worker_peak(_=None):
     time.sleep(0.2)
-    return os.getpid(), peak_rss_kib()
+    with open("/proc/self/smaps_rollup") as f:
+        private = sum(int(line.split()[1]) for line in f if line.startswith("Private_"))
+    return os.getpid(), (peak_rss_kib(), private)
 
 mode, n, texts = sys.argv[1], int(sys.argv[2]), json.load(open(sys.argv[3], encoding="utf-8"))
 stream = (texts[i % len(texts)] for i in range(n))
 start = time.perf_counter()
-worker_rss = 0
+worker_rss = worker_private = 0
 extra = {}
 if mode.startswith("batch-"):
     jobs = int(mode.split("-")[1])
@@ -77,7 +82,7 @@ elif mode in ("1", "2"):
     elapsed = time.perf_counter() - start
     if mode == "2":
         peaks = dict(clf._workers._executor.map(worker_peak, range(8)))
-        worker_rss = max(peaks.values())
+        worker_rss, worker_private = max(peaks.values())
 else:
     import dask, dask.dataframe as dd, pandas as pd
     from distributed import Client, LocalCluster
@@ -100,15 +105,16 @@ else:
         start = time.perf_counter()
         assert compute() == count
         extra["warm_seconds"] = time.perf_counter() - start
-        worker_rss = max(pk for _, pk in client.run(worker_peak).values())
+        worker_rss, worker_private = max(pk for _, pk in client.run(worker_peak).values())
 print(json.dumps({"n": count, "seconds": elapsed,
                   "main_rss_mib": peak_rss_kib() / 1024,
-                  "worker_rss_mib": worker_rss / 1024, **extra}))
+                  "worker_rss_mib": worker_rss / 1024,
+                  "worker_private_mib": worker_private / 1024, **extra}))
 """
 
 # In a process with the model loaded: the time until newsclf's first worker
-# has started and answered, then until it has loaded the model (what a cold
-# n_jobs=2 call waits for before the worker can help).
+# has started and has the model (adopted from this process when forked, else
+# loaded): what a cold n_jobs=2 call waits for before the worker can help.
 WORKER_START = r"""
 import time
 import newsclf
@@ -116,11 +122,11 @@ from newsclf._model import load_cached
 clf = newsclf.load()
 ref = clf._artifact_ref()
 start = time.perf_counter()
-assert clf._pool(2)._get().submit(lambda: load_cached(*ref) is not None).result()
+assert clf._pool(2, ref)._get().submit(lambda: load_cached(*ref) is not None).result()
 print(time.perf_counter() - start)
 """
 
-WORKER_READY = "a worker of n_jobs=2: start, then load the model"
+WORKER_READY = "a worker of n_jobs=2: start, until it has the model"
 
 MODES = {"1": "1 process", "2": "2 processes (n_jobs=2)", "dask": "Dask LocalCluster (2 workers)"}
 
@@ -301,12 +307,14 @@ def main() -> int:
         f"`uv run python benchmarks/scale.py --n {args.n} --runs {args.runs}`.",
         "",
         "| configuration | paragraphs/s | vs 1 process | peak RSS main (MiB) | "
-        "peak RSS largest worker (MiB) |",
-        "|---|---:|---:|---:|---:|",
+        "peak RSS largest worker (MiB) | its private memory (MiB) |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for mode, name in MODES.items():
         m = med[mode]
-        worker = f"{m['worker_rss_mib']:.0f}" if m["worker_rss_mib"] else "–"
+        worker = "– | –"
+        if m["worker_rss_mib"]:
+            worker = f"{m['worker_rss_mib']:.0f} | {m['worker_private_mib']:.0f}"
         lines.append(
             f"| {name} | {m['throughput']:,.0f} | {side_by_side(mode):.2f}× | "
             f"{m['main_rss_mib']:.0f} | {worker} |"
@@ -314,7 +322,7 @@ def main() -> int:
         if "warm_seconds" in m:
             lines.append(
                 f"| {name}, the same again on the warm cluster | {m['warm_throughput']:,.0f} | "
-                f"{side_by_side(mode, 'warm_throughput'):.2f}× | | |"
+                f"{side_by_side(mode, 'warm_throughput'):.2f}× | | | |"
             )
     lines += [
         "",
@@ -341,7 +349,7 @@ def main() -> int:
     alone = 40_000 / batches[(40_000, 1)]["cold"]
     lines += [
         "",
-        f"Cold, the worker helps only once it has started and loaded the model ({ready:.2f} s, "
+        f"Cold, the worker helps only once it has started and has the model ({ready:.2f} s, "
         f"start-up table below): on 40,000 paragraphs ({alone:.2f} s in one process) two "
         f"processes can at best be {alone / (ready + (alone - ready) / 2):.2f}× one.",
     ]

@@ -245,7 +245,7 @@ def _classify_jsonl_in_workers(
     )
     total = failed = 0
     first_error = ""
-    pool = clf._pool(args.jobs)
+    pool = clf._pool(args.jobs, (path, digest))
     for text, n, bad, first, collisions in pool.map_ordered(
         classify_jsonl_block, tasks, local=classify_jsonl_block
     ):

@@ -7,6 +7,7 @@ equivalent scikit-learn Pipeline on demand, for users who want one.
 
 from __future__ import annotations
 
+import functools
 import numbers
 import os
 import weakref
@@ -284,21 +285,25 @@ class Classifier:
             return
         path, digest = self._artifact_ref()
         tasks = ((path, digest, t, c) for t, c in [*head, *batches])
-        yield from self._pool(workers).map_ordered(
+        yield from self._pool(workers, (path, digest)).map_ordered(
             _score_in_worker, tasks, local=lambda _p, _d, t, c: self._proba_and_support(t, c)
         )
 
-    def _pool(self, n_jobs: int) -> WorkerPool:
+    def _pool(self, n_jobs: int, ref: tuple[str, str]) -> WorkerPool:
         """This classifier's own workers for scoring with ``n_jobs`` (≥ 2)
         processes: this one (whenever the oldest task is not back yet) and
         ``n_jobs - 1`` workers.  A worker more would only compete with this
-        process for the same CPUs, and start slower."""
+        process for the same CPUs, and start slower.  ``ref`` is
+        :meth:`_artifact_ref` now: workers forked from this process take this
+        classifier as its model instead of loading it (through a weak
+        reference, so the pool never keeps the classifier alive)."""
         from newsclf._parallel import WorkerPool
 
         workers = n_jobs - 1
         if self._workers is None or self._workers.n_jobs != workers:
             self.close()
-            self._workers = WorkerPool(workers)
+            adopt = functools.partial(_adopt, ref, weakref.ref(self))
+            self._workers = WorkerPool(workers, adopt=adopt)
             self._finalizer = weakref.finalize(self, self._workers.close)
         return self._workers
 
@@ -590,12 +595,25 @@ def artifact_ref(path: str | os.PathLike[str] | None) -> tuple[str, str]:
     return where, artifact_digest(where)
 
 
+def _cache_key(path: str | os.PathLike[str] | None, digest: str | None) -> tuple[str, str | None]:
+    """Where :func:`load_cached` keeps the model of ``(path, digest)``."""
+    return (str(bundled_model_path() if path is None else Path(path).resolve()), digest)
+
+
+def _adopt(ref: tuple[str, str], clf: weakref.ref[Classifier]) -> None:
+    """In a worker forked from the process holding ``clf``: take it as the
+    model of ``ref`` (what it was checked to hold when the pool started),
+    so that tasks naming ``ref`` do not load it again."""
+    if (model := clf()) is not None:
+        _LOADED[_cache_key(*ref)] = model
+
+
 def load_cached(
     path: str | os.PathLike[str] | None = None, digest: str | None = None
 ) -> Classifier:
     """:func:`load`, once per process, path and digest.  With ``digest``,
     the artifact found at ``path`` must be that one, else :class:`ArtifactError`."""
-    key = (str(bundled_model_path() if path is None else Path(path).resolve()), digest)
+    key = _cache_key(path, digest)
     if key not in _LOADED:
         import warnings
 

@@ -9,6 +9,15 @@ arguments; for newsclf, the artifact path and its digest), and the worker
 keeps whatever it loads in a cache keyed by those arguments.  So a task
 can only ever be scored by the model it names.
 
+On Linux, when this process runs no other thread, workers are forked from
+it: they start in milliseconds with its modules and memory (shared
+copy-on-write), so a worker can adopt the model this process already holds
+instead of importing and loading it again (measured: a cold ``n_jobs=2``
+call on 40,000 paragraphs went from 0.85x to 1.7x one process).  Elsewhere,
+and in a process with other threads (where forking could deadlock the
+child, and Python 3.12 warns), workers start fresh, with loky's start
+method.
+
 Workers exit when their parent dies (a watchdog thread notices the parent
 is gone), so a killed parent leaves no orphans.  At most ``2 × n_jobs``
 tasks are with the workers, and a few more results wait in this process,
@@ -21,6 +30,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import sys
 import threading
 import time
 from collections import deque
@@ -28,7 +38,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
-__all__ = ["WorkerPool", "available_cpus", "check_n_jobs", "tune_allocator"]
+__all__ = ["WorkerPool", "available_cpus", "can_fork", "check_n_jobs", "tune_allocator"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -88,10 +98,18 @@ def tune_allocator() -> None:
     mallopt(m_trim_threshold, 64 * 2**20)
 
 
-def _start_worker(parent: int) -> None:
-    """Worker initializer: tune the allocator, and exit as soon as the
-    parent process is gone."""
+def can_fork() -> bool:
+    """Whether workers started now may be forked from this process: on
+    Linux, with no thread but this one."""
+    return sys.platform.startswith("linux") and threading.active_count() == 1
+
+
+def _start_worker(parent: int, adopt: Callable[[], None] | None) -> None:
+    """Worker initializer: tune the allocator, run ``adopt`` (forked workers
+    only), and exit as soon as the parent process is gone."""
     tune_allocator()
+    if adopt is not None:
+        adopt()
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -106,18 +124,30 @@ class WorkerPool:
     :meth:`close` (or when the owner is garbage-collected or the
     interpreter exits)."""
 
-    def __init__(self, n_jobs: int) -> None:
+    def __init__(self, n_jobs: int, *, adopt: Callable[[], None] | None = None) -> None:
         self.n_jobs = n_jobs
+        #: Run first in each forked worker (see the module's docstring).
+        self.adopt = adopt
+        #: Whether the current workers were forked from this process.
+        self.forked = False
         self._executor: Any = None
         #: Whether a worker of this executor has finished a task yet.
         self._answered = False
 
     def _get(self) -> Any:
         if self._executor is None:
+            import multiprocessing
+
             from joblib.externals.loky.process_executor import ProcessPoolExecutor
 
+            # They start at the first task, in this thread: still the only one.
+            self.forked = can_fork()
+            context = multiprocessing.get_context("fork") if self.forked else None
             self._executor = ProcessPoolExecutor(
-                max_workers=self.n_jobs, initializer=_start_worker, initargs=(os.getpid(),)
+                max_workers=self.n_jobs,
+                context=context,
+                initializer=_start_worker,
+                initargs=(os.getpid(), self.adopt if self.forked else None),
             )
             self._answered = False
         return self._executor

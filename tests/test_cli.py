@@ -693,7 +693,7 @@ def test_jobs_are_capped_at_the_cpus(
         # Never more than 2 here, whatever the code under test asks for.
         _model.Classifier,
         "_pool",
-        lambda self, n: started.append(n) or pool(self, min(n, 2)),
+        lambda self, n, ref: started.append(n) or pool(self, min(n, 2), ref),
     )
     path = jsonl_file(tmp_path / "in.jsonl", [{"text": "قصف"}] * 10)
     assert cli("classify", str(path), "--jobs", "99999").status == 0

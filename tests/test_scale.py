@@ -168,6 +168,70 @@ def test_bad_parallel_arguments(clf, kwargs: dict, error: type, message: str) ->
         clf.predict(TEXTS, **kwargs)
 
 
+# A fresh process (no thread of pytest's, no pool of another test): score
+# with n_jobs=2, alone or beside another thread, then drop the classifier.
+FORK_OR_NOT = r"""
+import json, os, sys, threading
+import newsclf
+from newsclf._model import load_cached
+
+if sys.argv[2] == "thread":
+    stop = threading.Event()
+    threading.Thread(target=stop.wait, daemon=True).start()
+clf = newsclf.load(sys.argv[1])
+texts = json.loads(sys.argv[3])
+expected = clf.predict(texts)
+same = clf.predict(texts, n_jobs=2, batch_size=8) == expected
+pool, ref = clf._workers, clf._artifact_ref()
+# The worker's model of ref: this very object (forked: same address), or one it loaded.
+adopted = pool._executor.submit(lambda: id(load_cached(*ref))).result() == id(clf)
+pids = list(pool._executor._processes)
+del clf  # no gc.collect(): the pool must not keep the classifier alive
+gone = []
+for pid in pids:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        gone.append(pid)
+print(json.dumps({"same": same, "forked": pool.forked, "adopted": adopted,
+                  "workers": len(pids), "stopped": gone == pids}))
+"""
+
+
+@pytest.mark.parametrize("threads", ["alone", "thread"])
+def test_workers_are_forked_only_from_a_single_thread(model_dir: Path, threads: str) -> None:
+    """In a process with no other thread (on Linux), the worker is forked and
+    takes the classifier as its model instead of loading it; beside another
+    thread it starts fresh and loads the model (forking could deadlock it,
+    and Python 3.12+ warns: any warning is an error here).  Either way its
+    answers are this process's, and dropping the classifier stops it at once
+    (the pool holds the classifier only weakly)."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "error",
+            "-c",
+            FORK_OR_NOT,
+            str(model_dir),
+            threads,
+            json.dumps(TEXTS, ensure_ascii=False),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    got = json.loads(done.stdout)
+    forked = threads == "alone" and sys.platform.startswith("linux")
+    assert got == {"same": True, "forked": forked, "adopted": forked, "workers": 1, "stopped": True}
+
+
 def test_workers_die_with_their_parent(model_dir: Path, tmp_path: Path) -> None:
     """Regression: SIGKILL of the parent during classify_many(n_jobs=2) left the workers alive."""
     import signal
