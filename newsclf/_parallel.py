@@ -12,11 +12,11 @@ can only ever be scored by the model it names.
 On Linux, when this process runs no other thread, workers are forked from
 it: a worker is ready in about 0.1 s with this process's modules and memory
 (shared copy-on-write), and adopts the model this process already holds
-instead of importing and loading it again (a cold ``n_jobs=2`` call on
-40,000 paragraphs went from 0.85x to 1.61x one process: benchmarks/SCALE.md,
-median of 3 runs).  Elsewhere, and in a process with other threads (where
-forking could deadlock the child, and Python 3.12 warns), workers start
-fresh, with loky's start method, and load the model themselves.
+instead of importing and loading it again (before, a cold ``n_jobs=2`` call
+on 40,000 paragraphs was slower than one process: benchmarks/SCALE.md).
+Elsewhere, and in a process with other threads (where forking could
+deadlock the child, and Python 3.12 warns), workers start fresh, with
+loky's start method, and load the model themselves.
 
 Workers exit when their parent dies (a watchdog thread notices the parent
 is gone), so a killed parent leaves no orphans.  At most ``2 × n_jobs``
