@@ -631,6 +631,28 @@ def test_jobs_2_on_jsonl_equals_jobs_1(cli: Run, tmp_path: Path, records: list[d
     assert one.err == two.err
 
 
+def test_jobs_2_in_a_new_process_equals_jobs_1(
+    tmp_path: Path, model_dir: Path, records: list[dict]
+) -> None:
+    """The command as users run it, a process with no other thread, whose
+    worker is forked and adopts its model: byte for byte --jobs 1's output,
+    over several blocks of the file."""
+    rows = [{"id": i, "text": records[i % len(records)]["text"]} for i in range(20_000)]
+    path = jsonl_file(tmp_path / "in.jsonl", rows)
+    assert path.stat().st_size > 4 * 2**20  # several blocks (BLOCK_BYTES: 1 MiB)
+    runs = [
+        subprocess.run(
+            [EXE, "classify", str(path), "--model", str(model_dir), "--jobs", jobs],
+            capture_output=True,
+            timeout=300,
+        )
+        for jobs in ("1", "2")
+    ]
+    assert [(r.returncode, r.stderr) for r in runs] == [(0, b""), (0, b"")]
+    assert runs[0].stdout == runs[1].stdout
+    assert len(runs[0].stdout.splitlines()) == len(rows)
+
+
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_nul_byte_is_a_record_error_but_in_line_one_refuses_the_file(
     cli: Run, tmp_path: Path, jobs: str
