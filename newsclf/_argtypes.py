@@ -25,15 +25,20 @@ def integer(low: int, high: int | None = None, *, what: str = "an integer") -> C
     return parse
 
 
+def _float(value: str) -> float:
+    """``value`` as a float; NaN, which every bound refuses, when it is not a number."""
+    try:
+        return float(value)
+    except ValueError:
+        return math.nan
+
+
 def fraction(*, upper_open: bool = False, what: str = "a number") -> Callable[[str], float]:
     """A parser of numbers in [0, 1] (or [0, 1) with ``upper_open``)."""
     bound = "[0, 1)" if upper_open else "[0, 1]"
 
     def parse(value: str) -> float:
-        try:
-            x = float(value)
-        except ValueError:
-            x = math.nan
+        x = _float(value)
         if not (0.0 <= x < 1.0 if upper_open else 0.0 <= x <= 1.0):  # also refuses nan
             raise argparse.ArgumentTypeError(f"expected {what} in {bound}, got {value!r}")
         return x
@@ -45,10 +50,7 @@ def positive(*, what: str = "a number") -> Callable[[str], float]:
     """A parser of finite numbers > 0."""
 
     def parse(value: str) -> float:
-        try:
-            x = float(value)
-        except ValueError:
-            x = math.nan
+        x = _float(value)
         if not 0.0 < x < math.inf:  # also refuses nan
             raise argparse.ArgumentTypeError(f"expected {what} > 0, got {value!r}")
         return x

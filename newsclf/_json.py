@@ -8,20 +8,30 @@ both are errors, and bytes must be UTF-8.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["loads", "unique_keys"]
+__all__ = ["LONE_SURROGATE", "first_repeat", "loads", "unique_keys"]
+
+#: A lone surrogate: no Unicode character, so no UTF-8 JSON can hold it.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def first_repeat(names: Sequence[str]) -> str | None:
+    """The first of ``names`` given a second time (``None``: all distinct)."""
+    if len(set(names)) == len(names):
+        return None
+    return next(k for i, k in enumerate(names) if k in names[:i])
 
 
 def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """A JSON object from its ``(key, value)`` pairs (``object_pairs_hook``);
     ``ValueError`` for a key given twice, one of whose values would be lost."""
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        keys = [k for k, _ in pairs]
-        twice = next(k for i, k in enumerate(keys) if k in keys[:i])
+    twice = first_repeat([k for k, _ in pairs])
+    if twice is not None:
         raise ValueError(f"the key {twice!r} appears twice in one object")
-    return obj
+    return dict(pairs)
 
 
 def _constant(name: str) -> object:

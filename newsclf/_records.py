@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 
 from newsclf._errors import field_names
-from newsclf._json import unique_keys
+from newsclf._json import first_repeat, unique_keys
 from newsclf._paragraphs import split_paragraphs
 
 if TYPE_CHECKING:
@@ -81,10 +81,10 @@ UNCERTAIN_LEGEND = (
 )
 # Bytes that are not UTF-8 are read as lone surrogates (errors="surrogateescape").
 _INVALID_UTF8_RE = re.compile("[\udc80-\udcff]")
-# A JSON escape of a surrogate: its string may hold a lone one.
 #: Line 1 of a file, with its end (as :func:`_text` splits lines).
 _LINE_ONE_RE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)?")
 _CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
+# A JSON escape of a surrogate: its string may hold a lone one.
 _SURROGATE_ESCAPE_RE = re.compile(r"\\u[dD][89a-fA-F]")
 _UTF16_BOMS = ("\udcff\udcfe", "\udcfe\udcff")
 _COLOURS = {
@@ -341,8 +341,7 @@ def _read_delimited(
         if error is None and any(invalid_utf8(v) for v in values):
             error = INVALID_UTF8
         if header is None:
-            if error is None and len(set(values)) != len(values):
-                twice = next(v for i, v in enumerate(values) if v in values[:i])
+            if error is None and (twice := first_repeat(values)) is not None:
                 error = f"it names {twice!r} twice (one column's values would be lost)"
             if error is not None:
                 raise UsageError(f"{name}, line {n}: cannot read the header: {error}")

@@ -36,7 +36,6 @@ import inspect
 import json
 import math
 import os
-import re
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -45,6 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from newsclf._argtypes import integer
+from newsclf._json import LONE_SURROGATE
 from newsclf._json import loads as json_loads
 
 if TYPE_CHECKING:
@@ -74,7 +74,6 @@ PUBLIC_METADATA = ("name", "labels", "metrics", "versions", "created", "format_v
 _STATIC = Path(__file__).with_name("_static")
 #: Environment variable carrying the settings to each ``--workers`` process.
 _ENV = "NEWSCLF_SERVE_CONFIG"
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class RequestError(Exception):
@@ -153,7 +152,7 @@ def _is(value: object, kind: str) -> bool:
             isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
         )
     if kind == "string":
-        return isinstance(value, str) and not _SURROGATE.search(value)
+        return isinstance(value, str) and not LONE_SURROGATE.search(value)
     return _json_type(value) == kind
 
 

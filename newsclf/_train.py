@@ -19,7 +19,6 @@ import logging
 import math
 import numbers
 import os
-import re
 import sys
 import tempfile
 import time
@@ -42,6 +41,7 @@ from newsclf._data import (
     record_list,
 )
 from newsclf._errors import DataError, InputTypeError, InvalidArgumentError, NewsclfError, describe
+from newsclf._json import LONE_SURROGATE
 from newsclf._records import UsageError
 
 if TYPE_CHECKING:
@@ -52,7 +52,6 @@ __all__ = ["main", "split_records", "train", "train_streaming"]
 #: Records with these labels are left out of training by default: ``none``
 #: marks out-of-scope paragraphs, kept to measure how the model treats them.
 DEFAULT_EXCLUDE = ("none",)
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 _LOGGER = logging.getLogger("newsclf")
@@ -203,7 +202,7 @@ def _check_record(i: int, r: object) -> None:
             "records out of the training data"
         )
     check_split(f"record {i}", r.get("split"))
-    if _LONE_SURROGATE.search(text):
+    if LONE_SURROGATE.search(text):
         raise DataError(f"record {i}: the text holds a lone surrogate, which is not Unicode")
     acceptable_labels(i, r.get("acceptable"))
 
