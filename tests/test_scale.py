@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -48,16 +49,25 @@ def test_two_models_in_workers_never_mix(clf, other_clf) -> None:
     assert other_clf._artifact_ref() == path
 
 
-def _until_a_worker_answered(clf: newsclf.Classifier, expected: list[str]) -> None:
-    """Call ``predict(n_jobs=2)`` until a worker has scored a batch (this
-    process scores whatever the workers, still starting, have not), and
-    once more; each time, check the answers."""
+def _until_a_worker_answered(clf: newsclf.Classifier, check: Callable[[], None]) -> None:
+    """Run ``check`` (which scores with ``n_jobs=2`` and checks the answers)
+    until a worker has scored a batch (this process scores whatever the
+    workers, still starting, have not), and once more."""
     deadline = time.monotonic() + 120
     while not (clf._workers is not None and clf._workers._answered):
-        assert clf.predict(TEXTS, n_jobs=2, batch_size=8) == expected
+        check()
         assert time.monotonic() < deadline, "no worker answered"
         time.sleep(0.05)
-    assert clf.predict(TEXTS, n_jobs=2, batch_size=8) == expected
+    check()
+
+
+def _predicts(clf: newsclf.Classifier, expected: list[str]) -> Callable[[], None]:
+    """A check for :func:`_until_a_worker_answered`: ``clf.predict`` gives ``expected``."""
+
+    def check() -> None:
+        assert clf.predict(TEXTS, n_jobs=2, batch_size=8) == expected
+
+    return check
 
 
 def test_workers_score_with_the_loaded_model_after_a_chdir_or_a_replacement(
@@ -73,9 +83,9 @@ def test_workers_score_with_the_loaded_model_after_a_chdir_or_a_replacement(
     with newsclf.load("m") as moved, newsclf.load("m") as replaced:
         expected = moved.predict(TEXTS)
         monkeypatch.chdir(tmp_path.parent)
-        _until_a_worker_answered(moved, expected)
+        _until_a_worker_answered(moved, _predicts(moved, expected))
         other_clf.save(tmp_path / "m")
-        _until_a_worker_answered(replaced, expected)
+        _until_a_worker_answered(replaced, _predicts(replaced, expected))
     assert newsclf.load(tmp_path / "m").predict(TEXTS) == other_clf.predict(TEXTS) != expected
 
 
@@ -86,17 +96,12 @@ def test_workers_read_each_paragraph_with_its_article(context_dir: Path) -> None
     texts = TEXTS[: len(contexts)]
     with newsclf.load(context_dir) as clf:
         expected = clf.predict_proba(texts, contexts=contexts)
-        deadline = time.monotonic() + 120
-        while True:
+
+        def check() -> None:
             got = clf.predict_proba(texts, contexts=contexts, n_jobs=2, batch_size=8)
             np.testing.assert_array_equal(got, expected)
-            if clf._workers is not None and clf._workers._answered:
-                break
-            assert time.monotonic() < deadline, "no worker answered"
-            time.sleep(0.05)
-        np.testing.assert_array_equal(
-            clf.predict_proba(texts, contexts=contexts, n_jobs=2, batch_size=8), expected
-        )
+
+        _until_a_worker_answered(clf, check)
 
 
 def test_users_own_joblib_parallel_before_and_after(clf) -> None:
