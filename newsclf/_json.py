@@ -28,10 +28,11 @@ def first_repeat(names: Sequence[str]) -> str | None:
 def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """A JSON object from its ``(key, value)`` pairs (``object_pairs_hook``);
     ``ValueError`` for a key given twice, one of whose values would be lost."""
-    twice = first_repeat([k for k, _ in pairs])
-    if twice is not None:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):  # the cheap test, on every object read
+        twice = first_repeat([k for k, _ in pairs])
         raise ValueError(f"the key {twice!r} appears twice in one object")
-    return dict(pairs)
+    return obj
 
 
 def _constant(name: str) -> object:
