@@ -219,12 +219,32 @@ def check_target(path: str | os.PathLike[str]) -> None:
         raise ArtifactError(
             "this is a file; expected a directory to write the artifact in", path=str(path)
         )
-    if target.is_dir() and not (target / METADATA_FILE).is_file() and any(target.iterdir()):
+    if target.is_dir() and any(target.iterdir()) and not _holds_only_an_artifact(target):
         raise ArtifactError(
             "this folder is not a newsclf model: writing one would replace it and everything "
             "in it; choose a new or empty folder",
             path=str(path),
         )
+
+
+def _holds_only_an_artifact(folder: Path) -> bool:
+    """Whether ``folder`` holds a newsclf artifact and nothing else: its
+    ``metadata.json`` is a newsclf one (format 2: with the list of its
+    files; format 1: with its pickle's hash), and every entry is one of its
+    files.  (A ``metadata.json`` alone is not enough: it is a common name.)"""
+    try:
+        meta = json.loads((folder / METADATA_FILE).read_bytes())
+    except (OSError, ValueError):
+        return False
+    if not isinstance(meta, dict):
+        return False
+    if "format_version" in meta and isinstance(meta.get("files"), dict):
+        names = {METADATA_FILE, *meta["files"]}
+    elif "model_sha256" in meta:
+        names = {METADATA_FILE, "model.joblib"}
+    else:
+        return False
+    return all(entry.name in names and entry.is_file() for entry in folder.iterdir())
 
 
 def write_artifact(
@@ -256,9 +276,7 @@ def write_artifact(
         files={name: _sha256(data) for name, data in sorted(files.items())},
         versions=library_versions(),
     )
-    missing = sorted(set(_REQUIRED) - set(meta))
-    if missing:
-        raise ArtifactError(f"metadata is missing required keys {missing}", path=str(out))
+    _check_metadata(meta, str(out))
     files[METADATA_FILE] = (
         json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     ).encode("utf-8")
@@ -356,6 +374,14 @@ def _parse_metadata(p: Path, where: str) -> tuple[dict[str, Any], str]:
             "one you trust with `newsclf convert OLD NEW --trust-pickle`, or retrain",
             path=where,
         )
+    _check_metadata(meta, where)
+    return meta, _sha256(raw)
+
+
+def _check_metadata(meta: Mapping[str, Any], where: str) -> None:
+    """Refuse, with :class:`ArtifactError`, metadata the loader cannot use:
+    checked on load, and before writing (so that nothing is written that
+    would not load)."""
     for key, kind in _REQUIRED.items():
         if key not in meta:
             raise ArtifactError(f"{METADATA_FILE} lacks required key {key!r}", path=where)
@@ -387,7 +413,6 @@ def _parse_metadata(p: Path, where: str) -> tuple[dict[str, Any], str]:
             f"found {meta['uncertainty_threshold']!r:.40}",
             path=where,
         )
-    return meta, _sha256(raw)
 
 
 def _type_name(kind: type | tuple[type, ...]) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import math
 import os
 import re
 from collections.abc import Generator, Iterable, Iterator, Mapping
@@ -38,6 +39,7 @@ from newsclf._records import (
 
 __all__ = [
     "acceptable_labels",
+    "article_id",
     "check_split",
     "data_sha256",
     "iter_ant_articles",
@@ -156,6 +158,17 @@ def iter_records(
             rows.close()  # the reader's files and threads, now
 
 
+def article_id(record: Mapping[str, Any], field: str | None = None) -> str | None:
+    """The article a labeled record comes from: its ``field``, by default
+    ``group``, else ``doc_id``; ``None`` when that is missing, ``None``,
+    NaN (a blank cell through pandas) or blank -- the record is its own
+    article."""
+    value = record.get(field) if field else record.get("group", record.get("doc_id"))
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return str(value) if str(value).strip() else None
+
+
 def _labeled(rec: Record, path: Path, label_field: str, group_field: str | None) -> dict[str, Any]:
     """The training record of ``rec``, or a :class:`DataError` naming its line
     and saying what to do."""
@@ -193,10 +206,10 @@ def _labeled(rec: Record, path: Path, label_field: str, group_field: str | None)
     check_split(where, row.get("split"))
     record = dict(row)
     record["text"], record["label"] = text, label
-    group = row.get(group_field) if group_field else row.get("group", row.get("doc_id"))
+    group = article_id(row, group_field)
     record.pop("group", None)
-    if group is not None and str(group).strip():  # else: the record is its own article
-        record["group"] = str(group)
+    if group is not None:  # else: the record is its own article
+        record["group"] = group
     return record
 
 

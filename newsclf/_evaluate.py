@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import os
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NotRequired, Protocol, TypedDict
@@ -253,7 +253,9 @@ class _Row:
     fields: Mapping[str, object]
 
 
-def _row(i: int, record: Mapping[str, object], labels: Sequence[str]) -> _Row:
+def _row(
+    i: int, record: Mapping[str, object], labels: Sequence[str], excluded: Collection[str]
+) -> _Row:
     """Record ``i`` checked (string ``text`` and ``label``, else a
     :class:`DataError` naming the fields it has), labels as the model names them."""
     if not isinstance(record, Mapping):
@@ -270,11 +272,11 @@ def _row(i: int, record: Mapping[str, object], labels: Sequence[str]) -> _Row:
             )
     acceptable = acceptable_labels(i, record.get("acceptable"))
     if acceptable is not None:
-        acceptable = tuple(_model_label(a, labels) for a in acceptable)
+        acceptable = tuple(_model_label(a, labels, excluded) for a in acceptable)
     context = record.get("context")
     return _Row(
         text=str(record["text"]),
-        label=_model_label(str(record["label"]), labels),
+        label=_model_label(str(record["label"]), labels, excluded),
         context=context if isinstance(context, str) and context else None,
         acceptable=acceptable,
         fields=record,
@@ -299,9 +301,16 @@ TOPICAL = ("military", "diplomacy", "humanitarian")
 DATA_OUT_OF_SCOPE, MODEL_OUT_OF_SCOPE = "none", "other"
 
 
-def _model_label(label: str, labels: Sequence[str]) -> str:
-    """A data label as the model names it (``none`` is the model's ``other``)."""
-    if label == DATA_OUT_OF_SCOPE and MODEL_OUT_OF_SCOPE in labels:
+def _model_label(label: str, labels: Sequence[str], excluded: Collection[str]) -> str:
+    """A data label as the model names it: ``none`` is the model's ``other``,
+    unless the model has a ``none`` of its own or was trained with ``none``
+    left out (``excluded``): then ``none`` is out of scope."""
+    if (
+        label == DATA_OUT_OF_SCOPE
+        and MODEL_OUT_OF_SCOPE in labels
+        and DATA_OUT_OF_SCOPE not in labels
+        and DATA_OUT_OF_SCOPE not in excluded
+    ):
         return MODEL_OUT_OF_SCOPE
     return label
 
@@ -331,13 +340,17 @@ def evaluate(
     *,
     threshold: float | None = None,
     n_errors: int = 20,
+    excluded: Collection[str] = (),
 ) -> dict[str, Any]:
     """Score a model on labeled records; the JSON-ready metrics dict that
     :meth:`newsclf.Classifier.evaluate` wraps in a :class:`Report`.
 
     Records whose label the model knows are scored (overall, by ``source``
     and by ``outlet`` when present); the others (e.g. ``none``) measure
-    out-of-scope behaviour: how many the model flags uncertain.  Returns
+    out-of-scope behaviour: how many the model flags uncertain.  Data label
+    ``none`` is scored as the model's ``other`` unless the model has
+    ``none`` too or ``none`` is in ``excluded`` (the labels it was trained
+    without).  Returns
     metrics, calibration bins, the coverage curve and the ``n_errors`` most
     confident errors with the n-grams behind them.  ``acceptable_accuracy``
     is there when some record has an ``acceptable`` field.
@@ -348,7 +361,7 @@ def evaluate(
         raise InvalidArgumentError(f"n_errors must be >= 0, got {n_errors}")
     labels = list(clf.labels)
     cut = clf.threshold if threshold is None else threshold
-    rows = [_row(i, r, labels) for i, r in enumerate(record_list(records))]
+    rows = [_row(i, r, labels, excluded) for i, r in enumerate(record_list(records))]
     known = [r for r in rows if r.label in labels]
     unknown = [r for r in rows if r.label not in labels]
     if not known:

@@ -22,6 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import NotFittedError
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.pipeline import Pipeline
@@ -29,7 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from newsclf._artifact import NamedBlock, Recipe
 from newsclf._engine import Block, block_features, ngram_hashes
-from newsclf._errors import DataError
+from newsclf._errors import DataError, InputTypeError, InvalidArgumentError, describe
 from newsclf._tokens import check_texts, prepare, tokenize
 
 __all__ = [
@@ -250,9 +251,20 @@ def _classifier_kind(clf: Any) -> str:
 
 
 def recipe_from_pipeline(pipeline: Pipeline) -> Recipe:
-    """The data-only recipe of a fitted Pipeline."""
+    """The data-only recipe of a fitted Pipeline (as :func:`build_pipeline`
+    makes: newsclf featurizers, then a linear classifier).  Raises
+    :class:`InputTypeError` for anything else, :class:`InvalidArgumentError`
+    when it is not fitted."""
+    expected = "a fitted newsclf Pipeline (newsclf featurizers, then a linear classifier)"
+    if not isinstance(pipeline, Pipeline) or len(pipeline.steps) != 2:
+        raise InputTypeError(f"expected {expected}, found {describe(pipeline)}")
     features, clf = pipeline[0], pipeline[-1]
     kind = _classifier_kind(clf)
+    try:
+        check_is_fitted(clf)
+        check_is_fitted(features)
+    except NotFittedError:
+        raise InvalidArgumentError(f"expected {expected}; this one is not fitted") from None
     if isinstance(features, ColumnTransformer):
         parts = [
             (name, transformer, ("paragraph", "article")[int(column)])
@@ -264,6 +276,10 @@ def recipe_from_pipeline(pipeline: Pipeline) -> Recipe:
         parts, weights = [("paragraph", features, "paragraph")], {}
     blocks = []
     for name, transformer, column in parts:
+        if not isinstance(transformer, ArabicFeaturizer | ArabicHashingFeaturizer):
+            raise InputTypeError(
+                f"expected {expected}, found the featurizer {type(transformer).__name__}"
+            )
         if isinstance(transformer, ArabicHashingFeaturizer):
             block, vocabulary = transformer._block(), None
         else:
@@ -343,8 +359,10 @@ def convert_legacy(old: str, new: str, *, trust_pickle: bool = False) -> Any:
     import joblib
 
     from newsclf._artifact import FORMAT_VERSION, write_artifact
-    from newsclf._errors import ArtifactError
+    from newsclf._errors import ArtifactError, NewsclfError
+    from newsclf._model import check_save_target
 
+    check_save_target(new)  # before any work: never over the bundled model or other files
     src = Path(old)
     try:
         meta = json.loads((src / "metadata.json").read_text(encoding="utf-8"))
@@ -370,9 +388,12 @@ def convert_legacy(old: str, new: str, *, trust_pickle: bool = False) -> Any:
     if hashlib.sha256(data).hexdigest() != meta.get("model_sha256"):
         raise ArtifactError("model.joblib differs from its recorded SHA-256", path=old)
     pipeline = joblib.load(io.BytesIO(data))
-    if isinstance(pipeline[0], ArabicHashingFeaturizer):
+    if isinstance(pipeline, Pipeline) and isinstance(pipeline[0], ArabicHashingFeaturizer):
         raise ArtifactError("a format-1 streaming model cannot be converted: retrain it", path=old)
-    recipe = recipe_from_pipeline(pipeline)
+    try:
+        recipe = recipe_from_pipeline(pipeline)
+    except NewsclfError as e:
+        raise ArtifactError(f"model.joblib: {e}", path=old) from None
     meta_out = {k: meta.get(k, {}) for k in ("training_data", "hyperparameters", "metrics")}
     meta_out["name"] = meta.get("name", Path(old).name)
     if "created" in meta:

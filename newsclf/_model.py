@@ -536,7 +536,8 @@ class Classifier:
         ``acceptable`` (other defensible labels: gives
         ``acceptable_accuracy``), ``source`` and ``outlet`` (each value also
         scored apart).  Records whose label the model lacks (data label
-        ``none`` is the model's ``other``) measure out-of-scope behaviour:
+        ``none`` is the model's ``other``, unless the model has a ``none``
+        label or was trained with ``none`` left out) measure out-of-scope behaviour:
         how many are flagged uncertain at ``threshold`` (default: the
         model's own).  The report lists the ``n_errors`` most confident
         errors with the n-grams behind them; ``report.to_dict()`` is
@@ -550,7 +551,12 @@ class Classifier:
         from newsclf._evaluate import Report, evaluate
 
         cut = self._check_threshold(threshold)
-        return Report._from_metrics(evaluate(self, records, threshold=cut, n_errors=n_errors))
+        data = self._metadata.get("training_data")
+        excluded = data.get("excluded_labels") if isinstance(data, dict) else None
+        excluded = [x for x in excluded if isinstance(x, str)] if isinstance(excluded, list) else []
+        return Report._from_metrics(
+            evaluate(self, records, threshold=cut, n_errors=n_errors, excluded=excluded)
+        )
 
 
 def _classifier(

@@ -147,9 +147,9 @@ _KINDS = {
 
 
 def _is(value: object, kind: str) -> bool:
-    if kind == "number":
-        return (
-            isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if kind == "number":  # an int of any size is finite (math.isfinite would overflow)
+        return (isinstance(value, int) and not isinstance(value, bool)) or (
+            isinstance(value, float) and math.isfinite(value)
         )
     if kind == "string":
         return isinstance(value, str) and not LONE_SURROGATE.search(value)

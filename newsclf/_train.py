@@ -34,6 +34,7 @@ import numpy as np
 from newsclf._argtypes import fraction, integer, positive
 from newsclf._data import (
     acceptable_labels,
+    article_id,
     check_split,
     data_sha256,
     iter_records,
@@ -173,10 +174,9 @@ def _warn_near_labels(labels: Sequence[str]) -> None:
 
 
 def _article(record: Mapping[str, Any], fallback: str) -> str:
-    """The record's article id: its ``group``, else ``fallback`` (a group
-    that is None or blank is none: the record is its own article)."""
-    group = record.get("group")
-    return fallback if group is None or not str(group).strip() else str(group)
+    """The record's article id (:func:`~newsclf._data.article_id`: its
+    ``group``, else ``doc_id``), else ``fallback``: the record is its own article."""
+    return article_id(record) or fallback
 
 
 def _empty_texts(n: int) -> DataError:
@@ -283,7 +283,7 @@ def _choose_threshold(
     from newsclf._evaluate import coverage_curve, pick_threshold
     from newsclf._model import DEFAULT_THRESHOLD
 
-    groups = [str(r.get("group", f"#record-{i}")) for i, r in enumerate(train_rows)]
+    groups = [_article(r, f"#record-{i}") for i, r in enumerate(train_rows)]
     if not out_scope_train or len(set(groups)) < 4:
         return DEFAULT_THRESHOLD
     texts = _inputs(train_rows, context)
@@ -410,7 +410,7 @@ def train(
     if test_rows:
         metrics = _timed(
             f"scoring {len(test_rows)} held-out paragraphs (+{len(oos_test)} out of scope)",
-            lambda: evaluate(clf, test_rows + oos_test, n_errors=0),
+            lambda: evaluate(clf, test_rows + oos_test, n_errors=0, excluded=excluded),
             log,
         )
         del metrics["errors"]

@@ -754,3 +754,52 @@ def test_convert_needs_trust_and_converts(cli: Run, tmp_path: Path, clf) -> None
     assert cli("convert", str(old), str(tmp_path / "new"), "--trust-pickle").status == 0
     info = cli("info", "--json", "--model", str(tmp_path / "new"))
     assert json.loads(info.out)["format_version"] == 2
+
+
+def _format_1(folder: Path, model: object, **meta: object) -> Path:
+    import hashlib
+
+    import joblib
+
+    folder.mkdir()
+    joblib.dump(model, folder / "model.joblib")
+    digest = hashlib.sha256((folder / "model.joblib").read_bytes()).hexdigest()
+    meta = {"format_version": 1, "model_sha256": digest, "name": "old", **meta}
+    (folder / "metadata.json").write_text(json.dumps(meta), encoding="utf-8")
+    return folder
+
+
+def test_convert_refuses_what_it_cannot_write_in_one_line(cli: Run, tmp_path: Path, clf) -> None:
+    """``convert`` of a pickle that is not a newsclf Pipeline, or with metadata
+    the loader refuses, or onto a folder of other files: one line, exit 2,
+    nothing written or lost (a traceback and exit 1; an artifact written
+    that did not load; the folder replaced)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from newsclf import Classifier, InputTypeError
+
+    plain = make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(
+        ["aa bb", "cc dd"], ["x", "y"]
+    )
+    cases = {
+        "dict": _format_1(tmp_path / "dict", {"not": "a pipeline"}),
+        "plain": _format_1(tmp_path / "plain", plain),
+        "threshold": _format_1(tmp_path / "threshold", clf.pipeline, uncertainty_threshold=2),
+    }
+    for name, old in cases.items():
+        got = cli("convert", str(old), str(tmp_path / f"new-{name}"), "--trust-pickle")
+        assert got.status == 2 and "Traceback" not in got.err, (name, got.err)
+        assert len(got.err.strip().splitlines()) == 1, (name, got.err)
+        assert not (tmp_path / f"new-{name}").exists(), name
+    good = _format_1(tmp_path / "good", clf.pipeline)
+    stuff = tmp_path / "stuff"
+    stuff.mkdir()
+    (stuff / "metadata.json").write_text("{}")
+    (stuff / "notes.txt").write_text("keep me")
+    got = cli("convert", str(good), str(stuff), "--trust-pickle")
+    assert got.status == 2 and "not a newsclf model" in got.err
+    assert (stuff / "notes.txt").read_text() == "keep me"
+    with pytest.raises(InputTypeError, match="newsclf featurizers"):
+        Classifier.from_pipeline(plain, {})

@@ -360,6 +360,14 @@ def tensor(**changes: Any) -> dict[str, Any]:
         ("/v1/classify", b'{"texts": ["a"], "texts": ["b", "c"]}', 400, "malformed_json"),
         ("/v1/classify", '{"texts": ["a"]}'.encode("utf-16"), 400, "malformed_json"),
         ("/v1/classify", b'{"texts": ["a"], "threshold": 1e999}', 422, "invalid_request"),
+        # An integer too large for a float (math.isfinite overflowed: a 500).
+        (
+            "/v1/classify",
+            b'{"texts": ["a"], "threshold": 1' + b"0" * 400 + b"}",
+            422,
+            "invalid_request",
+        ),
+        (INFER, {**tensor(), "parameters": {"threshold": 10**400}}, 422, "invalid_request"),
         ("/v1/classify/", {"texts": ["a"]}, 404, "not_found"),
         ("/v1/classify", {"texts": ["a"], "threshold": 1.5}, 422, "invalid_request"),
         ("/v1/classify", {"texts": ["a"], "threshold": True}, 422, "invalid_request"),

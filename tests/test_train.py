@@ -535,6 +535,19 @@ def test_out_onto_a_folder_that_is_not_a_model_is_refused(
     assert (stuff / "notes.txt").read_text() == "keep me"
     assert main(["--data", data, "--out", str(stuff / "notes.txt")]) == 2
     assert "is a file" in _error_line(capsys.readouterr().err, "newsclf-train")
+    # A metadata.json of its own does not make a folder a model (it was
+    # replaced, with the data trained on, when it held one).
+    (stuff / "metadata.json").write_text('{"source": "export"}')
+    assert main(["--data", data, "--out", str(stuff)]) == 2
+    assert "not a newsclf model" in _error_line(capsys.readouterr().err, "newsclf-train")
+    assert (stuff / "notes.txt").read_text() == "keep me"
+    # A model can be replaced, but not once something else was put beside it.
+    model = tmp_path / "model"
+    assert main(["--data", data, "--out", str(model)]) == 0
+    assert main(["--data", data, "--out", str(model)]) == 0
+    (model / "notes.txt").write_text("keep me")
+    assert main(["--data", data, "--out", str(model)]) == 2
+    assert (model / "notes.txt").read_text() == "keep me"
 
 
 @pytest.mark.parametrize("prog", ["newsclf-train", "newsclf"])
@@ -579,3 +592,53 @@ def test_same_data_and_seed_give_byte_identical_artifacts(
     b = train(rows, seed=0, log=_quiet).save(tmp_path / "b")
     for file in sorted(a.iterdir()):
         assert file.read_bytes() == (b / file.name).read_bytes(), file.name
+
+
+def test_missing_article_ids_and_doc_id_split_as_documented() -> None:
+    """A group that is NaN (a blank cell through pandas) is no article: the
+    record is its own; and ``doc_id`` names the article when there is no
+    ``group``, in the library as in files (both failed: NaN records formed
+    one article "nan", and ``doc_id`` was ignored)."""
+    rows = [
+        {"text": f"t{i}", "label": "x", "group": float("nan") if i % 2 else f"g{i}"}
+        for i in range(200)
+    ]
+    train_rows, test_rows = split_records(rows, test_size=0.2, seed=0)
+    nan_test = sum(1 for r in test_rows if r["group"] != r["group"])
+    assert 10 <= nan_test <= 30  # about a fifth of the 100, not all or none
+    by_doc = [{"text": f"t{i}", "label": "x", "doc_id": f"d{i // 4}"} for i in range(200)]
+    train_rows, test_rows = split_records(by_doc, test_size=0.2, seed=0)
+    assert {r["doc_id"] for r in train_rows}.isdisjoint({r["doc_id"] for r in test_rows})
+
+
+def test_threshold_is_tuned_when_every_record_is_its_own_article() -> None:
+    """Records without a group are each their own article for threshold
+    tuning too (they were one group "None", and tuning silently fell back
+    to the default while the metadata said it was tuned)."""
+    rows = [{**r, "group": None} for r in _topic_rows()]
+    rows += [
+        {"text": f"أعلنت الشركة نتائجها الفصلية رقم {i}", "label": "none", "group": None}
+        for i in range(20)
+    ]
+    tuned = train(rows, seed=0, log=_quiet)
+    assert tuned.metadata["threshold_rule"].startswith("in-scope coverage")
+    assert tuned.threshold != newsclf._model.DEFAULT_THRESHOLD
+
+
+def test_none_is_scored_as_none_when_the_model_knows_both() -> None:
+    """A model with labels ``none`` and ``other`` scores ``none`` records as
+    ``none``; a model trained with ``none`` left out scores them out of
+    scope, not as ``other`` (both were scored as ``other``)."""
+    rows = _topic_rows()
+    rows += [{"text": f"غيوم وأمطار غزيرة في الشمال {i}", "label": "other"} for i in range(40)]
+    rows += [{"text": f"أعلنت الشركة نتائجها الفصلية {i}", "label": "none"} for i in range(40)]
+    both = train(rows, seed=0, exclude_labels=(), log=_quiet)
+    assert set(both.labels) == {"economy", "none", "other", "sport"}
+    report = both.evaluate(rows)
+    assert report.per_label["none"]["support"] == 40
+    assert report.per_label["other"]["support"] == 40
+    assert both.metadata["metrics"]["n"] == both.metadata["training_data"]["n_test"]
+    left_out = train(rows, seed=0, log=_quiet)
+    assert "none" not in left_out.labels
+    assert left_out.metadata["metrics"]["n"] == left_out.metadata["training_data"]["n_test"]
+    assert left_out.evaluate(rows).out_of_scope["n"] == 40
