@@ -381,8 +381,9 @@ MAX_ARTICLE = 500
 def articles(records: Iterator[Record], article_field: str | None) -> Iterator[list[Record]]:
     """Records grouped into the articles they come from, in order: the
     paragraphs of one text input (in runs of at most :data:`MAX_ARTICLE`),
-    or consecutive records with the same ``article_field`` value; without
-    one, every record is its own article.  A record that cannot be read
+    or consecutive records of one input with the same ``article_field``
+    value; a record without one (or with ``null`` or a blank string, as in
+    training) is its own article.  A record that cannot be read
     (invalid JSON, a broken row: no fields) adds no paragraph: it stays in
     the article around it rather than cutting it in two."""
     group: list[Record] = []
@@ -399,8 +400,9 @@ def articles(records: Iterator[Record], article_field: str | None) -> Iterator[l
             continue
         if rec.is_text:
             k: object = ("file", rec.fields.get("file"))
-        elif article_field is not None and article_field in rec.fields:
-            k = ("field", json.dumps(rec.fields[article_field], sort_keys=True, default=str))
+        elif article_field is not None and _is_article_id(rec.fields.get(article_field)):
+            value = json.dumps(rec.fields[article_field], sort_keys=True, default=str)
+            k = ("field", rec.source, value)  # an article never spans two inputs
         else:
             k = ("record", id(rec))
         if group and (k != key or len(group) >= MAX_ARTICLE):
@@ -410,6 +412,10 @@ def articles(records: Iterator[Record], article_field: str | None) -> Iterator[l
         key = k
     if group:
         yield group
+
+
+def _is_article_id(value: object) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
 
 
 def article_contexts(group: list[Record]) -> list[str]:

@@ -446,6 +446,25 @@ def test_the_command_line_reads_paragraphs_with_their_article(
     assert [json.loads(line)["score"] for line in rows.splitlines()] == expected
 
 
+def test_article_ids_never_join_two_inputs_or_blank_ids(
+    cli: Run, tmp_path: Path, context_dir: Path, context_clf
+) -> None:
+    """An article never spans two input files, and records with a null or
+    blank id are each their own article, as in training (both were read as
+    one article: the last of one file with the first of the next; all the
+    id-less records in a row)."""
+    paras = newsclf_split(ARTICLE)
+    alone = [p.score for p in context_clf.classify_many(paras[:2])]
+    one = jsonl_file(tmp_path / "one.jsonl", [{"doc": 1, "text": paras[0]}])
+    two = jsonl_file(tmp_path / "two.jsonl", [{"doc": 1, "text": paras[1]}])
+    out = cli("classify", str(one), str(two), "--article-field", "doc", "--model", str(context_dir))
+    assert [json.loads(line)["score"] for line in out.out.splitlines()] == alone
+    for blank in (None, "", " "):
+        feed = jsonl_file(tmp_path / "b.jsonl", [{"doc": blank, "text": p} for p in paras[:2]])
+        out = cli("classify", str(feed), "--article-field", "doc", "--model", str(context_dir))
+        assert [json.loads(line)["score"] for line in out.out.splitlines()] == alone, blank
+
+
 def newsclf_split(text: str) -> list[str]:
     from newsclf import split_paragraphs
 
