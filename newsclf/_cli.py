@@ -26,7 +26,7 @@ import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from newsclf._argtypes import fraction, integer
 from newsclf._errors import NewsclfError
@@ -51,6 +51,8 @@ if TYPE_CHECKING:
     from newsclf._model import Classifier
 
 __all__ = ["main"]
+
+T = TypeVar("T")
 
 #: Records read, classified and written per batch: output is flushed after
 #: each, so memory stays constant and ``| head`` sees results early.
@@ -176,7 +178,8 @@ def _classify_records(
 ) -> tuple[int, int, str]:
     """Read, classify and write every record, whole articles at a time (each
     paragraph read with its article); ``(records, failed, first error)``."""
-    records = read_records(paths, args.input_format, _text_field(args))
+    refused: list[UsageError] = []
+    records = _until_refused(read_records(paths, args.input_format, _text_field(args)), refused)
     groups = articles(records, args.article_field)
     # With --jobs N, each chunk holds 4N model batches for the N processes.
     chunk = args.batch_size * (1 if args.jobs == 1 else 4 * args.jobs)
@@ -207,7 +210,24 @@ def _classify_records(
             "(--article-field): each was read alone, without its article",
             file=sys.stderr,
         )
+    _raise_refused(refused, total)
     return total, failed, first_error
+
+
+def _until_refused(items: Iterator[T], refused: list[UsageError]) -> Iterator[T]:
+    """``items`` until an input is refused as a whole (not UTF-8 text, a bad
+    CSV header): the error goes into ``refused``, raised by
+    :func:`_raise_refused` once everything read before it is written --
+    whatever ``--jobs``."""
+    try:
+        yield from items
+    except UsageError as e:
+        refused.append(e)
+
+
+def _raise_refused(refused: list[UsageError], written: int) -> None:
+    if refused:
+        raise UsageError(f"{refused[0]} (the {written} records before it were written)")
 
 
 def _text_field(args: argparse.Namespace) -> str:
@@ -239,9 +259,10 @@ def _classify_jsonl_in_workers(
 
     tune_allocator()  # this process is newsclf's own: it works as a worker does
     path, digest = clf._artifact_ref()
+    refused: list[UsageError] = []
     tasks = (
         (path, digest, source, first, block, _text_field(args), args.threshold)
-        for source, first, block in raw_blocks(paths)
+        for source, first, block in _until_refused(raw_blocks(paths), refused)
     )
     total = failed = 0
     first_error = ""
@@ -256,6 +277,7 @@ def _classify_jsonl_in_workers(
         first_error = first_error or first
         if bar is not None:
             bar.update(n)
+    _raise_refused(refused, total)
     return total, failed, first_error
 
 

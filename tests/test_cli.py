@@ -670,6 +670,21 @@ def test_jobs_2_in_a_new_process_equals_jobs_1(
     assert [(r.returncode, r.stderr) for r in runs] == [(0, b""), (0, b"")]
     assert runs[0].stdout == runs[1].stdout
     assert len(runs[0].stdout.splitlines()) == len(rows)
+    # A later input refused as a whole: every record read before it is
+    # written, whatever --jobs (the batch being filled was lost with --jobs
+    # 1, every task in flight with --jobs 2), then one line and exit 2.
+    utf16 = tmp_path / "utf16.jsonl"
+    utf16.write_bytes('{"text": "نص"}\n'.encode("utf-16"))
+    for jobs in ("1", "2"):
+        refused = subprocess.run(
+            [EXE, "classify", str(path), str(utf16), "--model", str(model_dir), "--jobs", jobs],
+            capture_output=True,
+            timeout=300,
+        )
+        assert refused.returncode == 2, jobs
+        assert refused.stderr.decode().count("\n") == 1 and b"UTF-16" in refused.stderr
+        # The same records, now named by their file (several inputs).
+        assert len(refused.stdout.splitlines()) == len(rows), jobs
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
