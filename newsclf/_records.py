@@ -262,14 +262,36 @@ def _json_object(line: str) -> dict[str, object]:
     except json.JSONDecodeError as e:
         raise ValueError(f"invalid JSON: {e.msg} at column {e.colno}") from None
     except RecursionError:
-        raise ValueError("invalid JSON: nested too deeply") from None
+        raise ValueError(f"invalid JSON: nested more than {MAX_DEPTH} levels deep") from None
     except UnicodeEncodeError as e:
         raise ValueError(
             f"invalid JSON: lone surrogate \\u{ord(e.object[e.start]):04x} is not a character"
         ) from None
     if not isinstance(obj, dict):
         raise ValueError(f"expected a JSON object, found {type(obj).__name__}")
+    if line.count("{") + line.count("[") > MAX_DEPTH and _too_deep(obj):
+        raise ValueError(f"invalid JSON: nested more than {MAX_DEPTH} levels deep")
     return obj
+
+
+#: Deepest nesting of a record read: a fixed limit, far below Python's
+#: recursion limit, so that whether a record can be read and written back
+#: never depends on how deep in the stack that happens (with --jobs 2 a
+#: record about 990 levels deep was read, then failed to be written).
+MAX_DEPTH = 200
+
+
+def _too_deep(obj: object) -> bool:
+    """Whether ``obj`` nests more than :data:`MAX_DEPTH` levels (iteratively)."""
+    stack = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value
+        if isinstance(children, list) or isinstance(value, dict):
+            if depth > MAX_DEPTH:
+                return True
+            stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _json_constant(name: str) -> object:

@@ -687,6 +687,26 @@ def test_jobs_2_in_a_new_process_equals_jobs_1(
         assert len(refused.stdout.splitlines()) == len(rows), jobs
 
 
+def test_deep_records_are_error_records_with_jobs_2(tmp_path: Path, model_dir: Path) -> None:
+    """Regression: with --jobs 2 a record about 990 levels deep was read,
+    then could not be written back (a RecursionError traceback, no output);
+    --jobs 1 gave an error record.  Now both give the same output."""
+    deep = '{"text": "a", "x": ' + "[" * 988 + "]" * 988 + "}"
+    path = tmp_path / "deep.jsonl"
+    path.write_text(deep + '\n{"text": "قصف"}\n', encoding="utf-8")
+    runs = [
+        subprocess.run(
+            [EXE, "classify", str(path), "--model", str(model_dir), "--jobs", jobs],
+            capture_output=True,
+            timeout=120,
+        )
+        for jobs in ("1", "2")
+    ]
+    assert runs[0].stdout == runs[1].stdout and b"Traceback" not in runs[1].stderr
+    assert [r.returncode for r in runs] == [1, 1]
+    assert b"levels deep" in runs[1].stdout.splitlines()[0]
+
+
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_nul_byte_is_a_record_error_but_in_line_one_refuses_the_file(
     cli: Run, tmp_path: Path, jobs: str

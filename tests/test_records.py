@@ -204,7 +204,8 @@ def test_csv_invalid_utf8_is_one_error_record(tmp_path: Path) -> None:
     "line,expected",
     [
         ('{"text": "a", "n": ' + "9" * 5000 + "}", "integer of 5000 digits"),
-        ("[" * 100_000, "nested too deeply"),
+        ("[" * 100_000, "nested more than 200 levels deep"),
+        ('{"text": "a", "x": ' + "[" * 200 + "]" * 200 + "}", "nested more than 200 levels deep"),
         ('{"text": "abc \\ud800 def"}', "lone surrogate \\ud800"),
         ('{"text": "\\udc80"}', "lone surrogate \\udc80"),
         ('{"text": "a", "x": NaN}', "NaN is not a JSON number"),
@@ -220,6 +221,13 @@ def test_jsonl_hostile_lines_become_error_records(tmp_path: Path, line: str, exp
     recs = read(tmp_path, "a.jsonl", line + '\n{"text": "قصف"}\n')
     assert recs[0].line == 1 and expected in (recs[0].error or ""), recs[0].error
     assert recs[1].text == "قصف"
+
+
+def test_jsonl_nesting_up_to_the_limit_is_read(tmp_path: Path) -> None:
+    """A record nested :data:`MAX_DEPTH` levels deep (the object included) is read."""
+    line = '{"text": "a", "x": ' + "[" * 199 + "]" * 199 + "}"
+    (rec,) = read(tmp_path, "a.jsonl", line + "\n")
+    assert rec.error is None and rec.text == "a"
 
 
 def test_jsonl_valid_escapes_are_kept(tmp_path: Path) -> None:
