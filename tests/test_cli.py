@@ -691,7 +691,8 @@ def test_deep_records_are_error_records_with_jobs_2(tmp_path: Path, model_dir: P
     """Regression: with --jobs 2 a record about 990 levels deep was read,
     then could not be written back (a RecursionError traceback, no output);
     --jobs 1 gave an error record.  Now both give the same output."""
-    deep = '{"text": "a", "x": ' + "[" * 988 + "]" * 988 + "}"
+    # 987-988: where the old code failed here (it depends on the stack depth).
+    deep = '{"text": "a", "x": ' + "[" * 987 + "]" * 987 + "}"
     path = tmp_path / "deep.jsonl"
     path.write_text(deep + '\n{"text": "قصف"}\n', encoding="utf-8")
     runs = [
