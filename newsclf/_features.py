@@ -15,7 +15,7 @@ module imports scikit-learn: inference never does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -236,8 +236,64 @@ def build_pipeline(
             ],
             transformer_weights={"paragraph": 1.0, "article": context_weight},
         )
-    clf = LogisticRegression(C=C, class_weight=class_weight, max_iter=3000, random_state=seed)
+    clf = LogisticRegression(C=C, class_weight=class_weight, max_iter=MAX_ITER, random_state=seed)
     return Pipeline([("features", features), ("clf", clf)])
+
+
+#: L-BFGS iterations of the in-memory trainer.
+MAX_ITER = 3000
+
+
+def _training_settings(pipeline: Pipeline, recipe: Recipe, hp: Mapping[str, Any]) -> dict[str, Any]:
+    """``set_params`` arguments giving a rebuilt Pipeline the settings it was
+    trained with (from the metadata's ``hyperparameters``), so that a clone
+    (grid search, cross-validation) trains what was trained; a setting the
+    metadata lacks, or holds out of its range, keeps its default."""
+
+    def given(key: str, low: float, high: float = float("inf")) -> bool:
+        value = hp.get(key)
+        return (
+            isinstance(value, int | float) and not isinstance(value, bool) and low <= value <= high
+        )
+
+    out: dict[str, Any] = {}
+    if given("seed", 0, 2**32 - 1) and float(hp["seed"]).is_integer():
+        out["clf__random_state"] = int(hp["seed"])
+    if recipe.kind == "ovr":
+        if given("alpha", 1e-300):
+            out["clf__alpha"] = float(hp["alpha"])
+        return out
+    out["clf__max_iter"] = MAX_ITER
+    if given("C", 1e-300):
+        out["clf__C"] = float(hp["C"])
+    if "class_weight" in hp and hp["class_weight"] in ("balanced", None):
+        out["clf__class_weight"] = hp["class_weight"]
+    if given("min_df", 1) and float(hp["min_df"]).is_integer():
+        features = pipeline[0]
+        if isinstance(features, ColumnTransformer):
+            for name, *_ in features.transformers:
+                out[f"features__{name}__min_df"] = int(hp["min_df"])
+        else:
+            out["features__min_df"] = int(hp["min_df"])
+    return out
+    out["clf__max_iter"] = MAX_ITER
+    if number("C"):
+        out["clf__C"] = float(hp["C"])
+    if hp.get("class_weight") in ("balanced", None) and "class_weight" in hp:
+        out["clf__class_weight"] = hp["class_weight"]
+    if number("min_df"):
+        features = pipeline[0]
+        names = (
+            [name for name, *_ in features.transformers]
+            if len(recipe.blocks) > 1
+            or (recipe.blocks[0].weight != 1.0 or recipe.blocks[0].input != "paragraph")
+            else [None]
+        )
+        for name in names:
+            out["features__min_df" if name is None else f"features__{name}__min_df"] = int(
+                hp["min_df"]
+            )
+    return out
 
 
 def _classifier_kind(clf: Any) -> str:
@@ -317,9 +373,12 @@ def _fitted_featurizer(nb: NamedBlock) -> Any:
     return f
 
 
-def pipeline_from_recipe(recipe: Recipe) -> Pipeline:
+def pipeline_from_recipe(
+    recipe: Recipe, hyperparameters: Mapping[str, Any] | None = None
+) -> Pipeline:
     """An equivalent fitted scikit-learn Pipeline, rebuilt from the recipe
-    (for grid search, stacking, or inspection)."""
+    (for grid search, stacking, or inspection), with the training settings
+    of ``hyperparameters`` (the artifact's metadata) where it has them."""
     blocks = recipe.blocks
     if len(blocks) == 1 and blocks[0].input == "paragraph" and blocks[0].weight == 1.0:
         features: Any = _fitted_featurizer(blocks[0])
@@ -341,7 +400,8 @@ def pipeline_from_recipe(recipe: Recipe) -> Pipeline:
     clf.coef_ = recipe.coef.copy()
     clf.intercept_ = recipe.intercept.copy()
     clf.n_features_in_ = recipe.n_columns
-    return Pipeline([("features", features), ("clf", clf)])
+    pipeline = Pipeline([("features", features), ("clf", clf)])
+    return pipeline.set_params(**_training_settings(pipeline, recipe, hyperparameters or {}))
 
 
 def convert_legacy(old: str, new: str, *, trust_pickle: bool = False) -> Any:

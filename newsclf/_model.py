@@ -196,11 +196,16 @@ class Classifier:
     @property
     def pipeline(self) -> Any:
         """An equivalent fitted scikit-learn Pipeline, rebuilt from the recipe
-        (imports scikit-learn).  A model with article context reads an
-        ``n × 2`` array of ``[paragraph, article]``."""
+        (imports scikit-learn), with the settings the model was trained with
+        (C, class weights, min_df, seed; alpha for the streaming trainer), so
+        that grid search and cross-validation retrain this model's recipe.  A
+        model with article context reads an ``n × 2`` array of ``[paragraph, article]``."""
         from newsclf._features import pipeline_from_recipe
 
-        return pipeline_from_recipe(self._recipe)
+        hyperparameters = self._metadata.get("hyperparameters")
+        return pipeline_from_recipe(
+            self._recipe, hyperparameters if isinstance(hyperparameters, dict) else None
+        )
 
     # --- scoring ----------------------------------------------------------
 

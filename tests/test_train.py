@@ -642,3 +642,30 @@ def test_none_is_scored_as_none_when_the_model_knows_both() -> None:
     assert "none" not in left_out.labels
     assert left_out.metadata["metrics"]["n"] == left_out.metadata["training_data"]["n_test"]
     assert left_out.evaluate(rows).out_of_scope["n"] == 40
+
+
+def test_the_rebuilt_pipeline_retrains_what_was_trained() -> None:
+    """``clf.pipeline`` carries the training settings (C, class weights,
+    min_df, seed; alpha for the streaming trainer): a clone fitted on the same
+    data gives the model's probabilities.  (It had scikit-learn's defaults, so
+    grid search and cross-validation scored another model.)"""
+    from sklearn.base import clone
+
+    rows = _topic_rows() + [
+        {"text": f"غيوم وأمطار غزيرة في الشمال {i}", "label": "weather", "group": f"w{i}"}
+        for i in range(6)
+    ]
+    clf = train(rows, seed=3, C=4.0, min_df=2, test_size=0, threshold=0.5, log=_quiet)
+    params = clf.pipeline.get_params()
+    assert (params["clf__C"], params["clf__class_weight"], params["clf__random_state"]) == (
+        4.0,
+        "balanced",
+        3,
+    )
+    assert params["features__min_df"] == 2
+    texts, labels = [r["text"] for r in rows], [r["label"] for r in rows]
+    again = clone(clf.pipeline).fit(texts, labels)
+    np.testing.assert_allclose(again.predict_proba(texts), clf.predict_proba(texts), atol=1e-6)
+    streaming = newsclf._train.train_streaming(lambda: iter(rows), alpha=3e-5, seed=2, log=_quiet)
+    params = streaming.pipeline.get_params()
+    assert (params["clf__alpha"], params["clf__random_state"]) == (3e-5, 2)
