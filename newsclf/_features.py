@@ -276,24 +276,6 @@ def _training_settings(pipeline: Pipeline, recipe: Recipe, hp: Mapping[str, Any]
         else:
             out["features__min_df"] = int(hp["min_df"])
     return out
-    out["clf__max_iter"] = MAX_ITER
-    if number("C"):
-        out["clf__C"] = float(hp["C"])
-    if hp.get("class_weight") in ("balanced", None) and "class_weight" in hp:
-        out["clf__class_weight"] = hp["class_weight"]
-    if number("min_df"):
-        features = pipeline[0]
-        names = (
-            [name for name, *_ in features.transformers]
-            if len(recipe.blocks) > 1
-            or (recipe.blocks[0].weight != 1.0 or recipe.blocks[0].input != "paragraph")
-            else [None]
-        )
-        for name in names:
-            out["features__min_df" if name is None else f"features__{name}__min_df"] = int(
-                hp["min_df"]
-            )
-    return out
 
 
 def _classifier_kind(clf: Any) -> str:
