@@ -283,13 +283,13 @@ MAX_DEPTH = 200
 
 def _too_deep(obj: object) -> bool:
     """Whether ``obj`` nests more than :data:`MAX_DEPTH` levels (iteratively)."""
-    stack = [(obj, 1)]
+    stack: list[tuple[object, int]] = [(obj, 1)]
     while stack:
         value, depth = stack.pop()
-        children = value.values() if isinstance(value, dict) else value
-        if isinstance(children, list) or isinstance(value, dict):
+        if isinstance(value, dict | list):
             if depth > MAX_DEPTH:
                 return True
+            children = value.values() if isinstance(value, dict) else value
             stack.extend((child, depth + 1) for child in children)
     return False
 
