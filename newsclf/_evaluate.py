@@ -52,9 +52,9 @@ class ScoringModel(Protocol):
     @property
     def threshold(self) -> float: ...
 
-    def predict_proba(
-        self, texts: Sequence[str], *, contexts: Sequence[str] | None = ...
-    ) -> np.ndarray: ...
+    def classify_many(
+        self, texts: Iterable[str], *, contexts: Iterable[str] | None = ..., threshold: float
+    ) -> Iterable[Any]: ...
 
     def contributions(
         self, text: str, *, context: str | None = ...
@@ -144,7 +144,9 @@ def score(
     acceptable: Sequence[Sequence[str]] | None = None,
 ) -> dict[str, Any]:
     """Metrics of predictions ``proba`` (columns in ``labels`` order) against
-    ``y_true``.  With ``acceptable`` (other defensible labels per item),
+    ``y_true``; macro-F1 and the per-label scores cover the labels present
+    in ``y_true`` (a label only predicted shows in the confusion matrix).
+    With ``acceptable`` (other defensible labels per item),
     also ``acceptable_accuracy``: the prediction is the label or one of them."""
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
@@ -370,7 +372,7 @@ def evaluate(
             f"expected records labeled with the model's labels {labels} (exactly: case and "
             f"spaces count), found {len(rows)} records, labels {found}: nothing to score"
         )
-    proba = _proba(clf, known)
+    proba, blind = _proba(clf, known)
     y = [r.label for r in known]
     acceptable = None
     if any(r.acceptable is not None for r in known):
@@ -382,7 +384,7 @@ def evaluate(
     correct = np.array([p == t for p, t in zip(predicted, y, strict=True)], dtype=bool)
     report["threshold"] = cut
     report["calibration"] = calibration_bins(conf, correct)
-    report["uncertain_share"] = float((conf < cut).mean()) if known else 0.0
+    report["uncertain_share"] = float(((conf < cut) | blind).mean()) if known else 0.0
     groups = {key: _groups(known, key) for key in ("source", "outlet")}
     for key, members in groups.items():
         if members:
@@ -390,14 +392,18 @@ def evaluate(
                 value: score(labels, [y[i] for i in idx], proba[idx])
                 for value, idx in members.items()
             }
-    oos_conf = _proba(clf, unknown).max(axis=1)
+    oos_proba, oos_blind = _proba(clf, unknown)
+    oos_conf = oos_proba.max(axis=1)
     out_of_scope: OutOfScope = {
         "n": len(unknown),
         "labels": dict(sorted(Counter(r.label for r in unknown).items())),
-        "uncertain_share": float((oos_conf < cut).mean()) if unknown else 0.0,
+        "uncertain_share": float(((oos_conf < cut) | oos_blind).mean()) if unknown else 0.0,
     }
     report["out_of_scope"] = out_of_scope
-    report["coverage_curve"] = coverage_curve(conf, correct, oos_conf)
+    # A text with no known feature is flagged at every threshold.
+    report["coverage_curve"] = coverage_curve(
+        np.where(blind, -1.0, conf), correct, np.where(oos_blind, -1.0, oos_conf)
+    )
     if MODEL_OUT_OF_SCOPE in labels:
         report.update(_out_of_scope_scores(labels, y, predicted))
         for key, members in groups.items():
@@ -457,12 +463,19 @@ def _out_of_scope_scores(
     return out
 
 
-def _proba(clf: ScoringModel, rows: Sequence[_Row]) -> np.ndarray:
-    """Probabilities of rows, each read with its ``context`` when it has one."""
+def _proba(clf: ScoringModel, rows: Sequence[_Row]) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities of rows, each read with its ``context`` when it has one,
+    and which rows have no feature the model knows (the classifier flags
+    those uncertain whatever the threshold)."""
     if not rows:
-        return np.zeros((0, len(clf.labels)))
+        return np.zeros((0, len(clf.labels))), np.zeros(0, dtype=bool)
     texts = [r.text for r in rows]
-    return clf.predict_proba(texts, contexts=[r.context or r.text for r in rows])
+    # At threshold 0 a prediction is uncertain only when it has no known feature.
+    preds = list(
+        clf.classify_many(texts, contexts=[r.context or r.text for r in rows], threshold=0.0)
+    )
+    proba = np.array([[p.scores[label] for label in clf.labels] for p in preds])
+    return proba, np.array([p.uncertain for p in preds], dtype=bool)
 
 
 # --- the typed report ----------------------------------------------------------

@@ -7,6 +7,7 @@ import dataclasses
 import json
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -33,7 +34,8 @@ OUT_OF_SCOPE = [
 
 class TableModel:
     """A stand-in for a Classifier (the ScoringModel protocol): each text's
-    probabilities come from a table, and no text has a known n-gram."""
+    probabilities come from a table, and every text counts as having a
+    known feature (so only the threshold flags it uncertain)."""
 
     labels = ("boilerplate", "humanitarian", "other")
     threshold = 0.5
@@ -41,8 +43,12 @@ class TableModel:
     def __init__(self, table: dict[str, list[float]]) -> None:
         self.table = table
 
-    def predict_proba(self, texts, *, contexts=None) -> np.ndarray:
-        return np.array([self.table[t] for t in texts])
+    def classify_many(self, texts, *, contexts=None, threshold):
+        for t in texts:
+            row = self.table[t]
+            yield SimpleNamespace(
+                scores=dict(zip(self.labels, row)), uncertain=max(row) < threshold
+            )
 
     def contributions(self, text, *, context=None) -> list:
         return []
@@ -296,3 +302,19 @@ def test_thresholds_were_chosen_by_the_rule(clf) -> None:
     assert meta["threshold_rule"].startswith("default: no out-of-scope records")
     assert meta["metrics"]["out_of_scope"]["n"] == 0
     assert meta["uncertainty_threshold"] == DEFAULT_THRESHOLD
+
+
+def test_flagged_shares_follow_the_classifiers_rule(clf, records: list[dict]) -> None:
+    """A text with no feature the model knows is flagged uncertain by the
+    classifier whatever its top probability; the report's shares and coverage
+    curve count it so too (they compared the top probability only)."""
+    unknown = ["zzqx wvvk", "", "qqqj"]
+    rows = [{"text": r["text"], "label": r["label"]} for r in records[:40] if r["label"] != "none"]
+    rows += [{"text": t, "label": rows[0]["label"]} for t in unknown]
+    rows += [{"text": t, "label": "none"} for t in unknown]
+    report = clf.evaluate(rows, threshold=0.0)
+    flagged = [p.uncertain for p in clf.classify_many([r["text"] for r in rows], threshold=0.0)]
+    n_in = len(rows) - len(unknown)
+    assert report.uncertain_share == pytest.approx(sum(flagged[:n_in]) / n_in)
+    assert report.out_of_scope["uncertain_share"] == 1.0
+    assert report.coverage_curve[0]["out_of_scope_flagged"] == 1.0

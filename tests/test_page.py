@@ -190,6 +190,34 @@ def test_the_keyboard_does_it_all(page: Any) -> None:
     assert page.evaluate("document.activeElement.dataset.position") == "1"
 
 
+def test_a_second_submission_while_one_runs_does_nothing(page: Any) -> None:
+    """Regression: Ctrl+Enter while a request ran (the button was disabled,
+    the shortcut was not) sent another, and whichever answer came last was
+    shown -- an older article's rows under the newer text.  On a slow uplink
+    the second submission is now ignored, and the answer shown is the only
+    one sent."""
+    long_article = "\n".join(["قصفت المدفعية مواقع المسلحين قرب الحدود " * 8] * 200)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    conditions = {"offline": False, "latency": 20, "downloadThroughput": 10**6}
+    cdp.send("Network.emulateNetworkConditions", {**conditions, "uploadThroughput": 10**5})
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if "/v1/" in r.url else None)
+    try:
+        page.fill("#article", long_article)
+        page.focus("#article")
+        page.keyboard.press("Control+Enter")
+        page.wait_for_function("document.querySelector('#classify').disabled")
+        assert page.is_disabled("#file")
+        page.fill("#article", "اشترك الآن في نشرتنا البريدية")
+        page.keyboard.press("Control+Enter")
+        page.wait_for_function("!document.querySelector('#classify').disabled", timeout=60_000)
+    finally:
+        cdp.send("Network.emulateNetworkConditions", {**conditions, "uploadThroughput": -1})
+    assert len(requests) == 1
+    assert paragraphs(page).count() == 200
+
+
 def test_copy_clean_text_and_download_jsonl(page: Any, expected: dict) -> None:
     """'Copy clean text' copies the article without boilerplate; 'Download
     JSONL' saves one record per paragraph."""

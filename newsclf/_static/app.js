@@ -12,7 +12,7 @@
   const TOP = 10;
 
   const $ = (id) => document.getElementById(id);
-  const state = { model: null, colours: {}, rows: [], stripped: "", selected: null, token: 0 };
+  const state = { model: null, colours: {}, rows: [], stripped: "", selected: null, token: 0, running: false };
 
   function el(tag, attrs = {}, ...children) {
     const node = document.createElement(tag);
@@ -53,16 +53,22 @@
     $("legend").replaceChildren(...m.labels.map((label) => el("li", {}, chip(label))));
   }
 
+  // One request at a time: while one runs, the button, the shortcut and the
+  // file picker do nothing (an older answer arriving last would otherwise
+  // replace the newer one's results).
   async function busy(work) {
-    const button = $("classify");
-    button.disabled = true;
+    if (state.running) return;
+    state.running = true;
+    const controls = [$("classify"), $("file")];
+    controls.forEach((c) => (c.disabled = true));
     say("جارٍ التصنيف…");
     try {
       await work();
     } catch (err) {
       say(`تعذّر التصنيف: ${err.message}`, true);
     } finally {
-      button.disabled = false;
+      state.running = false;
+      controls.forEach((c) => (c.disabled = false));
     }
   }
 
@@ -100,7 +106,9 @@
         r = await api("v1/classify", { texts: chunk.map((rec) => rec.text) });
       } catch (err) {
         showRows();
-        throw new Error(`${err.message} (السطور ${chunk[0].line}–${chunk[chunk.length - 1].line})`);
+        // This request's lines and every later one were not classified.
+        const last = records[records.length - 1].line;
+        throw new Error(`${err.message} (لم تُصنَّف السطور ${chunk[0].line}–${last})`);
       }
       r.results.forEach((res, j) => rows.push({ index: rows.length, line: chunk[j].line, text: chunk[j].text, ...res }));
       chunk = [];
@@ -125,6 +133,7 @@
   }
 
   async function openFile(file) {
+    if (state.running) return;
     const text = await file.text();
     if (!/\.(jsonl|ndjson)$/i.test(file.name)) {
       $("article").value = text;
