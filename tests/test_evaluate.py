@@ -47,7 +47,7 @@ class TableModel:
         for t in texts:
             row = self.table[t]
             yield SimpleNamespace(
-                scores=dict(zip(self.labels, row)), uncertain=max(row) < threshold
+                scores=dict(zip(self.labels, row, strict=True)), uncertain=max(row) < threshold
             )
 
     def contributions(self, text, *, context=None) -> list:
