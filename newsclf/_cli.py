@@ -577,6 +577,8 @@ def _stdout_failed() -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``newsclf`` command; returns the exit status (see the module docstring)."""
+    if sys.stderr is None:  # started with fd 2 closed: messages go nowhere, never to stdout
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 -- for the life of the process
     args = build_parser().parse_args(argv)
     try:
         status = int(args.func(args))

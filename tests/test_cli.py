@@ -687,6 +687,24 @@ def test_jobs_2_in_a_new_process_equals_jobs_1(
         assert len(refused.stdout.splitlines()) == len(rows), jobs
 
 
+def test_a_closed_stderr_neither_stops_the_run_nor_soils_stdout(
+    tmp_path: Path, model_dir: Path
+) -> None:
+    """Regression: with fd 2 closed (some cron and daemon set-ups) classify
+    wrote nothing and exited 1 (a traceback no one saw), or, with
+    --no-progress, wrote its messages into the JSONL on stdout."""
+    path = jsonl_file(tmp_path / "in.jsonl", [{"text": "قصف"}, {"text": None}])
+    for extra in ("", "--no-progress"):
+        done = subprocess.run(
+            ["sh", "-c", f'"$0" classify "$1" --model "$2" {extra} 2>&-', EXE, path, model_dir],
+            stdout=subprocess.PIPE,
+            timeout=120,
+        )
+        lines = done.stdout.decode().splitlines()
+        assert done.returncode == 1 and len(lines) == 2, (extra, done)
+        assert all(line.startswith("{") for line in lines)
+
+
 def test_deep_records_are_error_records_with_jobs_2(tmp_path: Path, model_dir: Path) -> None:
     """Regression: with --jobs 2 a record about 990 levels deep was read,
     then could not be written back (a RecursionError traceback, no output);
