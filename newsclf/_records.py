@@ -44,7 +44,7 @@ import re
 import sys
 import tempfile
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
@@ -551,25 +551,36 @@ def result_row(
     prediction, or ``line`` and ``error`` when there is none).  A name the
     input already uses goes to ``newsclf_NAME`` (``newsclf_NAME_2``, ... if
     that is taken too), and ``(NAME, name used)`` into ``collisions``."""
-    ours: dict[str, object]
-    if pred is None:
-        ours = {"line": rec.line, "error": rec.error}
-        if rec.source is not None:
-            ours = {"file": rec.source, **ours}
-    else:
+    ours = _ours(rec, pred)
+    names = _names(ours, rec.fields, collisions)
+    return {**rec.fields, **{names[key]: value for key, value in ours.items()}}
+
+
+def _ours(rec: Record, pred: Prediction | None) -> dict[str, object]:
+    """newsclf's fields of ``rec``'s output: the prediction, or where and why it failed."""
+    if pred is not None:
         result = pred.to_dict()
-        ours = {key: result[key] for key in RESULT_KEYS}
-    row = dict(rec.fields)
-    for key, value in ours.items():
-        name = key
-        if name in rec.fields:
-            name, n = f"newsclf_{key}", 1
-            while name in rec.fields:
+        return {key: result[key] for key in RESULT_KEYS}
+    ours: dict[str, object] = {"line": rec.line, "error": rec.error}
+    return ours if rec.source is None else {"file": rec.source, **ours}
+
+
+def _names(
+    ours: Iterable[str], taken: Container[str], collisions: set[tuple[str, str]]
+) -> dict[str, str]:
+    """The output name of each of newsclf's fields: itself, or
+    ``newsclf_NAME`` (``newsclf_NAME_2``, ...) when the input has it."""
+    names = {}
+    for key in ours:
+        name, n = key, 1
+        if name in taken:
+            name = f"newsclf_{key}"
+            while name in taken:
                 n += 1
                 name = f"newsclf_{key}_{n}"
             collisions.add((key, name))
-        row[name] = value
-    return row
+        names[key] = name
+    return names
 
 
 def _dumps(value: object) -> str:
@@ -579,19 +590,23 @@ def _dumps(value: object) -> str:
 class Writer:
     """Writes results as JSONL, CSV or a terminal table.
 
-    JSONL and the table stream out as they come.  CSV needs its header
-    first, and records may differ in their keys (an error record has
-    ``line`` and ``error``, another record an extra field): so CSV rows go
-    to a temporary spool file while the union of all keys is collected, and
-    :meth:`close` writes the header that covers every key, then every row.
-    Memory stays constant; nothing is dropped.
+    JSONL and the table stream out as they come (a record whose input has
+    a field of newsclf's name gets newsclf's as ``newsclf_NAME``).  CSV
+    needs its header first, and records may differ in their keys (an error
+    record has ``line`` and ``error``, another record an extra field): so
+    CSV rows go to a temporary spool file while the union of all keys is
+    collected, and :meth:`close` writes the header that covers every key,
+    then every row -- each column with one meaning: when any input record
+    has a field of newsclf's name, newsclf's goes to ``newsclf_NAME`` in
+    every row.  Memory stays constant; nothing is dropped.
     """
 
     def __init__(self, out: IO[str], fmt: str, *, colour: bool = False) -> None:
         self.out, self.fmt, self.colour = out, fmt, colour
         #: Result names the input records already used (see :func:`result_row`).
         self.collisions: set[tuple[str, str]] = set()
-        self._keys: dict[str, None] = {}
+        self._keys: dict[str, None] = {}  # CSV: the input fields, then newsclf's
+        self._ours: dict[str, None] = {}
         self._spool: IO[str] | None = None
         self._uncertain = False
 
@@ -600,14 +615,15 @@ class Writer:
         if self.fmt == "table":
             self.out.write(self._table_row(rec, pred) + "\n")
             return
-        row = result_row(rec, pred, self.collisions)
         if self.fmt == "jsonl":
-            self.out.write(_dumps(row) + "\n")
+            self.out.write(_dumps(result_row(rec, pred, self.collisions)) + "\n")
             return
         if self._spool is None:
             self._spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
-        self._keys.update(dict.fromkeys(row))
-        self._spool.write(_dumps(row) + "\n")
+        ours = _ours(rec, pred)
+        self._keys.update(dict.fromkeys(rec.fields))
+        self._ours.update(dict.fromkeys(ours))
+        self._spool.write(_dumps([rec.fields, ours]) + "\n")
 
     def close(self) -> None:
         """Write what is held back: the CSV rows, the table's legend."""
@@ -616,12 +632,15 @@ class Writer:
         if self._spool is None:
             return
         spool, self._spool = self._spool, None
+        names = _names(self._ours, self._keys, self.collisions)
         with spool:
-            writer = csv.DictWriter(self.out, fieldnames=list(self._keys), restval="")
+            header = [*self._keys, *names.values()]
+            writer = csv.DictWriter(self.out, fieldnames=header, restval="")
             writer.writeheader()
             spool.seek(0)
             for line in spool:
-                row = json.loads(line)
+                fields, ours = json.loads(line)
+                row = {**fields, **{names[key]: value for key, value in ours.items()}}
                 writer.writerow(
                     {k: _dumps(v) if isinstance(v, dict | list) else v for k, v in row.items()}
                 )

@@ -271,7 +271,11 @@ def test_csv_and_tsv_records_keep_their_columns(cli: Run, tmp_path: Path) -> Non
 
 
 def test_csv_output_keeps_every_record_and_field(cli: Run, tmp_path: Path) -> None:
-    """Regression: --format csv took its header from the first row and dropped later keys."""
+    """Regressions: --format csv took its header from the first row and
+    dropped later keys; and the column of a prediction was chosen record by
+    record, so ``label`` held the gold label of one row and the prediction
+    of another.  Now, as one record has a ``label``, every prediction is in
+    ``newsclf_label``."""
     path = tmp_path / "m.jsonl"
     rows = [
         "{oops",
@@ -285,7 +289,8 @@ def test_csv_output_keeps_every_record_and_field(cli: Run, tmp_path: Path) -> No
     out = list(csv.DictReader(io.StringIO(got.out)))
     assert len(out) == 4
     assert out[0]["line"] == "1" and "invalid JSON" in out[0]["error"]
-    assert out[1]["label"] == "military" and json.loads(out[1]["scores"])["military"] > 0.5
+    assert out[1]["label"] == "" and out[1]["newsclf_label"] == "military"
+    assert json.loads(out[1]["scores"])["military"] > 0.5
     assert out[2]["id"] == "a2" and out[2]["text"] == "42" and "is int" in out[2]["error"]
     assert out[3]["label"] == "gold" and out[3]["newsclf_label"] == "boilerplate"
     assert {"uncertain", "score", "newsclf_label"} <= set(out[0])
