@@ -256,11 +256,13 @@ def _json_object(line: str) -> dict[str, object]:
     if invalid_utf8(line):
         raise ValueError(INVALID_UTF8)
     try:
-        obj = _DECODER.decode(line)
+        # A byte-order mark starting a later line: files joined by cat.
+        obj = _DECODER.decode(line.removeprefix("\ufeff"))
         if _SURROGATE_ESCAPE_RE.search(line):
             json.dumps(obj, ensure_ascii=False).encode("utf-8")  # fails on a lone surrogate
     except json.JSONDecodeError as e:
-        raise ValueError(f"invalid JSON: {e.msg} at column {e.colno}") from None
+        # e.g. "Invalid control character at": the position follows once.
+        raise ValueError(f"invalid JSON: {e.msg.removesuffix(' at')} at column {e.colno}") from None
     except RecursionError:
         raise ValueError(f"invalid JSON: nested more than {MAX_DEPTH} levels deep") from None
     except UnicodeEncodeError as e:

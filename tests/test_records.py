@@ -223,6 +223,13 @@ def test_jsonl_hostile_lines_become_error_records(tmp_path: Path, line: str, exp
     assert recs[1].text == "قصف"
 
 
+def test_jsonl_byte_order_mark_on_a_later_line_is_dropped(tmp_path: Path) -> None:
+    """Regression: files with byte-order marks joined by cat lost the second
+    file's first record ("Expecting value at column 1")."""
+    recs = read(tmp_path, "a.jsonl", '\ufeff{"text": "a"}\n\ufeff{"text": "b"}\n')
+    assert [(r.text, r.error) for r in recs] == [("a", None), ("b", None)]
+
+
 def test_jsonl_nesting_up_to_the_limit_is_read(tmp_path: Path) -> None:
     """A record nested :data:`MAX_DEPTH` levels deep (the object included) is read."""
     line = '{"text": "a", "x": ' + "[" * 199 + "]" * 199 + "}"
