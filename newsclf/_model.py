@@ -14,7 +14,7 @@ import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -285,11 +285,11 @@ class Classifier:
         batches = self._batches(texts, contexts, int(batch_size))
         head = list(islice(batches, MIN_PARALLEL_BATCHES if workers > 1 else 0))
         if workers == 1 or len(head) < MIN_PARALLEL_BATCHES:
-            for t, c in [*head, *batches]:
+            for t, c in chain(head, batches):
                 yield self._proba_and_support(t, c)
             return
         path, digest = self._artifact_ref()
-        tasks = ((path, digest, t, c) for t, c in [*head, *batches])
+        tasks = ((path, digest, t, c) for t, c in chain(head, batches))
         yield from self._pool(workers, (path, digest)).map_ordered(
             _score_in_worker, tasks, local=lambda _p, _d, t, c: self._proba_and_support(t, c)
         )

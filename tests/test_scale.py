@@ -149,6 +149,27 @@ def test_few_batches_are_scored_in_this_process(records: list[dict], model_dir: 
         assert clf._workers is not None
 
 
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_a_stream_is_read_lazily(clf, n_jobs: int) -> None:
+    """Regression: the batches of the whole input were listed before the
+    first answer, so an endless stream never answered and a long one was
+    held in memory.  Now the first answer comes after a few batches."""
+    pulled = 0
+
+    def endless():
+        nonlocal pulled
+        while True:
+            pulled += 1
+            if pulled > 50 * newsclf._model.BATCH_SIZE:  # the old code never stopped
+                raise AssertionError("the stream was read on and on before any answer")
+            yield SAMPLE_TEXTS[pulled % len(SAMPLE_TEXTS)]
+
+    stream = clf.classify_many(endless(), n_jobs=n_jobs)
+    assert next(stream).label in clf.labels
+    assert pulled <= 8 * newsclf._model.BATCH_SIZE
+    clf.close()
+
+
 def test_n_jobs_is_capped_at_the_cpus(clf) -> None:
     """An ``n_jobs`` above the available CPUs is capped at them, and ``n_jobs=-1`` means all of
     them."""
