@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import numbers
 import os
+import warnings
 import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -273,7 +274,7 @@ class Classifier:
         self, texts: object, contexts: object, batch_size: int, n_jobs: int
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """``(probabilities, known-feature counts)`` per batch, in order."""
-        from newsclf._parallel import check_n_jobs
+        from newsclf._parallel import can_start_workers, check_n_jobs
 
         if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
             raise InputTypeError(f"batch_size must be a positive int, got {describe(batch_size)}")
@@ -282,6 +283,14 @@ class Classifier:
                 f"batch_size must be a positive int below 2**31, got {batch_size}"
             )
         workers = check_n_jobs(n_jobs)
+        if workers > 1 and not can_start_workers():
+            warnings.warn(
+                f"n_jobs={n_jobs}: this process (a Dask or multiprocessing.Pool worker) may not "
+                "start processes; scoring in this process instead",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            workers = 1
         batches = self._batches(texts, contexts, int(batch_size))
         head = list(islice(batches, MIN_PARALLEL_BATCHES if workers > 1 else 0))
         if workers == 1 or len(head) < MIN_PARALLEL_BATCHES:
@@ -626,8 +635,6 @@ def load_cached(
     the artifact found at ``path`` must be that one, else :class:`ArtifactError`."""
     key = _cache_key(path, digest)
     if key not in _LOADED:
-        import warnings
-
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the parent process has already warned
             clf = load(key[0])

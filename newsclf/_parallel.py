@@ -38,7 +38,14 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
-__all__ = ["WorkerPool", "available_cpus", "can_fork", "check_n_jobs", "tune_allocator"]
+__all__ = [
+    "WorkerPool",
+    "available_cpus",
+    "can_fork",
+    "can_start_workers",
+    "check_n_jobs",
+    "tune_allocator",
+]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -98,6 +105,14 @@ def tune_allocator() -> None:
     mallopt(m_trim_threshold, 64 * 2**20)
 
 
+def can_start_workers() -> bool:
+    """Whether this process may start processes: not a daemonic one (a Dask
+    worker, a ``multiprocessing.Pool`` worker), which may have no children."""
+    import multiprocessing
+
+    return not multiprocessing.current_process().daemon
+
+
 def can_fork() -> bool:
     """Whether workers started now may be forked from this process: on
     Linux, with no thread but this one."""
@@ -131,10 +146,18 @@ class WorkerPool:
         #: Whether the current workers were forked from this process.
         self.forked = False
         self._executor: Any = None
+        #: The process that started the executor (a forked copy has none of its workers).
+        self._owner = 0
         #: Whether a worker of this executor has finished a task yet.
         self._answered = False
 
     def _get(self) -> Any:
+        if self._executor is not None and self._owner != os.getpid():
+            self._executor = None  # this is a forked copy: the workers are the parent's
+        if self._executor is not None and getattr(self._executor._flags, "broken", None):
+            # A worker died (an interrupt, the OOM killer): start new ones.
+            self._executor.shutdown(wait=False)
+            self._executor = None
         if self._executor is None:
             import multiprocessing
 
@@ -149,6 +172,7 @@ class WorkerPool:
                 initializer=_start_worker,
                 initargs=(os.getpid(), self.adopt if self.forked else None),
             )
+            self._owner = os.getpid()
             self._answered = False
         return self._executor
 
@@ -181,7 +205,13 @@ class WorkerPool:
             if any(f.done() for f in taken):
                 self._answered = True
                 taken = [f for f in taken if not f.done()]
-            while remote + len(taken) < 2 * self.n_jobs and (a := next(todo, None)) is not None:
+            if self._executor is not executor and local is None:
+                executor = self._get()  # closed or replaced while this stream was read
+            while (
+                self._executor is executor  # else: closed mid-stream, this process goes on
+                and remote + len(taken) < 2 * self.n_jobs
+                and (a := next(todo, None)) is not None
+            ):
                 pending.append((executor.submit(fn, *a), True, a))
                 remote += 1
             if not pending:
@@ -210,7 +240,8 @@ class WorkerPool:
             yield result
 
     def close(self) -> None:
-        """Stop the workers (idempotent)."""
-        if self._executor is not None:
+        """Stop the workers (idempotent; in a forked copy of the process that
+        started them, only forget them: they are the parent's)."""
+        if self._executor is not None and self._owner == os.getpid():
             self._executor.shutdown(wait=True)
-            self._executor = None
+        self._executor = None

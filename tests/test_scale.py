@@ -149,6 +149,85 @@ def test_few_batches_are_scored_in_this_process(records: list[dict], model_dir: 
         assert clf._workers is not None
 
 
+def test_a_dead_worker_is_replaced_at_the_next_call(clf) -> None:
+    """Regression: once a worker had died (a Ctrl-C in a terminal reaches it
+    too, even while idle; the OOM killer), every later ``n_jobs`` call raised
+    joblib's BrokenProcessPool until ``close()``."""
+    import signal
+
+    expected = clf.predict(TEXTS)
+    assert clf.predict(TEXTS, n_jobs=2, batch_size=8) == expected
+    executor = clf._workers._executor
+    for pid in list(executor._processes):
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while executor._flags.broken is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert clf.predict(TEXTS, n_jobs=2, batch_size=8) == expected
+    clf.close()
+
+
+def test_a_stream_goes_on_after_close(clf) -> None:
+    """Regression: a ``classify_many(n_jobs=2)`` stream still being read when
+    its classifier was closed (or called with another ``n_jobs``) raised
+    joblib's ShutdownExecutorError; this process now scores the rest."""
+    expected = clf.predict(TEXTS)
+    stream = clf.classify_many(TEXTS, n_jobs=2, batch_size=8)
+    first = [next(stream).label for _ in range(20)]
+    clf.close()
+    assert first + [p.label for p in stream] == expected
+
+
+# A process whose pool is up, then forked: by os.fork, and as a (daemonic)
+# multiprocessing.Pool worker.
+FORKED_COPIES = r"""
+import json, multiprocessing as mp, os, signal, sys, warnings
+import newsclf
+
+clf = newsclf.load(sys.argv[1])
+texts = json.loads(sys.argv[2])
+expected = clf.predict(texts)
+assert clf.predict(texts, n_jobs=2, batch_size=8) == expected
+pid = os.fork()
+if pid == 0:
+    signal.alarm(60)  # the old code waited forever for the parent's workers
+    os._exit(0 if clf.predict(texts, n_jobs=2, batch_size=8) == expected else 1)
+_, status = os.waitpid(pid, 0)
+
+def in_pool_worker(_):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        same = clf.predict(texts, n_jobs=2, batch_size=8) == expected
+    return same, [str(w.message) for w in caught]
+
+with mp.get_context("fork").Pool(1) as pool:
+    same, caught = pool.map(in_pool_worker, [0])[0]
+print(json.dumps({"fork_status": status, "pool_same": same,
+                  "warned": any("may not start processes" in m for m in caught)}))
+"""
+
+
+def test_forked_copies_of_a_process_with_workers(model_dir: Path) -> None:
+    """Regressions: in an os.fork() copy of a process whose pool was up,
+    ``n_jobs=2`` waited forever for the parent's workers; in a daemonic
+    process (a multiprocessing.Pool or Dask worker), which may not start
+    processes, it raised AssertionError.  Now the copy starts its own
+    workers, and a daemonic process scores in-process, with a warning."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", FORKED_COPIES, str(model_dir), json.dumps(TEXTS)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got == {"fork_status": 0, "pool_same": True, "warned": True}
+
+
 @pytest.mark.parametrize("n_jobs", [1, 2])
 def test_a_stream_is_read_lazily(clf, n_jobs: int) -> None:
     """Regression: the batches of the whole input were listed before the
