@@ -209,9 +209,15 @@ def _threshold(value: float | None, default: float, what: str = "threshold") -> 
 async def read_json(request: Request, limit: int) -> object:
     """The request's JSON body, refused with 413 as soon as it passes
     ``limit`` bytes (never read whole first), 400 when it is not strict
-    JSON (:func:`newsclf._json.loads`) or the client left before its end."""
+    JSON (:func:`newsclf._json.loads`) or the client left before its end,
+    422 when the URL has a query (nothing in a request is ignored)."""
     from starlette.requests import ClientDisconnect
 
+    if request.url.query:  # e.g. ?threshold=0.9: never silently ignored
+        raise _invalid(
+            f"this endpoint reads a JSON body only, found the query {request.url.query!r:.60}: "
+            "put its parameters in the body"
+        )
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise RequestError(413, "body_too_large", f"the body is over the {limit}-byte limit")

@@ -369,6 +369,9 @@ def tensor(**changes: Any) -> dict[str, Any]:
         ),
         (INFER, {**tensor(), "parameters": {"threshold": 10**400}}, 422, "invalid_request"),
         ("/v1/classify/", {"texts": ["a"]}, 404, "not_found"),
+        # A query was ignored: ?threshold=0.99 answered at the model's threshold.
+        ("/v1/classify?threshold=0.99", {"texts": ["a"]}, 422, "invalid_request"),
+        (INFER + "?x=1", tensor(), 422, "invalid_request"),
         ("/v1/classify", {"texts": ["a"], "threshold": 1.5}, 422, "invalid_request"),
         ("/v1/classify", {"texts": ["a"], "threshold": True}, 422, "invalid_request"),
         ("/v1/classify", b'{"texts": ["a"], "threshold": NaN}', 400, "malformed_json"),
