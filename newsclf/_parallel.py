@@ -120,8 +120,13 @@ def can_fork() -> bool:
 
 
 def _start_worker(parent: int, adopt: Callable[[], None] | None) -> None:
-    """Worker initializer: tune the allocator, run ``adopt`` (forked workers
+    """Worker initializer: ignore Ctrl-C (a terminal sends it to the whole
+    process group, and an idle worker it stopped broke the pool: the caller
+    owns the interrupt), tune the allocator, run ``adopt`` (forked workers
     only), and exit as soon as the parent process is gone."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     tune_allocator()
     if adopt is not None:
         adopt()

@@ -207,6 +207,53 @@ print(json.dumps({"fork_status": status, "pool_same": same,
 """
 
 
+# Ctrl-C as a terminal sends it: to the whole process group, the pool idle.
+IDLE_INTERRUPT = r"""
+import json, os, signal, sys, time
+import newsclf
+
+clf = newsclf.load(sys.argv[1])
+texts = json.loads(sys.argv[2])
+expected = clf.predict(texts)
+assert clf.predict(texts, n_jobs=2, batch_size=8) == expected
+pids = list(clf._workers._executor._processes)
+try:
+    os.killpg(os.getpgid(0), signal.SIGINT)
+    time.sleep(10)
+except KeyboardInterrupt:
+    pass
+time.sleep(0.5)
+alive = []
+for pid in pids:
+    try:
+        os.kill(pid, 0)
+        alive.append(pid)
+    except ProcessLookupError:
+        pass
+print(json.dumps({"alive": alive == pids,
+                  "same": clf.predict(texts, n_jobs=2, batch_size=8) == expected}))
+"""
+
+
+def test_ctrl_c_reaches_the_caller_not_the_workers(model_dir: Path) -> None:
+    """Regression: a Ctrl-C while the pool was idle stopped its worker (the
+    terminal signals the whole process group), and every later ``n_jobs``
+    call raised joblib's BrokenProcessPool.  Workers ignore SIGINT."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", IDLE_INTERRUPT, str(model_dir), json.dumps(TEXTS)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        start_new_session=True,  # its own process group, as a terminal's job
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"alive": True, "same": True}
+
+
 def test_forked_copies_of_a_process_with_workers(model_dir: Path) -> None:
     """Regressions: in an os.fork() copy of a process whose pool was up,
     ``n_jobs=2`` waited forever for the parent's workers; in a daemonic
