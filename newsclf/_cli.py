@@ -227,7 +227,11 @@ def _until_refused(items: Iterator[T], refused: list[UsageError]) -> Iterator[T]
 
 def _raise_refused(refused: list[UsageError], written: int) -> None:
     if refused:
-        raise UsageError(f"{refused[0]} (the {written} records before it were written)")
+        raise UsageError(
+            f"{refused[0]} (the {written} records before it were written)"
+            if written
+            else refused[0]
+        )
 
 
 def _text_field(args: argparse.Namespace) -> str:

@@ -172,7 +172,23 @@ def _open(path: str) -> Iterator[IO[str]]:
             f.detach()  # the bytes are _binary's to close (stdin stays open)
 
 
-def _not_text(name: str) -> UsageError:
+#: How gzip and Parquet files begin (a Parquet page header follows its magic).
+_PACKED_BYTES = (b"\x1f\x8b", b"PAR1\x15")
+_PACKED = tuple(b.decode("utf-8", "surrogateescape") for b in _PACKED_BYTES)
+
+
+def _not_text(name: str, head: bytes) -> UsageError:
+    """The refusal of an input that is not UTF-8 text, ``head`` its first bytes."""
+    if head.startswith(b"\x1f\x8b"):
+        return UsageError(
+            f"{name}: gzip-compressed; classify reads uncompressed input: e.g. "
+            f"zcat {name} | newsclf classify --input-format jsonl"
+        )
+    if head.startswith(b"PAR1"):
+        return UsageError(
+            f"{name}: a Parquet file; classify reads JSONL, CSV, TSV or text: convert it "
+            "first (evaluate and train read Parquet)"
+        )
     return UsageError(
         f"{name}: not UTF-8 text (a UTF-16 byte-order mark, or NUL bytes in line 1 or "
         "starting line 2); "
@@ -187,10 +203,10 @@ def _lines(f: IO[str], name: str) -> Iterator[tuple[int, str]]:
         if n == 1:
             if not (line := line.removeprefix("\ufeff")):
                 return  # the input was a byte-order mark alone
-            if "\x00" in line or line[:2] in _UTF16_BOMS:
-                raise _not_text(name)
+            if "\x00" in line or line[:2] in _UTF16_BOMS or line.startswith(_PACKED):
+                raise _not_text(name, line[:4].encode("utf-8", "surrogateescape"))
         elif n == 2 and line.startswith("\x00"):
-            raise _not_text(name)  # line 1's end was UTF-16LE's "\n\x00"
+            raise _not_text(name, b"")  # line 1's end was UTF-16LE's "\n\x00"
         yield n, line
 
 
@@ -520,12 +536,12 @@ def _blocks(binary: IO[bytes], name: str, size: int) -> Iterator[tuple[int, byte
             block = block.removeprefix(codecs.BOM_UTF8)
             line_one = _LINE_ONE_RE.match(block)  # always matches, if only ""
             line_two = line_one.end() if line_one else 0
-            if block.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (
+            if block.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, *_PACKED_BYTES)) or (
                 b"\x00" in block[:line_two]
             ):
-                raise _not_text(name)
+                raise _not_text(name, block[:4])
         if line_two >= 0 and block[line_two : line_two + 1] == b"\x00":
-            raise _not_text(name)  # as _lines: line 1's end was UTF-16LE's "\n\x00"
+            raise _not_text(name, b"")  # as _lines: line 1's end was UTF-16LE's "\n\x00"
         line_two = 0 if first == 1 and line_two == len(block) else -1
         if block:
             yield first, block

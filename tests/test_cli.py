@@ -692,6 +692,23 @@ def test_jobs_2_in_a_new_process_equals_jobs_1(
         assert len(refused.stdout.splitlines()) == len(rows), jobs
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_gzip_and_parquet_inputs_are_named_as_such(cli: Run, tmp_path: Path, jobs: str) -> None:
+    """Regression: classify called a gzip or Parquet file UTF-16 and
+    suggested iconv; it now says what the file is and what to do."""
+    import gzip
+
+    import pandas as pd
+
+    packed = tmp_path / "a.jsonl.gz"
+    packed.write_bytes(gzip.compress(b'{"text": "a"}\n' * 3))
+    parquet = tmp_path / "a.parquet"
+    pd.DataFrame({"text": ["a"]}).to_parquet(parquet)
+    for path, what in ((packed, "gzip-compressed"), (parquet, "a Parquet file")):
+        got = cli("classify", str(path), "--input-format", "jsonl", "--jobs", jobs)
+        assert got.status == 2 and what in got.err and "UTF-16" not in got.err, got.err
+
+
 def test_a_closed_stderr_neither_stops_the_run_nor_soils_stdout(
     tmp_path: Path, model_dir: Path
 ) -> None:
