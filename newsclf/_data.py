@@ -19,7 +19,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import math
 import os
 import re
 from collections.abc import Generator, Iterable, Iterator, Mapping
@@ -35,6 +34,7 @@ from newsclf._records import (
     _lines,
     _read_delimited,
     _with_text,
+    is_article_id,
 )
 
 __all__ = [
@@ -164,9 +164,7 @@ def article_id(record: Mapping[str, Any], field: str | None = None) -> str | Non
     NaN (a blank cell through pandas) or blank -- the record is its own
     article."""
     value = record.get(field) if field else record.get("group", record.get("doc_id"))
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return str(value) if str(value).strip() else None
+    return str(value) if is_article_id(value) else None
 
 
 def _labeled(rec: Record, path: Path, label_field: str, group_field: str | None) -> dict[str, Any]:

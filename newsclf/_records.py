@@ -64,6 +64,7 @@ __all__ = [
     "check_inputs",
     "input_format",
     "invalid_utf8",
+    "is_article_id",
     "read_lines",
     "read_records",
     "result_row",
@@ -172,19 +173,20 @@ def _open(path: str) -> Iterator[IO[str]]:
             f.detach()  # the bytes are _binary's to close (stdin stays open)
 
 
-#: How gzip and Parquet files begin (a Parquet page header follows its magic).
-_PACKED_BYTES = (b"\x1f\x8b", b"PAR1\x15")
+#: How gzip and Parquet files begin (in Parquet, a page header follows the magic).
+_GZIP, _PARQUET = b"\x1f\x8b", b"PAR1"
+_PACKED_BYTES = (_GZIP, _PARQUET + b"\x15")
 _PACKED = tuple(b.decode("utf-8", "surrogateescape") for b in _PACKED_BYTES)
 
 
 def _not_text(name: str, head: bytes) -> UsageError:
     """The refusal of an input that is not UTF-8 text, ``head`` its first bytes."""
-    if head.startswith(b"\x1f\x8b"):
+    if head.startswith(_GZIP):
         return UsageError(
             f"{name}: gzip-compressed; classify reads uncompressed input: e.g. "
             f"zcat {name} | newsclf classify --input-format jsonl"
         )
-    if head.startswith(b"PAR1"):
+    if head.startswith(_PARQUET):
         return UsageError(
             f"{name}: a Parquet file; classify reads JSONL, CSV, TSV or text: convert it "
             "first (evaluate and train read Parquet)"
@@ -440,7 +442,7 @@ def articles(records: Iterator[Record], article_field: str | None) -> Iterator[l
             continue
         if rec.is_text:
             k: object = ("file", rec.fields.get("file"))
-        elif article_field is not None and _is_article_id(rec.fields.get(article_field)):
+        elif article_field is not None and is_article_id(rec.fields.get(article_field)):
             value = json.dumps(rec.fields[article_field], sort_keys=True, default=str)
             k = ("field", rec.source, value)  # an article never spans two inputs
         else:
@@ -454,8 +456,12 @@ def articles(records: Iterator[Record], article_field: str | None) -> Iterator[l
         yield group
 
 
-def _is_article_id(value: object) -> bool:
-    return value is not None and not (isinstance(value, str) and not value.strip())
+def is_article_id(value: object) -> bool:
+    """Whether ``value`` names an article: not ``None``, NaN (a blank cell
+    read through pandas) or blank -- the one rule of classify and training."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return False
+    return bool(str(value).strip())
 
 
 def article_contexts(group: list[Record]) -> list[str]:

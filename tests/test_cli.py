@@ -655,6 +655,17 @@ def test_jobs_2_on_jsonl_equals_jobs_1(cli: Run, tmp_path: Path, records: list[d
     assert one.err == two.err
 
 
+def _classify_in_a_new_process(
+    model_dir: Path, jobs: str, *paths: Path, timeout: float = 300
+) -> subprocess.CompletedProcess[bytes]:
+    """``newsclf classify PATHS --jobs JOBS`` as users run it: a new process."""
+    return subprocess.run(
+        [EXE, "classify", *map(str, paths), "--model", str(model_dir), "--jobs", jobs],
+        capture_output=True,
+        timeout=timeout,
+    )
+
+
 def test_jobs_2_in_a_new_process_equals_jobs_1(
     tmp_path: Path, model_dir: Path, records: list[dict]
 ) -> None:
@@ -664,14 +675,7 @@ def test_jobs_2_in_a_new_process_equals_jobs_1(
     rows = [{"id": i, "text": records[i % len(records)]["text"]} for i in range(20_000)]
     path = jsonl_file(tmp_path / "in.jsonl", rows)
     assert path.stat().st_size > 4 * 2**20  # several blocks (BLOCK_BYTES: 1 MiB)
-    runs = [
-        subprocess.run(
-            [EXE, "classify", str(path), "--model", str(model_dir), "--jobs", jobs],
-            capture_output=True,
-            timeout=300,
-        )
-        for jobs in ("1", "2")
-    ]
+    runs = [_classify_in_a_new_process(model_dir, jobs, path) for jobs in ("1", "2")]
     assert [(r.returncode, r.stderr) for r in runs] == [(0, b""), (0, b"")]
     assert runs[0].stdout == runs[1].stdout
     assert len(runs[0].stdout.splitlines()) == len(rows)
@@ -681,11 +685,7 @@ def test_jobs_2_in_a_new_process_equals_jobs_1(
     utf16 = tmp_path / "utf16.jsonl"
     utf16.write_bytes('{"text": "نص"}\n'.encode("utf-16"))
     for jobs in ("1", "2"):
-        refused = subprocess.run(
-            [EXE, "classify", str(path), str(utf16), "--model", str(model_dir), "--jobs", jobs],
-            capture_output=True,
-            timeout=300,
-        )
+        refused = _classify_in_a_new_process(model_dir, jobs, path, utf16)
         assert refused.returncode == 2, jobs
         assert refused.stderr.decode().count("\n") == 1 and b"UTF-16" in refused.stderr
         # The same records, now named by their file (several inputs).
@@ -735,14 +735,7 @@ def test_deep_records_are_error_records_with_jobs_2(tmp_path: Path, model_dir: P
     deep = '{"text": "a", "x": ' + "[" * 987 + "]" * 987 + "}"
     path = tmp_path / "deep.jsonl"
     path.write_text(deep + '\n{"text": "قصف"}\n', encoding="utf-8")
-    runs = [
-        subprocess.run(
-            [EXE, "classify", str(path), "--model", str(model_dir), "--jobs", jobs],
-            capture_output=True,
-            timeout=120,
-        )
-        for jobs in ("1", "2")
-    ]
+    runs = [_classify_in_a_new_process(model_dir, jobs, path, timeout=120) for jobs in ("1", "2")]
     assert runs[0].stdout == runs[1].stdout and b"Traceback" not in runs[1].stderr
     assert [r.returncode for r in runs] == [1, 1]
     assert b"levels deep" in runs[1].stdout.splitlines()[0]
