@@ -212,6 +212,8 @@ def test_csv_invalid_utf8_is_one_error_record(tmp_path: Path) -> None:
         ('{"text": "a", "x": -Infinity}', "-Infinity is not a JSON number"),
         ('{"text": "a", "x": 1e999}', "out of range"),
         ("{oops", "invalid JSON: Expecting property name"),
+        # The message said "Invalid control character at at column 11".
+        ('{"text": "a\x01"}', "invalid JSON: Invalid control character at column 12"),
         ("[1, 2]", "expected a JSON object, found list"),
     ],
 )
