@@ -155,16 +155,21 @@ class WorkerPool:
         self._owner = 0
         #: Whether a worker of this executor has finished a task yet.
         self._answered = False
+        #: Shuts the executor down, once: from :meth:`close`, or at the exit of
+        #: the process that started it (see :meth:`_get`).
+        self._shutdown: Any = None
 
     def _get(self) -> Any:
         if self._executor is not None and self._owner != os.getpid():
             self._executor = None  # this is a forked copy: the workers are the parent's
         if self._executor is not None and getattr(self._executor._flags, "broken", None):
             # A worker died (an interrupt, the OOM killer): start new ones.
+            self._shutdown.cancel()
             self._executor.shutdown(wait=False)
             self._executor = None
         if self._executor is None:
             import multiprocessing
+            import multiprocessing.util
 
             from joblib.externals.loky.process_executor import ProcessPoolExecutor
 
@@ -179,6 +184,15 @@ class WorkerPool:
             )
             self._owner = os.getpid()
             self._answered = False
+            # A multiprocessing child ends with multiprocessing's exit hook, not
+            # the interpreter's: it runs these finalizers, then waits for the
+            # child's own processes (workers that would wait for the child to
+            # go).  Priority 20 runs it before the queues' own finalizers (10),
+            # which stop the queue that carries the workers' stop signal.
+            # Finalize runs only in the process that made it.
+            self._shutdown = multiprocessing.util.Finalize(
+                self, self._executor.shutdown, kwargs={"wait": True}, exitpriority=20
+            )
         return self._executor
 
     def map_ordered(
@@ -248,5 +262,5 @@ class WorkerPool:
         """Stop the workers (idempotent; in a forked copy of the process that
         started them, only forget them: they are the parent's)."""
         if self._executor is not None and self._owner == os.getpid():
-            self._executor.shutdown(wait=True)
+            self._shutdown()
         self._executor = None

@@ -202,7 +202,16 @@ def in_pool_worker(_):
 
 with mp.get_context("fork").Pool(1) as pool:
     same, caught = pool.map(in_pool_worker, [0])[0]
-print(json.dumps({"fork_status": status, "pool_same": same,
+
+def in_child():
+    assert clf.predict(texts, n_jobs=2, batch_size=8) == expected
+
+child = mp.get_context("fork").Process(target=in_child)
+child.start()
+child.join(60)  # the old code: the child's exit waited forever for its own worker
+if child.exitcode is None:
+    child.terminate()
+print(json.dumps({"fork_status": status, "pool_same": same, "child_exit": child.exitcode,
                   "warned": any("may not start processes" in m for m in caught)}))
 """
 
@@ -258,8 +267,10 @@ def test_forked_copies_of_a_process_with_workers(model_dir: Path) -> None:
     """Regressions: in an os.fork() copy of a process whose pool was up,
     ``n_jobs=2`` waited forever for the parent's workers; in a daemonic
     process (a multiprocessing.Pool or Dask worker), which may not start
-    processes, it raised AssertionError.  Now the copy starts its own
-    workers, and a daemonic process scores in-process, with a warning."""
+    processes, it raised AssertionError; a multiprocessing child that used
+    ``n_jobs=2`` never exited (its exit waited for its own worker, which
+    waited for it to go).  Now the copy starts its own workers and stops them
+    at its exit, and a daemonic process scores in-process, with a warning."""
     import json
     import subprocess
     import sys
@@ -272,7 +283,7 @@ def test_forked_copies_of_a_process_with_workers(model_dir: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     got = json.loads(done.stdout.strip().splitlines()[-1])
-    assert got == {"fork_status": 0, "pool_same": True, "warned": True}
+    assert got == {"fork_status": 0, "pool_same": True, "child_exit": 0, "warned": True}
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
