@@ -22,6 +22,7 @@ import importlib
 import importlib.util
 import json
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -105,6 +106,27 @@ def _check_writable(folder: str | os.PathLike[str]) -> None:
         raise UsageError(f"cannot write in {where}: {e.strerror}") from None
 
 
+def _check_not_reading_the_output(paths: Sequence[str]) -> None:
+    """Refuse an input that is the file stdout writes to (``classify f >> f``
+    would read its own output, on and on), as ``cat`` does."""
+    try:
+        out = os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        return  # no file descriptor (a library caller's stream)
+    if not stat.S_ISREG(out.st_mode):
+        return
+    for path in paths:
+        try:
+            st = os.fstat(sys.stdin.fileno()) if path == "-" else os.stat(path)
+        except (OSError, ValueError, AttributeError):
+            continue
+        if os.path.samestat(st, out):
+            raise UsageError(
+                f"{'stdin' if path == '-' else path}: input file is the output file "
+                "(classify would read its own output); write the output elsewhere"
+            )
+
+
 def _progress(args: argparse.Namespace, paths: Sequence[str]) -> _Progress | None:
     show = args.progress
     if show is None:
@@ -134,6 +156,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
             "(stdin and files without a .jsonl/.csv/.tsv name are): add --input-format jsonl "
             "(or csv, tsv)"
         )
+    _check_not_reading_the_output(paths)
     clf = _load_model(args.model)
     out = sys.stdout
     fmt = args.format or ("table" if out.isatty() else "jsonl")

@@ -666,6 +666,29 @@ def _classify_in_a_new_process(
     )
 
 
+@pytest.mark.parametrize("stdin", [False, True])
+def test_an_input_that_is_the_output_is_refused(
+    tmp_path: Path, model_dir: Path, records: list[dict], stdin: bool
+) -> None:
+    """Regression: ``classify f.jsonl >> f.jsonl`` (or ``< f >> f``) read its
+    own output and never ended.  Now it is refused, as ``cat`` refuses it:
+    one line, exit 2, the file as it was."""
+    path = jsonl_file(tmp_path / "f.jsonl", [{"text": r["text"]} for r in records[:3]])
+    before = path.read_bytes()
+    with path.open("rb") as source, path.open("ab") as out:
+        done = subprocess.run(
+            [EXE, "classify", *([] if stdin else [str(path)]), "--model", str(model_dir)],
+            stdin=source if stdin else subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.PIPE,
+            timeout=60,
+        )
+    assert done.returncode == 2
+    assert done.stderr.decode().count("\n") == 1
+    assert "input file is the output file" in done.stderr.decode()
+    assert path.read_bytes() == before
+
+
 def test_jobs_2_in_a_new_process_equals_jobs_1(
     tmp_path: Path, model_dir: Path, records: list[dict]
 ) -> None:
