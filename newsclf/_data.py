@@ -21,7 +21,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Generator, Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -40,6 +40,7 @@ from newsclf._records import (
 __all__ = [
     "acceptable_labels",
     "article_id",
+    "check_context",
     "check_split",
     "data_sha256",
     "iter_ant_articles",
@@ -65,6 +66,17 @@ def acceptable_labels(i: int, raw: object) -> tuple[str, ...] | None:
     )
 
 
+def check_context(i: int, context: object) -> str | None:
+    """Record ``i``'s ``context`` field (its article's text; ``None`` when
+    absent), or a :class:`DataError` saying what it is."""
+    if context is None or isinstance(context, str):
+        return context
+    raise DataError(
+        f"record {i}: field 'context' is {describe(context)}, expected a string "
+        "(the text of the record's article) or none"
+    )
+
+
 def check_split(where: str, split: object) -> None:
     """Refuse a ``split`` field other than ``train``, ``test`` or none: any
     other value would silently go to the random split."""
@@ -80,7 +92,34 @@ def record_list(records: object) -> list[Any]:
         raise InputTypeError(
             f"records must be an iterable of dicts with 'text' and 'label', got {describe(records)}"
         )
-    return list(records)
+    names = class_label_names(getattr(records, "features", None))
+    return [with_label_names(r, names) for r in records] if names else list(records)
+
+
+def class_label_names(features: object) -> dict[str, list[str]]:
+    """The ``ClassLabel`` columns of a Hugging Face dataset's ``features``,
+    with their names: such a column holds ints that stand for the names
+    (``-1``: none)."""
+    if not isinstance(features, Mapping):
+        return {}
+    return {
+        column: list(feature.names)
+        for column, feature in features.items()
+        if type(feature).__name__ == "ClassLabel" and getattr(feature, "names", None)
+    }
+
+
+def with_label_names(row: Any, names: Mapping[str, Sequence[str]]) -> Any:
+    """``row`` with each ``ClassLabel`` id of :func:`class_label_names` given
+    as its name (anything else left as it is, to be refused as usual)."""
+    if not names or not isinstance(row, Mapping):
+        return row
+    out = dict(row)
+    for column, labels in names.items():
+        value = out.get(column)
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(labels):
+            out[column] = labels[value]
+    return out
 
 
 _XML_FIELD_RE = {
@@ -190,6 +229,11 @@ def _labeled(rec: Record, path: Path, label_field: str, group_field: str | None)
     if not isinstance(label, str):
         raise DataError(
             f"{where}: label field {label_field!r} is {type(label).__name__}, expected a string"
+            + (
+                " (ids of a ClassLabel? give the names, e.g. with the dataset's int2str)"
+                if isinstance(label, int) and not isinstance(label, bool)
+                else ""
+            )
         )
     if not label.strip():
         raise DataError(
@@ -254,7 +298,7 @@ def _read_with_datasets(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         ):
             ds = datasets.load_from_disk(str(path))
         else:
-            builder = {".parquet": "parquet", ".arrow": "arrow", ".json": "json"}.get(path.suffix)
+            builder = {".parquet": "parquet", ".arrow": "arrow", ".json": "json"}.get(path.suffix.lower())
             if builder is None:
                 raise DataError(
                     f"{path}: expected .jsonl, .csv, .tsv, .parquet, .arrow, .json or a saved "
@@ -267,8 +311,9 @@ def _read_with_datasets(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         raise DataError(f"{path}: datasets could not read it: {type(e).__name__}: {e}") from e
     if isinstance(ds, datasets.DatasetDict | datasets.IterableDatasetDict):
         raise DataError(f"{path}: holds several splits {list(ds)}; save or pass one split")
+    names = class_label_names(getattr(ds, "features", None))
     stream = iter(ds)
-    rows = enumerate(stream, 1)
+    rows = ((n, with_label_names(row, names)) for n, row in enumerate(stream, 1))
     try:
         while True:
             try:

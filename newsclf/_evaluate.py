@@ -21,7 +21,7 @@ from typing import Any, Literal, NotRequired, Protocol, TypedDict
 
 import numpy as np
 
-from newsclf._data import acceptable_labels, record_list
+from newsclf._data import acceptable_labels, check_context, record_list
 from newsclf._errors import (
     DataError,
     InputTypeError,
@@ -275,7 +275,7 @@ def _row(
     acceptable = acceptable_labels(i, record.get("acceptable"))
     if acceptable is not None:
         acceptable = tuple(_model_label(a, labels, excluded) for a in acceptable)
-    context = record.get("context")
+    context = check_context(i, record.get("context"))
     return _Row(
         text=str(record["text"]),
         label=_model_label(str(record["label"]), labels, excluded),

@@ -35,6 +35,7 @@ from newsclf._argtypes import fraction, integer, positive
 from newsclf._data import (
     acceptable_labels,
     article_id,
+    check_context,
     check_split,
     data_sha256,
     iter_records,
@@ -202,6 +203,7 @@ def _check_record(i: int, r: object) -> None:
             "records out of the training data"
         )
     check_split(f"record {i}", r.get("split"))
+    check_context(i, r.get("context"))
     if LONE_SURROGATE.search(text):
         raise DataError(f"record {i}: the text holds a lone surrogate, which is not Unicode")
     acceptable_labels(i, r.get("acceptable"))

@@ -12,7 +12,13 @@ import pytest
 from strategies import CORPUS, ROOT
 
 import newsclf
-from newsclf._data import iter_ant_articles, read_records, resolve_ant_references, short_hash
+from newsclf._data import (
+    iter_ant_articles,
+    read_records,
+    record_list,
+    resolve_ant_references,
+    short_hash,
+)
 
 # Two tiny articles written for this test, in both corpus layouts.
 ARTICLES = [
@@ -155,6 +161,46 @@ def test_read_records_formats(tmp_path: Path, suffix: str) -> None:
         ("اشترك الآن", "boilerplate", "d1"),
         ("قصف مدفعي", "military", "d2"),
     ]
+
+
+def test_class_label_ids_are_read_as_their_names(tmp_path: Path) -> None:
+    """Regression: a Hugging Face dataset whose label column is a ClassLabel
+    (the usual case) was refused ("label field 'label' is int"), from a
+    saved folder, a Parquet file (``.PARQUET`` in capitals was refused
+    outright) or a Dataset passed to ``train``/``evaluate``.  Now its ids
+    are read as their names."""
+    import datasets
+
+    names = ["boilerplate", "military"]
+    features = datasets.Features(
+        {"text": datasets.Value("string"), "label": datasets.ClassLabel(names=names)}
+    )
+    ds = datasets.Dataset.from_dict(
+        {"text": ["اشترك الآن", "قصف مدفعي", "تابعونا", "غارة جوية"], "label": [0, 1, 0, 1]},
+        features=features,
+    )
+    ds.save_to_disk(str(tmp_path / "folder"))
+    ds.to_parquet(str(tmp_path / "data.PARQUET"))
+    expected = [(t, names[i]) for t, i in zip(ds["text"], ds["label"], strict=True)]
+    for path in (tmp_path / "folder", tmp_path / "data.PARQUET"):
+        assert [(r["text"], r["label"]) for r in read_records(path)] == expected
+    assert [r["label"] for r in record_list(ds)] == [names[i] for i in ds["label"]]
+    # Ids that are not labels' ids are refused with a hint, as before.
+    (tmp_path / "ids.jsonl").write_text('{"text": "a", "label": 3}\n', encoding="utf-8")
+    with pytest.raises(newsclf.DataError, match="ClassLabel"):
+        read_records(tmp_path / "ids.jsonl")
+
+
+@pytest.mark.parametrize("context", [5, ["a"], {"a": 1}])
+def test_a_context_that_is_not_text_is_a_data_error(clf, context: object) -> None:
+    """Regression: a non-string ``context`` gave ``X[0] must be a str`` from
+    training (naming neither field nor record) and was silently ignored by
+    evaluate.  Now both name the record and the field."""
+    records = [{"text": "قصف", "label": "military", "context": context}] * 4
+    with pytest.raises(newsclf.DataError, match=r"record 0: field 'context' is .*expected a str"):
+        newsclf.train(records)
+    with pytest.raises(newsclf.DataError, match=r"record 0: field 'context' is .*expected a str"):
+        clf.evaluate(records)
 
 
 @pytest.mark.parametrize(
