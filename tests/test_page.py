@@ -270,3 +270,45 @@ def test_label_colours_are_readable(page: Any) -> None:
         )
         high, low = sorted([luminance(fg), luminance(bg)], reverse=True)
         assert (high + 0.05) / (low + 0.05) >= 4.5, (fg, bg)
+
+
+def test_a_failed_start_or_a_cut_answer_gets_a_message(
+    browser_page: tuple[Any, list[str], list[str]], url: str, tmp_path: Path
+) -> None:
+    """Regressions: when ``GET v1/model`` failed as the page opened (the
+    server restarting), opening a .jsonl file later gave a JavaScript error
+    ("Cannot read properties of null"); a 2xx answer cut short gave another.
+    Now the page asks for the model again before classifying, and a cut
+    answer is named as such."""
+    context = browser_page[0].context.browser.new_context(locale="ar")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    failed: list[str] = []
+
+    def fail_once(route: Any) -> None:
+        if failed:
+            route.continue_()
+        else:
+            failed.append(route.request.url)
+            route.abort()
+
+    try:
+        page.route("**/v1/model", fail_once)
+        page.goto(url + "/")
+        page.wait_for_function("document.querySelector('#status').classList.contains('error')")
+        records = tmp_path / "records.jsonl"
+        records.write_text('{"text": "قصفت المدفعية مواقع المسلحين"}\n', encoding="utf-8")
+        page.set_input_files("#file", str(records))
+        page.wait_for_function("document.querySelectorAll('#paragraphs li').length === 1")
+        assert failed and page.locator("#legend li").count() > 0
+        cut = '{"paragraphs": ['
+        page.route("**/v1/articles", lambda route: route.fulfill(status=200, body=cut))
+        page.fill("#article", "قصفت المدفعية مواقع المسلحين")
+        page.click("#classify")
+        page.wait_for_function("!document.querySelector('#classify').disabled")
+        status = page.inner_text("#status")
+        assert "ناقصاً" in status and "Cannot read" not in status, status
+        assert errors == []
+    finally:
+        context.close()

@@ -32,8 +32,9 @@
         ? {}
         : { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
     const response = await fetch(path, init);
-    const data = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(data.detail || data.error || `HTTP ${response.status}`);
+    const data = await response.json().catch(() => null);
+    if (!response.ok) throw new Error(data?.detail || data?.error || `HTTP ${response.status}`);
+    if (data === null) throw new Error("جاء ردّ الخادم ناقصاً أو بغير JSON");
     return data;
   }
 
@@ -63,6 +64,7 @@
     controls.forEach((c) => (c.disabled = true));
     say("جارٍ التصنيف…");
     try {
+      if (!state.model) await loadModel(); // it failed when the page opened: ask again
       await work();
     } catch (err) {
       say(`تعذّر التصنيف: ${err.message}`, true);
