@@ -298,7 +298,9 @@ def _read_with_datasets(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         ):
             ds = datasets.load_from_disk(str(path))
         else:
-            builder = {".parquet": "parquet", ".arrow": "arrow", ".json": "json"}.get(path.suffix.lower())
+            builder = {".parquet": "parquet", ".arrow": "arrow", ".json": "json"}.get(
+                path.suffix.lower()
+            )
             if builder is None:
                 raise DataError(
                     f"{path}: expected .jsonl, .csv, .tsv, .parquet, .arrow, .json or a saved "

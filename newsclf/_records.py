@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 
 from newsclf._errors import field_names
-from newsclf._json import first_repeat, unique_keys
+from newsclf._json import DECODER, first_repeat
 from newsclf._paragraphs import split_paragraphs
 
 if TYPE_CHECKING:
@@ -275,7 +275,7 @@ def _json_object(line: str) -> dict[str, object]:
         raise ValueError(INVALID_UTF8)
     try:
         # A byte-order mark starting a later line: files joined by cat.
-        obj = _DECODER.decode(line.removeprefix("\ufeff"))
+        obj = DECODER.decode(line.removeprefix("\ufeff"))
         if _SURROGATE_ESCAPE_RE.search(line):
             json.dumps(obj, ensure_ascii=False).encode("utf-8")  # fails on a lone surrogate
     except json.JSONDecodeError as e:
@@ -312,32 +312,6 @@ def _too_deep(obj: object) -> bool:
             children = value.values() if isinstance(value, dict) else value
             stack.extend((child, depth + 1) for child in children)
     return False
-
-
-def _json_constant(name: str) -> object:
-    raise ValueError(f"invalid JSON: {name} is not a JSON number")
-
-
-def _json_float(text: str) -> float:
-    value = float(text)
-    if math.isinf(value):
-        raise ValueError(f"invalid JSON: number {text[:20]} out of range")
-    return value
-
-
-def _json_int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:  # more digits than Python converts
-        raise ValueError(f"invalid JSON: integer of {len(text)} digits is too long") from None
-
-
-_DECODER = json.JSONDecoder(
-    parse_constant=_json_constant,
-    parse_float=_json_float,
-    parse_int=_json_int,
-    object_pairs_hook=unique_keys,
-)
 
 
 class _Rows:

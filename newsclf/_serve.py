@@ -17,7 +17,7 @@ Routes (documented in ``_static/openapi.json``, served at ``/openapi.json``):
 
 Errors are JSON ``{"error": CODE, "detail": ...}``: ``malformed_json`` and
 ``incomplete_body`` 400, ``invalid_request`` 422, ``body_too_large`` and
-``too_many_texts`` 413, ``unknown_model`` and ``not_found`` 404,
+``too_many_texts`` 413, ``unsupported_media_type`` 415, ``unknown_model`` and ``not_found`` 404,
 ``method_not_allowed`` 405, ``internal`` 500 (a bug, never bad input).  On
 the V2 routes they are the protocol's ``{"error": MESSAGE}``, with 400 where
 the others say 422.  Bodies are strict JSON: UTF-8, no ``NaN``, no key twice.
@@ -218,6 +218,7 @@ async def read_json(request: Request, limit: int) -> object:
             f"this endpoint reads a JSON body only, found the query {request.url.query!r:.60}: "
             "put its parameters in the body"
         )
+    _check_content_headers(request.headers)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise RequestError(413, "body_too_large", f"the body is over the {limit}-byte limit")
@@ -236,8 +237,39 @@ async def read_json(request: Request, limit: int) -> object:
         ) from None
     try:
         return json_loads(b"".join(chunks))
-    except (ValueError, RecursionError) as e:  # UnicodeDecodeError is a ValueError
-        raise RequestError(400, "malformed_json", f"the body is not JSON: {e}") from None
+    except ValueError as e:  # UnicodeDecodeError is a ValueError
+        why = str(e).removeprefix("invalid JSON: ")
+        raise RequestError(400, "malformed_json", f"the body is not JSON: {why}") from None
+
+
+def _check_content_headers(headers: Any) -> None:
+    """Refuse, with 415, a body the headers say is not plain JSON: a
+    ``Content-Encoding`` (a compressed body) or a ``Content-Type`` other than
+    JSON in UTF-8 (none at all is read as JSON)."""
+    encoding = headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        raise RequestError(
+            415,
+            "unsupported_media_type",
+            f"expected an uncompressed body, found Content-Encoding {encoding!r:.40}: "
+            "send the JSON as it is",
+        )
+    declared = headers.get("content-type")
+    if declared is None:
+        return
+    media, *params = (part.strip().lower() for part in declared.split(";"))
+    charset = next((p.split("=", 1)[1].strip('" ') for p in params if p.startswith("charset=")), "")
+    if (media != "application/json" and not media.endswith("+json")) or charset not in (
+        "",
+        "utf-8",
+        "utf8",
+    ):
+        raise RequestError(
+            415,
+            "unsupported_media_type",
+            f"expected Content-Type application/json (UTF-8), found {declared!r:.60}: "
+            "send JSON with that header (curl: -H 'Content-Type: application/json')",
+        )
 
 
 def _flatten(data: list[Any], where: str) -> Iterator[str]:

@@ -428,6 +428,53 @@ def test_bad_requests_are_refused_with_json(
 
 
 @pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({}, 200),
+        ({"Content-Type": "application/json"}, 200),
+        ({"Content-Type": "Application/JSON; charset=UTF-8"}, 200),
+        ({"Content-Type": "application/vnd.api+json"}, 200),
+        ({"Content-Type": "image/png"}, 415),
+        ({"Content-Type": "application/x-www-form-urlencoded"}, 415),  # curl -d without -H
+        ({"Content-Type": "application/json; charset=latin-1"}, 415),
+        ({"Content-Type": "application/json", "Content-Encoding": "gzip"}, 415),
+    ],
+)
+@pytest.mark.parametrize("path", ["/v1/classify", INFER])
+def test_a_body_its_headers_say_is_not_json_is_refused(
+    http: httpx.Client, headers: dict[str, str], status: int, path: str
+) -> None:
+    """Regression: any Content-Type and any Content-Encoding were accepted
+    (a gzipped body got a message about UTF-8).  JSON (or no Content-Type)
+    is read; anything else is a 415 that says what was expected and found,
+    documented in /openapi.json."""
+    body = {"texts": ["قصف مدفعي"]} if path.startswith("/v1") else tensor(data=["قصف مدفعي"])
+    response = http.post(path, content=json.dumps(body).encode(), headers=headers)
+    assert response.status_code == status, response.text
+    if status == 415:
+        message = response.json()["detail" if path.startswith("/v1") else "error"]
+        assert "expected" in message and "found" in message
+        assert "415" in OPENAPI["paths"][path.replace("newsclf", "{name}")]["post"]["responses"]
+
+
+@pytest.mark.parametrize(
+    ("content", "found"),
+    [
+        (b'{"texts": ["a"], "threshold": ' + b"9" * 5000 + b"}", "integer of 5000 digits"),
+        (b"[" * 20_000 + b"]" * 20_000, "nested too deeply"),
+    ],
+)
+def test_parser_limits_are_named_in_json_terms(
+    http: httpx.Client, content: bytes, found: str
+) -> None:
+    """Regression: valid JSON past the parser's limits was refused with
+    Python's own words ("use sys.set_int_max_str_digits()", "maximum
+    recursion depth")."""
+    detail = refused(http.post("/v1/classify", content=content), 400, "malformed_json")
+    assert found in detail and "sys." not in detail and "recursion" not in detail
+
+
+@pytest.mark.parametrize(
     ("body", "found"),
     [
         ({"texts": "a bare string"}, "texts must be an array of strings, got string"),
