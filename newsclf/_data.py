@@ -52,9 +52,10 @@ __all__ = [
 ]
 
 
-def acceptable_labels(i: int, raw: object) -> tuple[str, ...] | None:
-    """Record ``i``'s ``acceptable`` field as labels (``None``: absent; a
-    label, or a list of labels), or a :class:`DataError` saying what it is."""
+def acceptable_labels(where: str, raw: object) -> tuple[str, ...] | None:
+    """The ``acceptable`` field of the record at ``where`` as labels (``None``:
+    absent; a label, or a list of labels), or a :class:`DataError` saying
+    what it is."""
     if raw is None:
         return None
     if isinstance(raw, str):
@@ -62,17 +63,17 @@ def acceptable_labels(i: int, raw: object) -> tuple[str, ...] | None:
     if isinstance(raw, list | tuple) and all(isinstance(a, str) for a in raw):
         return tuple(raw)
     raise DataError(
-        f"record {i}: field 'acceptable' is {describe(raw)}, expected a label or a list of labels"
+        f"{where}: field 'acceptable' is {describe(raw)}, expected a label or a list of labels"
     )
 
 
-def check_context(i: int, context: object) -> str | None:
-    """Record ``i``'s ``context`` field (its article's text; ``None`` when
-    absent), or a :class:`DataError` saying what it is."""
+def check_context(where: str, context: object) -> str | None:
+    """The ``context`` field of the record at ``where`` (its article's text;
+    ``None`` when absent), or a :class:`DataError` saying what it is."""
     if context is None or isinstance(context, str):
         return context
     raise DataError(
-        f"record {i}: field 'context' is {describe(context)}, expected a string "
+        f"{where}: field 'context' is {describe(context)}, expected a string "
         "(the text of the record's article) or none"
     )
 
@@ -246,6 +247,8 @@ def _labeled(rec: Record, path: Path, label_field: str, group_field: str | None)
             "name the article id field with --group-field"
         )
     check_split(where, row.get("split"))
+    check_context(where, row.get("context"))
+    acceptable_labels(where, row.get("acceptable"))
     record = dict(row)
     record["text"], record["label"] = text, label
     group = article_id(row, group_field)

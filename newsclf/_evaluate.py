@@ -272,10 +272,10 @@ def _row(
             raise DataError(
                 f"record {i}: field {key!r} is {type(record[key]).__name__}, expected a string"
             )
-    acceptable = acceptable_labels(i, record.get("acceptable"))
+    acceptable = acceptable_labels(f"record {i}", record.get("acceptable"))
     if acceptable is not None:
         acceptable = tuple(_model_label(a, labels, excluded) for a in acceptable)
-    context = check_context(i, record.get("context"))
+    context = check_context(f"record {i}", record.get("context"))
     return _Row(
         text=str(record["text"]),
         label=_model_label(str(record["label"]), labels, excluded),

@@ -203,10 +203,10 @@ def _check_record(i: int, r: object) -> None:
             "records out of the training data"
         )
     check_split(f"record {i}", r.get("split"))
-    check_context(i, r.get("context"))
+    check_context(f"record {i}", r.get("context"))
     if LONE_SURROGATE.search(text):
         raise DataError(f"record {i}: the text holds a lone surrogate, which is not Unicode")
-    acceptable_labels(i, r.get("acceptable"))
+    acceptable_labels(f"record {i}", r.get("acceptable"))
 
 
 def _drop_repeated(

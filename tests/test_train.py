@@ -207,6 +207,23 @@ def test_acceptable_labels_are_checked_before_fitting(caplog) -> None:
 
 
 @pytest.mark.parametrize(
+    ("field", "value"), [("acceptable", 5), ("acceptable", [None]), ("context", 5)]
+)
+def test_a_bad_field_in_a_file_is_named_by_its_line(
+    tmp_path: Path, field: str, value: object
+) -> None:
+    """Regression: a bad ``acceptable`` (or ``context``) read from a file was
+    named by the record's index among all records ("record 6"), not by its
+    file and line."""
+    from newsclf._data import read_records
+
+    rows = [*_topic_rows(3), {"text": "نص", "label": "sport", field: value}]
+    path = _jsonl(tmp_path / "data.jsonl", rows)
+    with pytest.raises(newsclf.DataError, match=f"data.jsonl:{len(rows)}: field '{field}'"):
+        read_records(path)
+
+
+@pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
         ({"exclude_labels": "none"}, newsclf.InputTypeError, "wrap one label"),
