@@ -443,12 +443,15 @@ def _groups(rows: Sequence[_Row], key: str) -> dict[str, list[int]]:
 def _out_of_scope_scores(
     labels: Sequence[str], y: Sequence[str], predicted: Sequence[str]
 ) -> dict[str, Any]:
-    """For a model with an out-of-scope label: topical P/R/F1, and the macro-F1
-    over the in-scope labels on in-scope paragraphs (comparable with a model
-    that has no out-of-scope label; absent when there is none)."""
+    """For a model with an out-of-scope label: topical P/R/F1 (when the model
+    has a topical label: for another label set it would only say 0), and
+    the macro-F1 over the in-scope labels on in-scope paragraphs (comparable
+    with a model that has no out-of-scope label; absent when there is none)."""
     from sklearn.metrics import f1_score
 
-    out: dict[str, Any] = {"topical": topical_scores(y, predicted)}
+    out: dict[str, Any] = {}
+    if set(TOPICAL) & set(labels):
+        out["topical"] = topical_scores(y, predicted)
     inside = [i for i, t in enumerate(y) if t != MODEL_OUT_OF_SCOPE]
     if inside:
         in_scope = [lab for lab in labels if lab != MODEL_OUT_OF_SCOPE and lab in set(y)]

@@ -176,6 +176,29 @@ def test_out_of_scope_records_alone_are_scored() -> None:
     assert report["n"] == 1 and "in_scope_macro_f1" not in report
 
 
+def test_no_topical_scores_for_a_label_set_without_our_topics() -> None:
+    """Regression: a user's own labels with ``other`` but none of military,
+    diplomacy or humanitarian got "topical P 0.000 R 0.000 F1 0.000 n=0"
+    in evaluate, info and the training summary.  Now there is no topical
+    line; a label set with one of our topics keeps it."""
+    words = {
+        "economy": "ارتفعت أسعار النفط والأسهم في البورصة",
+        "sport": "فاز الفريق بالمباراة وتأهل إلى النهائي",
+        "other": "افتتح المهرجان الثقافي معرضا للكتاب",
+        "military": "قصفت المدفعية مواقع المسلحين قرب الحدود",
+    }
+    for labels, topical in (
+        (("economy", "sport", "other"), False),
+        (("economy", "military", "other"), True),
+    ):
+        rows = [{"text": f"{words[lab]} {i}", "label": lab} for i in range(12) for lab in labels]
+        clf = newsclf.train(rows, exclude_labels=(), seed=0, log=lambda *_: None)
+        report = clf.evaluate(rows)
+        assert ("topical" in report.to_dict()) is topical
+        assert ("topical" in str(report)) is topical
+        assert ("topical" in clf.metadata["metrics"]) is topical
+
+
 def test_missing_text_field_names_the_fields_and_the_option(
     tmp_path: Path, model_dir: Path, capsys
 ) -> None:
