@@ -49,6 +49,10 @@ def best(fn: Callable[[], object], runs: int = 3) -> float:
 
 
 def main() -> int:
+    import argparse
+
+    # No options: this makes --help (or a typo) say so instead of running it.
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     clf = newsclf.load()
     lines = [
         "# Adversarial input: time per character as the length doubles",

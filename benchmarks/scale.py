@@ -364,7 +364,7 @@ def main() -> int:
         "median over runs of each run's `n_jobs=2` against that run's `n_jobs=1`.  Warm: then, in "
         "the same process, 5 pairs of calls with `n_jobs=1` and with this `n_jobs`, "
         "alternating (the classifier keeps its pool); the warm ratio is the median of the "
-        "pairs' ratios, side by side.  Below 6 batches (12,288 paragraphs) `n_jobs=2` "
+        "pairs' ratios, side by side.  Up to 5 batches (10,240 paragraphs) `n_jobs=2` "
         "scores in-process.",
         "",
         "| paragraphs | n_jobs | cold paragraphs/s | vs n_jobs=1 | warm paragraphs/s | "

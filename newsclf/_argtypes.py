@@ -1,12 +1,22 @@
-"""Argument types of the command lines (``newsclf`` and ``newsclf-train``):
-each refuses a bad value with argparse's one-line usage error saying what
-was expected and what was given."""
+"""Argument parsing of the command lines (``newsclf`` and ``newsclf-train``):
+a parser whose usage errors are one line, and argument types, each refusing
+a bad value with that error, saying what was expected and what was given."""
 
 from __future__ import annotations
 
 import argparse
 import math
 from collections.abc import Callable
+from typing import NoReturn
+
+
+class Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose usage error is one line on stderr (exit
+    2): the message, and where to read more -- argparse's own prints the
+    whole usage block first."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
 def integer(low: int, high: int | None = None, *, what: str = "an integer") -> Callable[[str], int]:

@@ -29,7 +29,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from newsclf._argtypes import fraction, integer
+from newsclf._argtypes import Parser, fraction, integer
 from newsclf._errors import NewsclfError
 from newsclf._records import (
     FORMATS,
@@ -148,11 +148,11 @@ def cmd_classify(args: argparse.Namespace) -> int:
     paths = args.files or ["-"]
     check_inputs(paths)
     args.jobs = check_n_jobs(args.jobs)  # at most the CPUs, on every path
-    if args.text_field is not None and all(
-        input_format(p, args.input_format) == "text" for p in paths
-    ):
+    fields = {"--text-field": args.text_field, "--article-field": args.article_field}
+    given = [option for option, value in fields.items() if value is not None]
+    if given and all(input_format(p, args.input_format) == "text" for p in paths):
         raise UsageError(
-            "--text-field names a field of records, but the input is read as text "
+            f"{given[0]} names a field of records, but the input is read as text "
             "(stdin and files without a .jsonl/.csv/.tsv name are): add --input-format jsonl "
             "(or csv, tsv)"
         )
@@ -458,7 +458,7 @@ def build_parser() -> argparse.ArgumentParser:
     from importlib.metadata import version
 
     fmt = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="newsclf",
         description="Say what each paragraph of Arabic news is about, with the bundled model "
         "('newsclf info' lists its labels) or one you train.",
@@ -519,7 +519,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="progress bar on stderr (default: when stderr is a terminal)",
+        help="progress bar on stderr (default: when stderr is a terminal and the input is files)",
     )
     model_opts(p)
     p.set_defaults(func=cmd_classify)

@@ -86,12 +86,17 @@ def check_split(where: str, split: object) -> None:
 
 
 def record_list(records: object) -> list[Any]:
-    """``records`` (labeled records, for training or evaluation) as a list,
-    or :class:`InputTypeError` when it is not an iterable of records: a
-    bare str or mapping is one record, not many."""
-    if isinstance(records, str | bytes | Mapping) or not isinstance(records, Iterable):
+    """``records`` (labeled records, for training or evaluation) as a list:
+    a path (``str`` or ``os.PathLike``) is a labeled data file, read by
+    :func:`read_records` (``text`` and ``label`` fields); else
+    :class:`InputTypeError` when it is not an iterable of records (a
+    mapping is one record, not many)."""
+    if isinstance(records, str | os.PathLike):
+        return read_records(records)
+    if isinstance(records, bytes | Mapping) or not isinstance(records, Iterable):
         raise InputTypeError(
-            f"records must be an iterable of dicts with 'text' and 'label', got {describe(records)}"
+            "records must be an iterable of dicts with 'text' and 'label', or the path of a "
+            f"labeled data file, got {describe(records)}"
         )
     names = class_label_names(getattr(records, "features", None))
     return [with_label_names(r, names) for r in records] if names else list(records)

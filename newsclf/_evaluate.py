@@ -338,7 +338,7 @@ def topical_scores(y_true: Sequence[str], y_pred: Sequence[str]) -> LabelScores:
 
 def evaluate(
     clf: ScoringModel,
-    records: Iterable[Mapping[str, object]],
+    records: Iterable[Mapping[str, object]] | str | os.PathLike[str],
     *,
     threshold: float | None = None,
     n_errors: int = 20,

@@ -58,7 +58,7 @@ DEFAULT_THRESHOLD = 0.5
 #: 2,048 let a worker and this process finish closer together (measured:
 #: 1.80x against 1.74x with 4,096, on 40,000 paragraphs, pool warm).
 BATCH_SIZE = 2048
-#: Below this many batches (12,288 texts at the default size), ``n_jobs > 1``
+#: Below this many batches (up to 10,240 texts at the default size), ``n_jobs > 1``
 #: scores in this process: starting a worker would cost more than it saves.
 MIN_PARALLEL_BATCHES = 6
 
@@ -538,7 +538,7 @@ class Classifier:
 
     def evaluate(
         self,
-        records: Iterable[Mapping[str, object]],
+        records: Iterable[Mapping[str, object]] | str | os.PathLike[str],
         *,
         threshold: float | None = None,
         n_errors: int = 20,
@@ -549,7 +549,8 @@ class Classifier:
         optionally ``context`` (the paragraph's article, read with it),
         ``acceptable`` (other defensible labels: gives
         ``acceptable_accuracy``), ``source`` and ``outlet`` (each value also
-        scored apart).  Records whose label the model lacks (data label
+        scored apart) -- or the path of a file of them, read as ``newsclf
+        evaluate`` reads it.  Records whose label the model lacks (data label
         ``none`` is the model's ``other``, unless the model has a ``none``
         label or was trained with ``none`` left out) measure out-of-scope behaviour:
         how many are flagged uncertain at ``threshold`` (default: the

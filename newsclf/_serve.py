@@ -783,7 +783,8 @@ def run(args: argparse.Namespace) -> int:
         import uvicorn
     except ImportError:
         print(
-            "newsclf: error: 'newsclf serve' needs the serve extra: pip install 'newsclf[serve]'",
+            "newsclf: error: 'newsclf serve' needs the serve extra's packages: "
+            "pip install starlette uvicorn httptools uvloop",
             file=sys.stderr,
         )
         return 2

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from newsclf._argtypes import fraction, integer, positive
+from newsclf._argtypes import Parser, fraction, integer, positive
 from newsclf._data import (
     acceptable_labels,
     article_id,
@@ -308,7 +308,7 @@ def _choose_threshold(
 
 
 def train(
-    records: Iterable[Mapping[str, Any]],
+    records: Iterable[Mapping[str, Any]] | str | os.PathLike[str],
     *,
     seed: int = 0,
     test_size: float = 0.15,
@@ -327,7 +327,9 @@ def train(
 
     ``records`` are dicts with ``text`` and ``label`` (and optionally
     ``group``, ``split``, ``source``, ``outlet``, ``acceptable`` and
-    ``context``: the paragraph's whole article).  With ``context_weight``,
+    ``context``: the paragraph's whole article), a ``datasets.Dataset``, or
+    the path of a file of them, read as ``newsclf train`` reads it (JSONL,
+    CSV, TSV, or anything Hugging Face ``datasets`` reads).  With ``context_weight``,
     the model reads each paragraph with its article (see
     :func:`newsclf.build_pipeline`).  Records whose label is in
     ``exclude_labels`` are left out of training and measure out-of-scope
@@ -637,7 +639,7 @@ def train_streaming(
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     """The ``newsclf train`` arguments (shared with ``newsclf-train``)."""
-    p = parser or argparse.ArgumentParser(
+    p = parser or Parser(
         prog="newsclf-train", description="Train a newsclf model on labeled paragraphs."
     )
     p.add_argument(

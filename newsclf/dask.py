@@ -1,4 +1,4 @@
-"""Classify Dask collections of texts: ``pip install 'newsclf[dask]'``.
+"""Classify Dask collections of texts (needs the ``dask`` extra's packages).
 
 >>> import dask.dataframe as dd, newsclf.dask
 >>> ddf = dd.read_parquet("archive/*.parquet")

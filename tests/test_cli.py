@@ -190,6 +190,9 @@ def test_stdin_honours_input_format_and_text_field(cli: Run) -> None:
     assert got.status == 0 and got.rows()[0]["id"] == 1 and got.rows()[0]["label"] == "military"
     got = cli("classify", "--text-field", "body", stdin=feed)
     assert got.status == 2 and got.out == "" and "--input-format jsonl" in got.err
+    # Regression: --article-field on text (one article already) was silently ignored.
+    got = cli("classify", "--article-field", "id", stdin=feed)
+    assert got.status == 2 and got.out == "" and "--article-field names a field" in got.err
     feed = "\ufeffid,body\n1,قصفت المدفعية مواقع المسلحين\n".encode()
     got = cli("classify", "--input-format", "csv", "--text-field", "body", stdin=feed)
     assert got.status == 0 and got.rows()[0]["id"] == "1"
@@ -554,12 +557,14 @@ def test_strip_fails_closed_without_a_boilerplate_label(
 def test_bad_option_values_are_a_one_line_usage_error(
     cli: Run, capsys, args: list[str], expected: str
 ) -> None:
-    """What was expected and what was given, in argparse's usage error (exit 2)."""
+    """What was expected and what was given, in one line (exit 2): argparse's
+    own usage error printed its whole usage block first."""
     required = ["--data", "d.jsonl", "--out", "m"] if args[0] == "train" else []
     with pytest.raises(SystemExit) as e:
         cli(*args, *required)
     assert e.value.code == 2
-    assert capsys.readouterr().err.strip().splitlines()[-1].endswith(expected)
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.endswith(f"{expected} (see 'newsclf {args[0]} --help')")
 
 
 def test_explain_and_info(cli: Run) -> None:

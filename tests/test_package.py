@@ -80,6 +80,15 @@ def test_readme_pip_recipe_lists_the_declared_dependencies() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     recipe = readme.split("<!-- pip-recipe:start -->")[1].split("<!-- pip-recipe:end -->")[0]
     (line,) = [x for x in recipe.splitlines() if "scikit-learn" in x]
-    listed = set(re.findall(r'"([A-Za-z0-9_.-]+[<>=!~][^"]*)"', line))
-    declared = {r.replace(" ", "") for r in metadata.requires("newsclf") or [] if ";" not in r}
+    listed = set(re.findall(r'"([A-Za-z0-9_.\[\]-]+[<>=!~][^"]*)"', line))
+    requires = [r.replace(" ", "") for r in metadata.requires("newsclf") or []]
+    declared = {r for r in requires if ";" not in r}
     assert listed == {d for d in declared if not d.startswith("camel-tools")}
+    # The extras' packages, installed by name (pip would bring torch back
+    # through 'newsclf[serve]'), are the extras' requirements.
+    extras = readme.split("<!-- pip-extras:start -->")[1].split("<!-- pip-extras:end -->")[0]
+    lines = {x.rsplit("# ", 1)[1].strip(): x for x in extras.splitlines() if "# " in x}
+    assert set(lines) == set(metadata.metadata("newsclf").get_all("Provides-Extra") or [])
+    for extra, line in lines.items():
+        wanted = {r.split(";")[0] for r in requires if re.search(f"extra==['\"]{extra}['\"]", r)}
+        assert set(re.findall(r'"([A-Za-z0-9_.\[\]-]+[<>=!~][^"]*)"', line)) == wanted, extra
