@@ -33,6 +33,7 @@ from newsclf._argtypes import Parser, fraction, integer
 from newsclf._errors import NewsclfError
 from newsclf._records import (
     FORMATS,
+    MAX_ARTICLE,
     Record,
     UsageError,
     Writer,
@@ -160,7 +161,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
     clf = _load_model(args.model)
     out = sys.stdout
     fmt = args.format or ("table" if out.isatty() else "jsonl")
-    writer = Writer(out, fmt, colour=fmt == "table" and out.isatty())
+    writer = Writer(out, fmt, colour=fmt == "table" and out.isatty(), several=len(paths) > 1)
     bar = _progress(args, paths)
     parallel_jsonl = (
         args.jobs > 1
@@ -203,7 +204,8 @@ def _classify_records(
     paragraph read with its article); ``(records, failed, first error)``."""
     refused: list[UsageError] = []
     records = _until_refused(read_records(paths, args.input_format, _text_field(args)), refused)
-    groups = articles(records, args.article_field)
+    cut: list[str] = []
+    groups = articles(records, args.article_field, cut)
     # With --jobs N, each chunk holds 4N model batches for the N processes.
     chunk = args.batch_size * (1 if args.jobs == 1 else 4 * args.jobs)
     total = failed = 0
@@ -233,7 +235,14 @@ def _classify_records(
             "(--article-field): each was read alone, without its article",
             file=sys.stderr,
         )
-    _raise_refused(refused, total)
+    if cut:
+        print(
+            f"newsclf: warning: {len(set(cut))} article(s) (--article-field) hold more than "
+            f"{MAX_ARTICLE} records (first: {args.article_field} {cut[0]}): each was read in "
+            f"runs of {MAX_ARTICLE}",
+            file=sys.stderr,
+        )
+    _raise_refused(refused, total, failed, first_error)
     return total, failed, first_error
 
 
@@ -248,13 +257,18 @@ def _until_refused(items: Iterator[T], refused: list[UsageError]) -> Iterator[T]
         refused.append(e)
 
 
-def _raise_refused(refused: list[UsageError], written: int) -> None:
-    if refused:
-        raise UsageError(
-            f"{refused[0]} (the {written} records before it were written)"
-            if written
-            else refused[0]
-        )
+def _raise_refused(
+    refused: list[UsageError], written: int, failed: int = 0, first_error: str = ""
+) -> None:
+    """Raise the refusal of an input, saying what was written before it (and
+    how many of those records failed: the summary line it replaces)."""
+    if not refused:
+        return
+    if not written:
+        raise refused[0]
+    before = "the record before it was" if written == 1 else f"the {written} records before it were"
+    failures = f"; {failed} of them failed (first: {first_error})" if failed else ""
+    raise UsageError(f"{refused[0]} ({before} written{failures})")
 
 
 def _text_field(args: argparse.Namespace) -> str:
@@ -304,7 +318,7 @@ def _classify_jsonl_in_workers(
         first_error = first_error or first
         if bar is not None:
             bar.update(n)
-    _raise_refused(refused, total)
+    _raise_refused(refused, total, failed, first_error)
     return total, failed, first_error
 
 
@@ -499,8 +513,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="FIELD",
         help="records: consecutive records with the same FIELD value (e.g. doc_id) are one "
-        "article, each read with the others (default: each record alone; a text input is "
-        "one article)",
+        "article, each read with the others, in runs of at most 500 (default: each record "
+        "alone; a text input is one article)",
     )
     p.add_argument(
         "--format",
@@ -607,6 +621,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if sys.stderr is None:  # started with fd 2 closed: messages go nowhere, never to stdout
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 -- for the life of the process
     args = build_parser().parse_args(argv)
+    if sys.stdout is None:  # started with fd 1 closed
+        if args.command != "serve":
+            print(
+                "newsclf: error: stdout is closed: redirect it (e.g. > out.jsonl)", file=sys.stderr
+            )
+            return 2
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 -- the server writes nothing there
     try:
         status = int(args.func(args))
         sys.stdout.flush()

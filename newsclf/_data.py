@@ -34,6 +34,7 @@ from newsclf._records import (
     _lines,
     _read_delimited,
     _with_text,
+    blank_jsonl_line,
     is_article_id,
 )
 
@@ -289,7 +290,7 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     (no NaN, no integer of thousands of digits, no lone surrogate); a line
     that is not a JSON object is a :class:`DataError` naming it."""
     for n, line in _numbered_lines(path):
-        if not line.strip():
+        if blank_jsonl_line(line):
             continue
         try:
             yield n, _json_object(line)

@@ -47,6 +47,7 @@ from collections import deque
 from collections.abc import Container, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import IO, TYPE_CHECKING
 
 from newsclf._errors import field_names
@@ -111,6 +112,7 @@ class Record:
     error: str | None = None
     source: str | None = None  # the file an error record names (several inputs)
     is_text: bool = False  # a paragraph of an article: fields are file, index, text
+    input: int = 0  # which input it was read from (a file may be given twice)
 
 
 # --- reading -------------------------------------------------------------------
@@ -156,6 +158,8 @@ def _text(binary: IO[bytes]) -> io.TextIOWrapper:
 def _binary(path: str) -> Iterator[IO[bytes]]:
     """``path`` (``-``: stdin) as bytes; closed afterwards, stdin left open."""
     if path == "-":
+        if sys.stdin is None:  # the process was started with fd 0 closed
+            raise UsageError("stdin is closed: give input files, or pipe the input in")
         yield sys.stdin.buffer
         return
     with open(path, "rb") as f:
@@ -201,15 +205,20 @@ def _not_text(name: str, head: bytes) -> UsageError:
 def _lines(f: IO[str], name: str) -> Iterator[tuple[int, str]]:
     """Numbered lines, without a UTF-8 byte-order mark; a file that is not UTF-8
     text (see the module docstring) is refused, not read as garbage."""
-    for n, line in enumerate(f, 1):
-        if n == 1:
-            if not (line := line.removeprefix("\ufeff")):
-                return  # the input was a byte-order mark alone
-            if "\x00" in line or line[:2] in _UTF16_BOMS or line.startswith(_PACKED):
-                raise _not_text(name, line[:4].encode("utf-8", "surrogateescape"))
-        elif n == 2 and line.startswith("\x00"):
-            raise _not_text(name, b"")  # line 1's end was UTF-16LE's "\n\x00"
-        yield n, line
+    # Lines 1 and 2 are both checked before either is given: a refused file
+    # gives no record (as with --jobs 2, whose blocks are checked whole).
+    numbered = enumerate(f, 1)
+    head = [(n, line.removeprefix("\ufeff") if n == 1 else line) for n, line in islice(numbered, 2)]
+    if head and not head[0][1]:
+        return  # the input was a byte-order mark alone
+    if head and (
+        "\x00" in (one := head[0][1]) or one[:2] in _UTF16_BOMS or one.startswith(_PACKED)
+    ):
+        raise _not_text(name, one[:4].encode("utf-8", "surrogateescape"))
+    if len(head) == 2 and head[1][1].startswith("\x00"):
+        raise _not_text(name, b"")  # line 1's end was UTF-16LE's "\n\x00"
+    yield from head
+    yield from numbered
 
 
 def read_lines(path: str) -> list[str]:
@@ -226,18 +235,21 @@ def read_records(
     paths: Sequence[str], forced_format: str | None, text_field: str
 ) -> Iterator[Record]:
     """Every record of every input, in order (see the module docstring)."""
-    for path in paths:
+    for number, path in enumerate(paths):
         fmt = input_format(path, forced_format)
         name = _name(path)
         source = name if len(paths) > 1 else None
         with _open(path) as f:
             lines = _lines(f, name)
             if fmt == "text":
-                yield from _read_text(lines, name)
+                records = _read_text(lines, name)
             elif fmt == "jsonl":
-                yield from _read_jsonl(lines, text_field, source)
+                records = _read_jsonl(lines, text_field, source)
             else:
-                yield from _read_delimited(lines, text_field, fmt, name, source)
+                records = _read_delimited(lines, text_field, fmt, name, source)
+            for rec in records:
+                rec.input = number
+                yield rec
 
 
 def _read_text(lines: Iterator[tuple[int, str]], name: str) -> Iterator[Record]:
@@ -258,7 +270,7 @@ def _read_jsonl(
     lines: Iterator[tuple[int, str]], text_field: str, source: str | None
 ) -> Iterator[Record]:
     for n, line in lines:
-        if not line.strip():
+        if blank_jsonl_line(line):
             continue
         try:
             obj = _json_object(line)
@@ -266,6 +278,13 @@ def _read_jsonl(
             yield Record(n, error=str(e), source=source)
         else:
             yield _with_text(Record(n, obj, source=source), text_field)
+
+
+def blank_jsonl_line(line: str) -> bool:
+    """Whether a JSONL line holds nothing but JSON's whitespace (space, tab,
+    line ends): skipped.  Other blanks (a no-break space, U+3000, ``\x1c``)
+    are not JSON: the line is an error, never dropped unseen."""
+    return not line.strip(" \t\r\n")
 
 
 def _json_object(line: str) -> dict[str, object]:
@@ -394,14 +413,17 @@ def _with_text(rec: Record, text_field: str) -> Record:
 MAX_ARTICLE = 500
 
 
-def articles(records: Iterator[Record], article_field: str | None) -> Iterator[list[Record]]:
+def articles(
+    records: Iterator[Record], article_field: str | None, cut: list[str] | None = None
+) -> Iterator[list[Record]]:
     """Records grouped into the articles they come from, in order: the
-    paragraphs of one text input (in runs of at most :data:`MAX_ARTICLE`),
-    or consecutive records of one input with the same ``article_field``
-    value; a record without one (or with ``null`` or a blank string, as in
-    training) is its own article.  A record that cannot be read
-    (invalid JSON, a broken row: no fields) adds no paragraph: it stays in
-    the article around it rather than cutting it in two."""
+    paragraphs of one text input, or consecutive records of one input with
+    the same ``article_field`` value, in runs of at most :data:`MAX_ARTICLE`
+    (the ids of the records' articles so cut are added to ``cut``); a record
+    without one (or with ``null`` or a blank string, as in training) is its
+    own article.  A record that cannot be read (invalid JSON, a broken row:
+    no fields) adds no paragraph: it stays in the article around it rather
+    than cutting it in two."""
     group: list[Record] = []
     key: object = None
     for rec in records:
@@ -415,13 +437,15 @@ def articles(records: Iterator[Record], article_field: str | None) -> Iterator[l
             group.append(rec)
             continue
         if rec.is_text:
-            k: object = ("file", rec.fields.get("file"))
+            k: object = ("input", rec.input)
         elif article_field is not None and is_article_id(rec.fields.get(article_field)):
             value = json.dumps(rec.fields[article_field], sort_keys=True, default=str)
-            k = ("field", rec.source, value)  # an article never spans two inputs
+            k = ("field", rec.input, value)  # an article never spans two inputs
         else:
             k = ("record", id(rec))
         if group and (k != key or len(group) >= MAX_ARTICLE):
+            if k == key and cut is not None and isinstance(k, tuple) and k[0] == "field":
+                cut.append(str(k[2]))
             yield group
             group = []
         group.append(rec)
@@ -470,6 +494,13 @@ def classify_jsonl_block(
     return out.getvalue(), len(records), failed, first_error, writer.collisions
 
 
+def record_file(rec: Record) -> str | None:
+    """The input file ``rec`` comes from, when it is named: always for a
+    paragraph of a text input, with several inputs for records."""
+    file = rec.fields.get("file") if rec.is_text else rec.source
+    return None if file is None else str(file)
+
+
 def write_results(
     writer: Writer, records: Sequence[Record], preds: Iterator[Prediction]
 ) -> tuple[int, str]:
@@ -480,7 +511,8 @@ def write_results(
         pred = next(preds) if rec.text is not None else None
         if pred is None:
             failed += 1
-            first = first or f"line {rec.line}: {rec.error}"
+            where = record_file(rec)
+            first = first or f"{f'{where}, ' if where else ''}line {rec.line}: {rec.error}"
         writer.write(rec, pred)
     return failed, first
 
@@ -599,8 +631,13 @@ class Writer:
     every row.  Memory stays constant; nothing is dropped.
     """
 
-    def __init__(self, out: IO[str], fmt: str, *, colour: bool = False) -> None:
+    def __init__(
+        self, out: IO[str], fmt: str, *, colour: bool = False, several: bool = False
+    ) -> None:
         self.out, self.fmt, self.colour = out, fmt, colour
+        #: Several inputs: the table names each file before its rows.
+        self._several = several
+        self._file: tuple[int, str | None] | None = None  # the input of the last row
         #: Result names the input records already used (see :func:`result_row`).
         self.collisions: set[tuple[str, str]] = set()
         self._keys: dict[str, None] = {}  # CSV: the input fields, then newsclf's
@@ -611,6 +648,9 @@ class Writer:
     def write(self, rec: Record, pred: Prediction | None) -> None:
         """Write the result of ``rec``: its prediction, or its error when ``None``."""
         if self.fmt == "table":
+            if self._several and (rec.input, file := record_file(rec)) != self._file:
+                self._file = (rec.input, file)
+                self.out.write(f"== {_CONTROL_RE.sub(' ', file or '')}\n")
             self.out.write(self._table_row(rec, pred) + "\n")
             return
         if self.fmt == "jsonl":

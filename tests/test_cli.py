@@ -919,3 +919,89 @@ def test_convert_refuses_what_it_cannot_write_in_one_line(cli: Run, tmp_path: Pa
     assert (stuff / "notes.txt").read_text() == "keep me"
     with pytest.raises(InputTypeError, match="newsclf featurizers"):
         Classifier.from_pipeline(plain, {})
+
+
+def test_closed_stdin_or_stdout_is_one_line_and_exit_2(tmp_path: Path, model_dir: Path) -> None:
+    """Regression: with fd 0 or fd 1 closed, classify, strip and explain
+    died with an AttributeError traceback (exit 1)."""
+    path = tmp_path / "a.txt"
+    path.write_text("قصفت المدفعية مواقع المسلحين\n", encoding="utf-8")
+    runs = {
+        "classify <&-": ("classify", "<&-", "stdin is closed"),
+        "strip <&-": ("strip", "<&-", "stdin is closed"),
+        "explain <&-": ("explain", "<&-", "stdin is closed"),
+        "classify FILE >&-": (f'classify "{path}"', ">&-", "stdout is closed"),
+    }
+    for name, (command, redirect, message) in runs.items():
+        done = subprocess.run(
+            ["sh", "-c", f'"$0" {command} --model "$1" {redirect}', EXE, model_dir],
+            stderr=subprocess.PIPE,
+            timeout=120,
+        )
+        err = done.stderr.decode()
+        assert done.returncode == 2 and err.count("\n") == 1 and message in err, (name, err)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_several_inputs_name_their_files_and_a_refusal_counts_failures(
+    cli: Run, tmp_path: Path, jobs: str
+) -> None:
+    """Regressions: with --jobs 1, a file refused for a NUL starting line 2
+    had its line 1 written first (--jobs 2 wrote nothing of it); the summary
+    and the table named a failed record by its line only, not its file; and
+    a later refusal replaced the summary, hiding the records that failed
+    before it ("the 1 records" too)."""
+    one = tmp_path / "one.jsonl"
+    one.write_text('{"text": "قصف"}\n{oops\n', encoding="utf-8")
+    nul = tmp_path / "nul.jsonl"
+    nul.write_bytes('{"text": "قصف"}\n\x00{"text": "x"}\n'.encode())
+    got = cli("classify", str(one), str(nul), "--jobs", jobs)
+    assert got.status == 2 and len(got.out.splitlines()) == 2
+    assert (
+        got.err.count("\n") == 1 and "(the 2 records before it were written; 1 of them" in got.err
+    )
+    assert f"first: {one}, line 2: invalid JSON" in got.err
+    got = cli("classify", str(one), str(one), "--format", "table", "--jobs", jobs)
+    assert got.status == 1 and got.out.count(f"== {one}\n") == 2
+    assert f"2 of 4 records failed (first: {one}, line 2:" in got.err
+    single = cli("classify", str(nul), "--jobs", jobs)
+    assert single.out == "" and "(the" not in single.err
+
+
+def test_the_same_input_twice_is_two_inputs_and_long_articles_are_said(
+    cli: Run, tmp_path: Path
+) -> None:
+    """Regressions: a file given twice was keyed by its name, so the last
+    article of the first copy and the first of the second were read as one;
+    an article of more than MAX_ARTICLE records was silently read in runs."""
+    rows = [
+        {"doc_id": "X", "text": "قصفت المدفعية مواقع المسلحين"},
+        {"doc_id": "Y", "text": "وزعت المنظمة مساعدات على النازحين"},
+        {"doc_id": "X", "text": "بحث وزير الخارجية وقف إطلاق النار"},
+    ]
+    path = jsonl_file(tmp_path / "p.jsonl", rows)
+    once = cli("classify", str(path), "--article-field", "doc_id").rows()
+    twice = cli("classify", str(path), str(path), "--article-field", "doc_id").rows()
+    assert [r["score"] for r in twice] == [r["score"] for r in once] * 2
+    from newsclf._records import MAX_ARTICLE
+
+    long = [{"doc_id": "D", "text": f"قصف {i}"} for i in range(MAX_ARTICLE + 1)]
+    got = cli(
+        "classify", str(jsonl_file(tmp_path / "long.jsonl", long)), "--article-field", "doc_id"
+    )
+    assert (
+        got.status == 0 and f'first: doc_id "D"): each was read in runs of {MAX_ARTICLE}' in got.err
+    )
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_jsonl_lines_of_other_blanks_are_errors_not_skipped(
+    cli: Run, tmp_path: Path, jobs: str
+) -> None:
+    """Regression: a JSONL line of a no-break space, U+3000, \\x1c or \\x0b
+    was skipped unseen (str.strip() blanks); only JSON's whitespace is."""
+    path = tmp_path / "b.jsonl"
+    path.write_text('{"text": "a"}\n\u00a0\n\u3000\n\x1c\n\x0b\n \t\r\n{"text": "b"}\n', "utf-8")
+    got = cli("classify", str(path), "--jobs", jobs)
+    assert got.status == 1 and [r.get("line") for r in got.rows() if "error" in r] == [2, 3, 4, 5]
+    assert len(got.rows()) == 6
