@@ -236,14 +236,17 @@ def _classify_records(
             file=sys.stderr,
         )
     if cut:
-        print(
-            f"newsclf: warning: {len(set(cut))} article(s) (--article-field) hold more than "
-            f"{MAX_ARTICLE} records (first: {args.article_field} {cut[0]}): each was read in "
-            f"runs of {MAX_ARTICLE}",
-            file=sys.stderr,
-        )
+        _warn_long_articles(len(set(cut)), cut[0])
     _raise_refused(refused, total, failed, first_error)
     return total, failed, first_error
+
+
+def _warn_long_articles(count: int, first: str) -> None:
+    print(
+        f"newsclf: warning: {count} article(s) hold more than {MAX_ARTICLE} paragraphs "
+        f"(first: {first}): each was read in runs of {MAX_ARTICLE}",
+        file=sys.stderr,
+    )
 
 
 def _until_refused(items: Iterator[T], refused: list[UsageError]) -> Iterator[T]:
@@ -343,8 +346,12 @@ def cmd_strip(args: argparse.Namespace) -> int:
     # (U+2029, a form feed ...) is several, each classified.
     per_line = [split_paragraphs(line) for line in lines]
     paras = [p for ps in per_line for p in ps]
-    context = article_context(paras)
-    preds = clf.classify_many(paras, contexts=[context] * len(paras), threshold=args.threshold)
+    # As classify reads a text input: in runs of at most MAX_ARTICLE paragraphs.
+    runs = [paras[start : start + MAX_ARTICLE] for start in range(0, len(paras), MAX_ARTICLE)]
+    contexts = [c for run in runs for c in [article_context(run)] * len(run)]
+    if len(runs) > 1:
+        _warn_long_articles(1, path)
+    preds = clf.classify_many(paras, contexts=contexts, threshold=args.threshold)
     dropped = [
         p.label == "boilerplate" and not (args.keep_uncertain and p.uncertain) for p in preds
     ]
@@ -513,7 +520,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="FIELD",
         help="records: consecutive records with the same FIELD value (e.g. doc_id) are one "
-        "article, each read with the others, in runs of at most 500 (default: each record "
+        "article, each read with the others, in runs of at most 2048 (default: each record "
         "alone; a text input is one article)",
     )
     p.add_argument(

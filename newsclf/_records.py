@@ -408,9 +408,10 @@ def _with_text(rec: Record, text_field: str) -> Record:
 
 # --- articles ------------------------------------------------------------------
 
-#: An article read from a stream is at most this many paragraphs: a normal
-#: article is read whole, an endless text stream in runs of this length.
-MAX_ARTICLE = 500
+#: An article read from a stream is at most this many paragraphs (one model
+#: batch): any real article is read whole, as the library and the server
+#: read it; an endless text stream, in runs of this length, with a warning.
+MAX_ARTICLE = 2048
 
 
 def articles(
@@ -419,13 +420,13 @@ def articles(
     """Records grouped into the articles they come from, in order: the
     paragraphs of one text input, or consecutive records of one input with
     the same ``article_field`` value, in runs of at most :data:`MAX_ARTICLE`
-    (the ids of the records' articles so cut are added to ``cut``); a record
+    (each article so cut is named in ``cut``: its file, or its id); a record
     without one (or with ``null`` or a blank string, as in training) is its
     own article.  A record that cannot be read (invalid JSON, a broken row:
     no fields) adds no paragraph: it stays in the article around it rather
     than cutting it in two."""
     group: list[Record] = []
-    key: object = None
+    key: tuple[object, ...] | None = None
     for rec in records:
         if (
             article_field is not None
@@ -437,15 +438,15 @@ def articles(
             group.append(rec)
             continue
         if rec.is_text:
-            k: object = ("input", rec.input)
+            k: tuple[object, ...] = ("input", rec.input)
         elif article_field is not None and is_article_id(rec.fields.get(article_field)):
             value = json.dumps(rec.fields[article_field], sort_keys=True, default=str)
             k = ("field", rec.input, value)  # an article never spans two inputs
         else:
             k = ("record", id(rec))
         if group and (k != key or len(group) >= MAX_ARTICLE):
-            if k == key and cut is not None and isinstance(k, tuple) and k[0] == "field":
-                cut.append(str(k[2]))
+            if k == key and cut is not None and k[0] != "record":
+                cut.append(f"{article_field} {k[2]}" if k[0] == "field" else str(record_file(rec)))
             yield group
             group = []
         group.append(rec)

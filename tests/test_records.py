@@ -112,11 +112,18 @@ def test_unreadable_records_never_make_an_article_unbounded() -> None:
 
 
 def test_a_long_article_is_read_in_runs_of_max_article() -> None:
-    """A text input of MAX_ARTICLE + 1 paragraphs is two articles: 500 and 1."""
+    """A text input of MAX_ARTICLE + 1 paragraphs is two articles, MAX_ARTICLE
+    and 1 (named in ``cut``); MAX_ARTICLE is one model batch, more than any
+    real article (it was 500: a long live blog was read in pieces by classify
+    and whole by strip, the library and the server)."""
+    from newsclf._model import BATCH_SIZE
     from newsclf._records import MAX_ARTICLE, articles
 
-    recs = [Record(i, {"file": "a", "index": i}, text="x", is_text=True) for i in range(501)]
-    assert MAX_ARTICLE == 500 and [len(g) for g in articles(iter(recs), None)] == [500, 1]
+    n = MAX_ARTICLE + 1
+    recs = [Record(i, {"file": "a", "index": i}, text="x", is_text=True) for i in range(n)]
+    cut: list[str] = []
+    assert [len(g) for g in articles(iter(recs), None, cut)] == [MAX_ARTICLE, 1]
+    assert MAX_ARTICLE == BATCH_SIZE and cut == ["a"]
 
 
 def test_a_nul_byte_after_line_one_is_read(tmp_path: Path) -> None:
