@@ -56,23 +56,58 @@ def result_names(
     return names
 
 
-def check_column_options(text_column: object, prefix: object) -> None:
+def check_column_options(
+    text_column: object, prefix: object, context_column: object = None
+) -> None:
     """Refuse, with :class:`InputTypeError`, a ``prefix`` that is not a str
-    (``None`` would name a column ``Nonelabel``) or a ``text_column`` that
-    is neither a str nor an int (a column name)."""
-    if isinstance(text_column, bool) or not isinstance(text_column, str | int):
-        raise InputTypeError(f"text_column must be a column name, got {describe(text_column)}")
+    (``None`` would name a column ``Nonelabel``) or a ``text_column`` (or
+    given ``context_column``) that is neither a str nor an int (a column name)."""
+    for name, column in (("text_column", text_column), ("context_column", context_column)):
+        if column is None and name == "context_column":
+            continue
+        if isinstance(column, bool) or not isinstance(column, str | int):
+            raise InputTypeError(f"{name} must be a column name, got {describe(column)}")
     if not isinstance(prefix, str):
         raise InputTypeError(f"prefix must be a str ('' for none), got {describe(prefix)}")
 
 
 def result_values(
-    clf: Classifier, texts: list[str], threshold: float | None, names: dict[str, str]
+    clf: Classifier,
+    texts: list[str],
+    threshold: float | None,
+    names: dict[str, str],
+    contexts: list[str] | None = None,
 ) -> dict[str, list[Any]]:
-    """The results of ``texts`` as the columns ``names`` gives (see
-    :func:`result_names`)."""
-    labels, scores, uncertain = clf._columns(texts, threshold)
+    """The results of ``texts`` (each read with its context, if given) as the
+    columns ``names`` gives (see :func:`result_names`)."""
+    labels, scores, uncertain = clf._columns(texts, threshold, contexts)
     return {names["label"]: labels, names["score"]: scores, names["uncertain"]: uncertain}
+
+
+def article_texts(
+    texts: list[str], values: list[Any], column: str, where: Callable[[int], str]
+) -> list[str]:
+    """The article each text is read with: its ``column`` value, or, where
+    that is missing (None/NaN), the text alone; a :class:`DataError` naming
+    the row (``where(i)``) for any other value."""
+    out = []
+    for i, (text, value) in enumerate(zip(texts, values, strict=True)):
+        if isinstance(value, str):
+            out.append(value)
+        elif is_missing(value):
+            out.append(text)
+        else:
+            raise DataError(
+                f"{where(i)}, context column {column!r}: {describe(value)}, expected a string "
+                "(the row's article) or a missing value (the row read alone)"
+            )
+    return out
+
+
+def is_missing(value: object) -> bool:
+    """Whether ``value`` is a missing value: None, NaN or pandas' NA/NaT."""
+    missing = type(value).__name__ in ("NAType", "NaTType")  # pandas' missing values
+    return value is None or missing or (isinstance(value, float) and value != value)
 
 
 def first_non_string(values: Sequence[object]) -> int | None:
@@ -82,8 +117,7 @@ def first_non_string(values: Sequence[object]) -> int | None:
 
 def not_a_string(value: object) -> str:
     """What a bad text value is, and what to do about it."""
-    missing = type(value).__name__ in ("NAType", "NaTType")  # pandas' missing values
-    if value is None or missing or (isinstance(value, float) and value != value):
+    if is_missing(value):
         return "a missing value (None/NaN): fill or filter the missing texts first"
     hint = "; decode bytes first" if isinstance(value, bytes | bytearray) else ""
     return f"{describe(value)}, expected a string{hint}"
@@ -115,6 +149,7 @@ class DatasetAnnotator:
         text_column: str = "text",
         threshold: float | None = None,
         prefix: str = "",
+        context_column: str | None = None,
     ) -> None:
         from newsclf._model import artifact_ref
 
@@ -123,6 +158,7 @@ class DatasetAnnotator:
         # this transform's fingerprint, so datasets' cache knows the model.
         self.path, self.digest = artifact_ref(path)
         self.text_column = text_column
+        self.context_column = context_column
         self.threshold = threshold
         self.prefix = prefix
         self._names: dict[str, str] | None = None
@@ -135,12 +171,7 @@ class DatasetAnnotator:
         return self._names
 
     def check_columns(self, columns: Iterable[str]) -> None:
-        columns = list(columns)
-        if self.text_column not in columns:
-            raise DataError(
-                f"expected a text column {self.text_column!r}, found columns {sorted(columns)}; "
-                "name it with text_column="
-            )
+        check_columns_present(list(columns), self.text_column, self.context_column)
 
     def __call__(
         self, batch: dict[str, list[Any]], indices: Sequence[int] | None = None
@@ -159,13 +190,33 @@ class DatasetAnnotator:
                 f"{where}, text column {self.text_column!r}: {not_a_string(texts[bad])}"
             )
         clf = load_cached(self.path, self.digest)
-        return result_values(clf, texts, self.threshold, names)
+        contexts = None
+        if self.context_column is not None:
+            contexts = article_texts(
+                texts,
+                batch[self.context_column],
+                self.context_column,
+                lambda i: f"row {indices[i]}" if indices is not None else f"batch position {i}",
+            )
+        return result_values(clf, texts, self.threshold, names, contexts)
+
+
+def check_columns_present(columns: list[str], text_column: str, context_column: str | None) -> None:
+    """Refuse, with :class:`DataError`, a text (or context) column that
+    ``columns`` lack, naming those it has."""
+    for what, column in (("text", text_column), ("context", context_column)):
+        if column is not None and column not in columns:
+            raise DataError(
+                f"expected a {what} column {column!r}, found columns "
+                f"{sorted(map(str, columns))}; name it with {what}_column="
+            )
 
 
 def annotate_dataset(
     ds: _DatasetT,
     *,
     text_column: str = "text",
+    context_column: str | None = None,
     model: str | os.PathLike[str] | None = None,
     threshold: float | None = None,
     prefix: str = "",
@@ -174,7 +225,9 @@ def annotate_dataset(
 ) -> _DatasetT:
     """Return ``ds`` (a ``datasets.Dataset`` or ``IterableDataset``) with
     ``label``, ``score`` and ``uncertain`` columns added, via
-    ``ds.map(batched=True)``; ``num_proc`` runs that many processes, each
+    ``ds.map(batched=True)``; with ``context_column``, each text is read
+    with that column's value, its article (a missing value: the text alone),
+    as ``classify_many(texts, contexts=...)`` reads it; ``num_proc`` runs that many processes, each
     loading the model once.  Columns ``ds`` already has are kept: a result
     whose name is taken goes to ``newsclf_NAME`` (with a warning).  Raises
     :class:`DataError` for a missing text column or a text that is not a
@@ -189,8 +242,14 @@ def annotate_dataset(
             f"expected one dataset, got a {type(ds).__name__} of splits {sorted(ds.column_names)}; "
             "annotate each: {split: annotate_dataset(d) for split, d in dd.items()}"
         )
-    check_column_options(text_column, prefix)
-    annotator = DatasetAnnotator(model, text_column=text_column, threshold=threshold, prefix=prefix)
+    check_column_options(text_column, prefix, context_column)
+    annotator = DatasetAnnotator(
+        model,
+        text_column=text_column,
+        threshold=threshold,
+        prefix=prefix,
+        context_column=context_column,
+    )
     columns = ds.column_names
     if columns is not None:  # known up front: check and warn once, here
         annotator.check_columns(columns)

@@ -409,15 +409,15 @@ class Classifier:
             yield from self._predictions(proba, known, cut)
 
     def _columns(
-        self, texts: list[str], threshold: float | None
+        self, texts: list[str], threshold: float | None, contexts: list[str] | None = None
     ) -> tuple[list[str], list[float], list[bool]]:
-        """``label``, ``score`` and ``uncertain`` of each text, as three
-        columns computed batch by batch (what :meth:`classify_many` gives,
-        without building a :class:`Prediction` per text)."""
+        """``label``, ``score`` and ``uncertain`` of each text (read with its
+        context, if any), as three columns computed batch by batch (what
+        :meth:`classify_many` gives, without a :class:`Prediction` per text)."""
         cut = self._check_threshold(threshold)
         labels, scores, uncertain = [], [], []
         names = np.array(self._labels, dtype=object)
-        for proba, known in self._scores(texts, None, BATCH_SIZE, 1):
+        for proba, known in self._scores(texts, contexts, BATCH_SIZE, 1):
             best, score, unsure = _best(proba, known, cut)
             labels += names[best].tolist()
             scores += score.tolist()

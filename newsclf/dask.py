@@ -38,7 +38,9 @@ from typing import Any
 
 from newsclf._errors import DataError, InputTypeError, describe
 from newsclf._hf import (
+    article_texts,
     check_column_options,
+    check_columns_present,
     first_non_string,
     not_a_string,
     result_names,
@@ -61,23 +63,29 @@ def _classify_partition(
     text_column: str,
     threshold: float | None,
     names: dict[str, str],
+    context_column: str | None,
     partition_info: dict[str, Any] | None = None,
 ) -> Any:
     tune_allocator()
     texts = df[text_column].tolist()
+
+    def where(i: int) -> str:
+        return f"row {df.index[i]!r} ({_where(partition_info, i)})"
+
     bad = first_non_string(texts)
     if bad is not None:
-        raise DataError(
-            f"row {df.index[bad]!r} ({_where(partition_info, bad)}), text column "
-            f"{text_column!r}: {not_a_string(texts[bad])}"
-        )
-    return df.assign(**result_values(load_cached(*model), texts, threshold, names))
+        raise DataError(f"{where(bad)}, text column {text_column!r}: {not_a_string(texts[bad])}")
+    contexts = None
+    if context_column is not None:
+        contexts = article_texts(texts, df[context_column].tolist(), context_column, where)
+    return df.assign(**result_values(load_cached(*model), texts, threshold, names, contexts))
 
 
 def classify_dataframe(
     ddf: Any,
     *,
     text_column: str = "text",
+    context_column: str | None = None,
     model: str | os.PathLike[str] | None = None,
     threshold: float | None = None,
     prefix: str = "",
@@ -85,27 +93,26 @@ def classify_dataframe(
     """Add ``label`` (string), ``score`` (float64) and ``uncertain`` (bool)
     columns to a Dask DataFrame, partition by partition (after ``prefix``;
     ``newsclf_NAME`` for a name the dataframe already has, with a warning).
-    Raises :class:`newsclf.DataError` for a missing text column at once, and
-    for a text that is not a string when computed, naming its row."""
+    With ``context_column``, each text is read with that column's value, its
+    article (a missing value: the text alone).  Raises
+    :class:`newsclf.DataError` for a missing text or context column at once,
+    and for a text that is not a string when computed, naming its row."""
     import pandas as pd
 
     if not (hasattr(ddf, "map_partitions") and hasattr(ddf, "columns")):
         raise InputTypeError(f"expected a Dask DataFrame, got {describe(ddf)}")
-    check_column_options(text_column, prefix)
-    columns = [str(c) for c in ddf.columns]
-    if text_column not in list(ddf.columns):
-        raise DataError(
-            f"expected a text column {text_column!r}, found columns {sorted(columns)}; "
-            "name it with text_column="
-        )
-    names = result_names(columns, prefix, what="dataframe")
+    check_column_options(text_column, prefix, context_column)
+    check_columns_present(list(ddf.columns), text_column, context_column)
+    names = result_names([str(c) for c in ddf.columns], prefix, what="dataframe")
     ref = artifact_ref(model)  # the model as it is now: a task never gets another
     meta = ddf._meta.copy()
     # Whatever dtype this pandas gives a column of strings ("str" in pandas 3).
     meta[names["label"]] = pd.Series(["label"]).iloc[:0]
     meta[names["score"]] = pd.Series(dtype="float64")
     meta[names["uncertain"]] = pd.Series(dtype="bool")
-    return ddf.map_partitions(_classify_partition, ref, text_column, threshold, names, meta=meta)
+    return ddf.map_partitions(
+        _classify_partition, ref, text_column, threshold, names, context_column, meta=meta
+    )
 
 
 def _classify_texts(

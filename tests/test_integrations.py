@@ -321,3 +321,50 @@ def test_dask_bag_error_names_the_partition_and_position(cluster, model_dir: Pat
     bag = newsclf.dask.classify_bag(db.from_sequence(items, npartitions=4), model=model_dir)
     with pytest.raises(newsclf.DataError, match=r"partition 2, position 3 of the bag: int 42"):
         bag.compute()
+
+
+def _articles(n: int) -> tuple[list[str], list[object]]:
+    """Paragraphs of a few articles, each with its article's text (every
+    fifth without one: read alone)."""
+    texts = [TEXTS[i % len(TEXTS)] for i in range(n)]
+    articles: list[object] = ["\n".join(texts[i - i % 4 : i - i % 4 + 4]) for i in range(n)]
+    for i in range(0, n, 5):
+        articles[i] = None
+    return texts, articles
+
+
+def _expected(context_clf, texts: list[str], articles: list[object]) -> list:
+    contexts = [a if isinstance(a, str) else t for t, a in zip(texts, articles, strict=True)]
+    return list(context_clf.classify_many(texts, contexts=contexts))
+
+
+def test_annotate_dataset_and_dask_read_each_text_with_its_article(
+    cluster, context_dir: Path, context_clf
+) -> None:
+    """Regression (cross-surface audit): annotate_dataset and newsclf.dask had
+    no way to read a paragraph with its article, so they disagreed with
+    classify_article and classify --article-field on the same paragraphs.
+    With ``context_column`` they give classify_many(contexts=...)'s answers;
+    a missing article reads the text alone; another value names its row."""
+    import dask.dataframe as dd
+    import datasets
+    import pandas as pd
+
+    import newsclf.dask
+
+    texts, articles = _articles(40)
+    want = _expected(context_clf, texts, articles)
+    assert [p.score for p in want] != [p.score for p in context_clf.classify_many(texts)]
+    ds = datasets.Dataset.from_dict({"text": texts, "article": articles})
+    out = newsclf.annotate_dataset(ds, context_column="article", model=context_dir)
+    assert out["score"] == [p.score for p in want] and out["label"] == [p.label for p in want]
+    ddf = dd.from_pandas(pd.DataFrame({"text": texts, "article": articles}), npartitions=3)
+    got = newsclf.dask.classify_dataframe(ddf, context_column="article", model=context_dir)
+    got = got.compute()
+    assert got["score"].tolist() == [p.score for p in want]
+    assert got["uncertain"].tolist() == [p.uncertain for p in want]
+    bad = datasets.Dataset.from_dict({"text": ["a", "b"], "article": [1.5, 2.5]})
+    with pytest.raises(newsclf.DataError, match=r"row 0, context column 'article': float"):
+        newsclf.annotate_dataset(bad, context_column="article", model=context_dir)
+    with pytest.raises(newsclf.DataError, match=r"expected a context column 'body'"):
+        newsclf.dask.classify_dataframe(ddf, context_column="body", model=context_dir)
