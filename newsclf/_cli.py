@@ -376,10 +376,15 @@ def cmd_explain(args: argparse.Namespace) -> int:
     text = args.text if args.text is not None else "".join(read_lines("-"))
     if invalid_utf8(text):
         raise UsageError("the text is not valid UTF-8")
+    if args.article == "-" and args.text is None:
+        raise UsageError("stdin cannot hold both the text and its article: give the text")
+    context = None
+    if args.article is not None:  # the paragraph read in its article, as classify reads it
+        from newsclf._paragraphs import article_text
+
+        context = article_text("".join(read_lines(args.article)))
     clf = _load_model(args.model)
-    result = clf.explain(text, top=args.top)
-    if args.threshold is not None:
-        result.update(clf.classify(text, threshold=args.threshold).to_dict())
+    result = clf.explain(text, context=context, top=args.top, threshold=args.threshold)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, allow_nan=False))
         return 0
@@ -558,6 +563,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("explain", "Show a prediction and the n-grams that pushed it there.")
     p.add_argument("text", nargs="?", help="the text (default: stdin)")
     p.add_argument("--top", type=integer(0), default=10, help="how many n-grams")
+    p.add_argument(
+        "--article",
+        metavar="FILE",
+        help="the text's whole article (a text file, one paragraph per line): the text is "
+        "read in it, as classify reads an article's paragraphs",
+    )
     p.add_argument("--json", action="store_true")
     model_opts(p)
     p.set_defaults(func=cmd_explain)

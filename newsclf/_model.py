@@ -473,8 +473,16 @@ class Classifier:
                 out.append((prefix + names[col], contrib))
         return out
 
-    def explain(self, text: str, *, context: str | None = None, top: int = 10) -> dict[str, Any]:
-        """Why ``text`` got its label: the prediction (as :meth:`Prediction.to_dict`)
+    def explain(
+        self,
+        text: str,
+        *,
+        context: str | None = None,
+        top: int = 10,
+        threshold: float | None = None,
+    ) -> dict[str, Any]:
+        """Why ``text`` (read with ``context``, its article, if given) got its
+        label: the prediction at ``threshold`` (as :meth:`Prediction.to_dict`)
         plus, under ``"features"``, for every label, the ``top`` n-grams that
         pushed hardest towards it, as ``[n-gram, contribution]`` pairs,
         strongest first (only positive contributions)."""
@@ -482,7 +490,7 @@ class Classifier:
             raise InputTypeError(f"top must be a non-negative int, got {describe(top)}")
         if top < 0:
             raise InvalidArgumentError(f"top must be a non-negative int, got {top}")
-        pred = self.classify(text, context=context)
+        pred = self.classify(text, context=context, threshold=threshold)
         contribs = self.contributions(text, context=context)
         features = {}
         for i, label in enumerate(self._labels):

@@ -19,7 +19,7 @@ import json
 import re
 from importlib import resources
 
-from newsclf._paragraphs import LINE_BREAKS
+from newsclf._paragraphs import INVISIBLE, LINE_BREAKS
 
 __all__ = [
     "ARABIC_LETTERS",
@@ -47,9 +47,6 @@ PLACEHOLDERS = {"url": "xurlx", "email": "xemailx", "handle": "xhandlex", "phone
 
 # --- data -----------------------------------------------------------------
 
-# Zero-width and bidi control characters (and the soft hyphen): inside a word
-# they are deleted, not turned into a space as arclean would.
-_INVISIBLE = "\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
 
 # camel-tools' arclean map (a character -> its replacement, or null for "kept
 # as is"); every character not in the map is deleted.  CharMapper walks the string in Python; here
@@ -85,7 +82,7 @@ DIACRITICS = "\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652\u0670"
 ALEF_VARIANTS = "\u0625\u0623\u0671\u0622"
 ALEF, ALEF_MAKSURA, YEH, TEH_MARBUTA, HEH = "\u0627", "\u0649", "\u064a", "\u0629", "\u0647"
 
-_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
+_INVISIBLE_RE = re.compile(f"[{INVISIBLE}]")
 _DIACRITICS_RE = re.compile(f"[{DIACRITICS}]")
 _ALEF_VARIANTS_RE = re.compile(f"[{ALEF_VARIANTS}]")
 _ARCLEAN_DROP_RE = re.compile(f"[^{_char_class(_ARCLEAN_MAP)}]+")

@@ -7,24 +7,33 @@ from collections.abc import Iterable
 
 from newsclf._errors import InputTypeError, describe
 
-__all__ = ["article_context", "split_paragraphs"]
+__all__ = ["article_context", "article_text", "split_paragraphs"]
 
 # Line breaks of every kind: CRLF, CR, LF, vertical tab, form feed, NEL and
 # the Unicode line / paragraph separators.
 #: Every character ``str.splitlines`` breaks on, as a regex class body.
 LINE_BREAKS = "\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029"
+#: Zero-width and bidi control characters (and the soft hyphen), as a regex
+#: class body: normalization deletes them inside a word (not turning them
+#: into a space, as arclean would); at a line's ends they are blank.
+INVISIBLE = "\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
 _LINE_BREAK_RE = re.compile(f"\r\n|[{LINE_BREAKS}]")
 # A bullet at the start of a line: a bullet sign, or a dash or asterisk that
 # a space follows (so "-3" keeps its minus sign).
 _BULLET_RE = re.compile(r"^\s*(?:[•◦▪▫●○■□►▶‣⁃∙·]+|[*\-–—]+(?=\s))\s*")
+# White space and invisible characters (a byte-order mark, zero-width
+# spaces, bidi marks) at either end of a line: a line of nothing else is blank.
+_EDGES_RE = re.compile(f"^[\\s{INVISIBLE}]+|[\\s{INVISIBLE}]+$")
+_LEADING_RE = re.compile(f"^[\\s{INVISIBLE}]+")
 
 
 def split_paragraphs(text: str) -> list[str]:
     """Split ``text`` into paragraphs: one per non-blank line.
 
     Any line break ends a paragraph (news sites and scrapers use single and
-    double newlines alike); leading bullets and surrounding white space are
-    removed; blank lines yield nothing.  No non-blank text is lost and no
+    double newlines alike); leading bullets and surrounding white space and
+    invisible characters (a byte-order mark, zero-width spaces, bidi marks)
+    are removed; blank lines yield nothing.  No non-blank text is lost and no
     paragraph is empty.
 
     >>> split_paragraphs("عنوان\\r\\n\\r\\n• أول\\n  ثانٍ  ")
@@ -34,10 +43,17 @@ def split_paragraphs(text: str) -> list[str]:
         raise InputTypeError(f"split_paragraphs() expected a str, got {describe(text)}")
     out = []
     for line in _LINE_BREAK_RE.split(text):
-        para = _BULLET_RE.sub("", line).strip()
+        para = _EDGES_RE.sub("", _BULLET_RE.sub("", _LEADING_RE.sub("", line)))
         if para:
             out.append(para)
     return out
+
+
+def article_text(article: str, title: str | None = None) -> str:
+    """The text a model with article context reads for a whole article given
+    as one text (its paragraphs split as :func:`split_paragraphs` splits
+    them): what ``classify_article`` reads each of its paragraphs with."""
+    return article_context(split_paragraphs(article), title)
 
 
 def article_context(paragraphs: Iterable[str], title: str | None = None) -> str:

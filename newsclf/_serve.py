@@ -102,7 +102,12 @@ ARTICLE: Schema = {
     "title": ("string", False),
     "threshold": ("number", False),
 }
-EXPLAIN: Schema = {"text": ("string", True), "top": ("integer", False)}
+EXPLAIN: Schema = {
+    "text": ("string", True),
+    "article": ("string", False),
+    "top": ("integer", False),
+    "threshold": ("number", False),
+}
 INFER: Schema = {
     "inputs": ("object[]", True),
     "id": ("string", False),
@@ -536,12 +541,17 @@ async def articles(request: Request) -> Response:
 
 
 async def explain(request: Request) -> Response:
+    from newsclf._paragraphs import article_text
+
     s = _service(request)
     req = await s.body(request, EXPLAIN)
     top = 10 if req["top"] is None else req["top"]
     if not 0 <= top <= MAX_TOP:
         raise _invalid(f"top must be within [0, {MAX_TOP}], got {top}")
-    return _json(await s.call(s.clf.explain, req["text"], top=top))
+    cut = _threshold(req["threshold"], s.threshold)
+    # The paragraph read in its article, as /v1/articles reads it.
+    context = None if req["article"] is None else article_text(req["article"])
+    return _json(await s.call(s.clf.explain, req["text"], context=context, top=top, threshold=cut))
 
 
 async def v2_server(request: Request) -> Response:

@@ -1021,3 +1021,23 @@ def test_classify_and_strip_read_a_long_text_article_alike(cli: Run, tmp_path: P
     assert "".join(kept) == stripped.out
     for got in (classified, stripped):
         assert got.status == 0 and f"(first: {path}): each was read in runs of" in got.err
+
+
+def test_explain_reads_the_text_in_its_article(cli: Run, tmp_path: Path, context_dir: Path) -> None:
+    """Regression (cross-surface audit): explain on the command line could not
+    see a paragraph's article, so its label and score differed from
+    classify's on the same article.  With --article (and --threshold) it
+    gives classify's answer, and the n-grams behind it."""
+    lines = ["وقالت الوزارة إن الاجتماع تناول التطورات الأخيرة", "قصفت المدفعية مواقع المسلحين"]
+    article = tmp_path / "article.txt"
+    article.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    model = ["--model", str(context_dir), "--threshold", "0.97"]
+    row = cli("classify", str(article), *model).rows()[0]
+    explained = json.loads(
+        cli("explain", lines[0], "--article", str(article), "--json", *model).out
+    )
+    assert {k: explained[k] for k in ("label", "score", "uncertain")} == {
+        k: row[k] for k in ("label", "score", "uncertain")
+    }
+    alone = json.loads(cli("explain", lines[0], "--json", *model).out)
+    assert alone["score"] != row["score"]

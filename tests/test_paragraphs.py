@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import given
 from strategies import any_text, news_text
 
 import newsclf
+from newsclf._paragraphs import INVISIBLE as _INVISIBLE
 
 
 def test_split_rules() -> None:
@@ -18,18 +20,30 @@ def test_split_rules() -> None:
 
 
 BULLET_SIGNS = set("•◦▪▫●○■□►▶‣⁃∙·*-–—")
+INVISIBLE = {c for c in map(chr, range(0x110000)) if re.fullmatch(f"[{_INVISIBLE}]", c)}
 
 
 @given(news_text)
 def test_no_text_lost_none_empty(text: str) -> None:
     """No paragraph is empty, each is a piece of the input, and the only
-    non-space characters that disappear are leading bullet signs."""
+    non-space characters that disappear are leading bullet signs and
+    invisible characters (a byte-order mark, zero-width spaces) at a
+    line's ends."""
     paras = newsclf.split_paragraphs(text)
     assert all(p and p == p.strip() and p in text for p in paras)
     kept = Counter(c for c in "".join(paras) if not c.isspace())
     given_chars = Counter(c for c in text if not c.isspace())
     assert not kept - given_chars
-    assert set(given_chars - kept) <= BULLET_SIGNS
+    assert set(given_chars - kept) <= BULLET_SIGNS | INVISIBLE
+
+
+def test_a_line_of_invisible_characters_is_blank() -> None:
+    """Regression (cross-surface audit): classify_article and /v1/articles
+    made a leading byte-order mark an invisible paragraph 0 (the CLI drops
+    it), shifting every index after it; a line of zero-width characters was
+    a paragraph on every surface."""
+    text = "\ufeffعنوان\n\u200b\u200c\n\u200f• أول\n  ثانٍ \u200b\n"
+    assert newsclf.split_paragraphs(text) == ["عنوان", "أول", "ثانٍ"]
 
 
 @given(any_text)

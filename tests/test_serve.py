@@ -754,3 +754,24 @@ def test_serve_with_two_workers(model_dir: Path, access_log: bool) -> None:
     assert proc.returncode == 0, output
     assert output.count("Application startup complete") == 2, output
     assert ('"POST /v1/classify HTTP/1.1" 200' in output) == access_log, output
+
+
+def test_explain_reads_the_text_in_its_article(context_dir: Path) -> None:
+    """Regression (cross-surface audit): /v1/explain refused an article and a
+    threshold, so its answer was the paragraph's alone and differed from
+    /v1/articles'.  With ``article`` and ``threshold`` it gives the same."""
+    from starlette.testclient import TestClient
+
+    text = "وقالت الوزارة إن الاجتماع تناول التطورات الأخيرة\nقصفت المدفعية مواقع المسلحين"
+    with TestClient(_serve.create_app(context_dir)) as client:
+        body = {"text": text, "threshold": 0.97}
+        first = client.post("/v1/articles", json=body).json()["paragraphs"][0]
+        got = client.post(
+            "/v1/explain",
+            json={"text": first["text"], "article": text, "threshold": 0.97, "top": 3},
+        ).json()
+        alone = client.post("/v1/explain", json={"text": first["text"]}).json()
+    assert {k: got[k] for k in ("label", "score", "uncertain")} == {
+        k: first[k] for k in ("label", "score", "uncertain")
+    }
+    assert alone["score"] != first["score"]
