@@ -93,13 +93,14 @@ elif mode in ("1", "2"):
         peaks = dict(clf._workers._executor.map(worker_peak, range(8)))
         worker_rss, worker_private = max(peaks.values())
 else:
-    import shutil, tempfile
+    import atexit, shutil, tempfile
     import dask.dataframe as dd, pandas as pd
     from distributed import Client, LocalCluster
     import newsclf.dask
     # The stream as 40 Parquet files, as a pipeline at scale reads it (the
     # README's example): written before the clock starts, read by the workers.
     folder = tempfile.mkdtemp()
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # also if the run fails
     parts = 40
     size = n // parts
     for i in range(parts):
@@ -126,7 +127,6 @@ else:
             assert compute() == count
             extra["warm_seconds"] = time.perf_counter() - start
         worker_rss, worker_private = max(pk for _, pk in client.run(worker_peak).values())
-    shutil.rmtree(folder)
 print(json.dumps({"n": count, "seconds": elapsed,
                   "main_rss_mib": peak_rss_kib() / 1024,
                   "worker_rss_mib": worker_rss / 1024,

@@ -26,7 +26,7 @@ from newsclf._errors import (
     NewsclfError,
     VersionMismatchWarning,
 )
-from newsclf._paragraphs import split_paragraphs
+from newsclf._paragraphs import article_text, split_paragraphs
 
 if TYPE_CHECKING:
     from newsclf._evaluate import Report
@@ -51,6 +51,7 @@ __all__ = [
     "VersionMismatchWarning",
     "__version__",
     "annotate_dataset",
+    "article_text",
     "build_pipeline",
     "load",
     "normalize",

@@ -362,8 +362,9 @@ def _parse_metadata(p: Path, where: str) -> tuple[dict[str, Any], str]:
     raw = _read(p, METADATA_FILE, where)
     try:
         meta = _json.loads(raw)
-    except (ValueError, RecursionError) as e:  # UnicodeDecodeError is a ValueError
-        raise ArtifactError(f"{METADATA_FILE} is not valid UTF-8 JSON: {e}", path=where) from None
+    except ValueError as e:  # UnicodeDecodeError is a ValueError
+        why = str(e).removeprefix("invalid JSON: ")
+        raise ArtifactError(f"{METADATA_FILE} is not valid UTF-8 JSON: {why}", path=where) from None
     if not isinstance(meta, dict):
         found = type(meta).__name__
         raise ArtifactError(f"{METADATA_FILE} must hold a JSON object, found {found}", path=where)

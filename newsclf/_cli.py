@@ -382,7 +382,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if args.article is not None:  # the paragraph read in its article, as classify reads it
         from newsclf._paragraphs import article_text
 
-        context = article_text("".join(read_lines(args.article)))
+        context = article_text("".join(read_lines(args.article)), args.title)
+    elif args.title is not None:
+        raise UsageError("--title is the title of an article: give --article too")
     clf = _load_model(args.model)
     result = clf.explain(text, context=context, top=args.top, threshold=args.threshold)
     if args.json:
@@ -525,8 +527,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="FIELD",
         help="records: consecutive records with the same FIELD value (e.g. doc_id) are one "
-        "article, each read with the others, in runs of at most 2048 (default: each record "
-        "alone; a text input is one article)",
+        f"article, each read with the others, in runs of at most {MAX_ARTICLE} (default: each "
+        "record alone; a text input is one article)",
     )
     p.add_argument(
         "--format",
@@ -567,8 +569,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--article",
         metavar="FILE",
         help="the text's whole article (a text file, one paragraph per line): the text is "
-        "read in it, as classify reads an article's paragraphs",
+        "read in it, as classify_article and /v1/articles read an article's paragraphs "
+        "(the whole file, however long)",
     )
+    p.add_argument("--title", help="the article's title (with --article)")
     p.add_argument("--json", action="store_true")
     model_opts(p)
     p.set_defaults(func=cmd_explain)

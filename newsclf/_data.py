@@ -104,28 +104,38 @@ def record_list(records: object) -> list[Any]:
 
 
 def class_label_names(features: object) -> dict[str, list[str]]:
-    """The ``ClassLabel`` columns of a Hugging Face dataset's ``features``,
-    with their names: such a column holds ints that stand for the names
-    (``-1``: none)."""
+    """The ``ClassLabel`` columns of a Hugging Face dataset's ``features``
+    (or lists of them, as an ``acceptable`` column), with their names: such
+    a column holds ints that stand for the names (``-1``: none)."""
     if not isinstance(features, Mapping):
         return {}
-    return {
-        column: list(feature.names)
-        for column, feature in features.items()
-        if type(feature).__name__ == "ClassLabel" and getattr(feature, "names", None)
-    }
+    out = {}
+    for column, feature in features.items():
+        inner = getattr(feature, "feature", feature)  # Sequence(ClassLabel) / List(ClassLabel)
+        names = getattr(inner, "names", None)
+        if type(inner).__name__ == "ClassLabel" and names:
+            out[column] = list(names)
+    return out
 
 
 def with_label_names(row: Any, names: Mapping[str, Sequence[str]]) -> Any:
-    """``row`` with each ``ClassLabel`` id of :func:`class_label_names` given
-    as its name (anything else left as it is, to be refused as usual)."""
+    """``row`` with each ``ClassLabel`` id of :func:`class_label_names` (or
+    list of ids) given as its name; anything else is left as it is, to be
+    refused as usual."""
     if not names or not isinstance(row, Mapping):
         return row
+
+    def name(value: object, labels: Sequence[str]) -> object:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(labels):
+            return labels[value]
+        return value
+
     out = dict(row)
     for column, labels in names.items():
         value = out.get(column)
-        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(labels):
-            out[column] = labels[value]
+        out[column] = (
+            [name(v, labels) for v in value] if isinstance(value, list) else name(value, labels)
+        )
     return out
 
 
@@ -236,11 +246,7 @@ def _labeled(rec: Record, path: Path, label_field: str, group_field: str | None)
     if not isinstance(label, str):
         raise DataError(
             f"{where}: label field {label_field!r} is {type(label).__name__}, expected a string"
-            + (
-                " (ids of a ClassLabel? give the names, e.g. with the dataset's int2str)"
-                if isinstance(label, int) and not isinstance(label, bool)
-                else ""
-            )
+            + _int_label_hint(label)
         )
     if not label.strip():
         raise DataError(
@@ -262,6 +268,14 @@ def _labeled(rec: Record, path: Path, label_field: str, group_field: str | None)
     if group is not None:  # else: the record is its own article
         record["group"] = group
     return record
+
+
+def _int_label_hint(label: object) -> str:
+    if isinstance(label, bool) or not isinstance(label, int):
+        return ""
+    if label == -1:
+        return " (-1: a ClassLabel's 'no label'; leave unlabeled records out of the data)"
+    return " (ids of a ClassLabel? give the names, e.g. with the dataset's int2str)"
 
 
 def _open_text(path: Path) -> IO[str]:

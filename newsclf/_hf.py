@@ -88,13 +88,14 @@ def article_texts(
     texts: list[str], values: list[Any], column: str, where: Callable[[int], str]
 ) -> list[str]:
     """The article each text is read with: its ``column`` value, or, where
-    that is missing (None/NaN), the text alone; a :class:`DataError` naming
-    the row (``where(i)``) for any other value."""
+    that is missing (None/NaN) or blank, the text alone (as ``classify
+    --article-field`` reads a record without an article); a
+    :class:`DataError` naming the row (``where(i)``) for any other value."""
     out = []
     for i, (text, value) in enumerate(zip(texts, values, strict=True)):
-        if isinstance(value, str):
+        if isinstance(value, str) and value.strip():
             out.append(value)
-        elif is_missing(value):
+        elif is_missing(value) or isinstance(value, str):
             out.append(text)
         else:
             raise DataError(
@@ -230,8 +231,9 @@ def annotate_dataset(
     as ``classify_many(texts, contexts=...)`` reads it; ``num_proc`` runs that many processes, each
     loading the model once.  Columns ``ds`` already has are kept: a result
     whose name is taken goes to ``newsclf_NAME`` (with a warning).  Raises
-    :class:`DataError` for a missing text column or a text that is not a
-    string, naming the row."""
+    :class:`DataError` for a missing text (or context) column, a text that
+    is not a string or an article that is neither a string nor missing,
+    naming the row."""
     if not (hasattr(ds, "map") and hasattr(ds, "column_names")):
         raise InputTypeError(
             f"expected a datasets.Dataset or IterableDataset, got {describe(ds)}; "

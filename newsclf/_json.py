@@ -71,7 +71,10 @@ _LOADS_DECODER = json.JSONDecoder(
 def loads(data: bytes) -> object:
     """``data`` parsed as strict JSON; ``ValueError`` (``UnicodeDecodeError``
     for bytes that are not UTF-8) when it is not."""
+    text = data.decode("utf-8")
+    if text.startswith("\ufeff"):
+        raise ValueError("invalid JSON: it starts with a byte-order mark (U+FEFF), not allowed")
     try:
-        return _LOADS_DECODER.decode(data.decode("utf-8"))
+        return _LOADS_DECODER.decode(text)
     except RecursionError:
         raise ValueError("invalid JSON: nested too deeply") from None

@@ -50,9 +50,16 @@ def split_paragraphs(text: str) -> list[str]:
 
 
 def article_text(article: str, title: str | None = None) -> str:
-    """The text a model with article context reads for a whole article given
-    as one text (its paragraphs split as :func:`split_paragraphs` splits
-    them): what ``classify_article`` reads each of its paragraphs with."""
+    """The text a model with article context reads for a whole article (and
+    its title, if any): what ``classify_article`` reads each paragraph
+    with, for ``contexts=`` and ``explain(context=...)`` to read one the
+    same way.
+
+    >>> article_text("• أول\n\n ثانٍ ", title="عنوان")
+    'عنوان\nأول\nثانٍ'
+    """
+    if title is not None and not isinstance(title, str):
+        raise InputTypeError(f"article_text() expected a str title, got {describe(title)}")
     return article_context(split_paragraphs(article), title)
 
 

@@ -105,6 +105,7 @@ ARTICLE: Schema = {
 EXPLAIN: Schema = {
     "text": ("string", True),
     "article": ("string", False),
+    "title": ("string", False),
     "top": ("integer", False),
     "threshold": ("number", False),
 }
@@ -549,8 +550,13 @@ async def explain(request: Request) -> Response:
     if not 0 <= top <= MAX_TOP:
         raise _invalid(f"top must be within [0, {MAX_TOP}], got {top}")
     cut = _threshold(req["threshold"], s.threshold)
-    # The paragraph read in its article, as /v1/articles reads it.
-    context = None if req["article"] is None else article_text(req["article"])
+    # The paragraph read in its article (and title), as /v1/articles reads it.
+    context = None
+    if req["article"] is not None:
+        title = req["title"] if s.takes_title else None
+        context = article_text(req["article"], title)
+    elif req["title"] is not None:
+        raise _invalid("title is the title of an article: give the article too")
     return _json(await s.call(s.clf.explain, req["text"], context=context, top=top, threshold=cut))
 
 

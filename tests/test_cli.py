@@ -969,19 +969,21 @@ def test_several_inputs_name_their_files_and_a_refusal_counts_failures(
 
 
 def test_the_same_input_twice_is_two_inputs_and_long_articles_are_said(
-    cli: Run, tmp_path: Path
+    cli: Run, tmp_path: Path, context_dir: Path
 ) -> None:
     """Regressions: a file given twice was keyed by its name, so the last
     article of the first copy and the first of the second were read as one;
-    an article of more than MAX_ARTICLE records was silently read in runs."""
+    an article of more than MAX_ARTICLE records was silently read in runs.
+    (A model that reads context, so that joining articles changes scores.)"""
     rows = [
         {"doc_id": "X", "text": "قصفت المدفعية مواقع المسلحين"},
         {"doc_id": "Y", "text": "وزعت المنظمة مساعدات على النازحين"},
         {"doc_id": "X", "text": "بحث وزير الخارجية وقف إطلاق النار"},
     ]
     path = jsonl_file(tmp_path / "p.jsonl", rows)
-    once = cli("classify", str(path), "--article-field", "doc_id").rows()
-    twice = cli("classify", str(path), str(path), "--article-field", "doc_id").rows()
+    args = ["--article-field", "doc_id", "--model", str(context_dir)]
+    once = cli("classify", str(path), *args).rows()
+    twice = cli("classify", str(path), str(path), *args).rows()
     assert [r["score"] for r in twice] == [r["score"] for r in once] * 2
     from newsclf._records import MAX_ARTICLE
 
@@ -1006,21 +1008,32 @@ def test_jsonl_lines_of_other_blanks_are_errors_not_skipped(
     assert len(got.rows()) == 6
 
 
-def test_classify_and_strip_read_a_long_text_article_alike(cli: Run, tmp_path: Path) -> None:
-    """Regression: classify read a text article in runs of 500 paragraphs and
-    strip read it whole, so the two disagreed on the same file, silently.
-    Now both read runs of MAX_ARTICLE (one model batch: any real article is
-    read whole, as the library reads it), with a warning past it."""
+def test_classify_and_strip_read_a_long_text_article_alike(
+    cli: Run, tmp_path: Path, context_dir: Path, context_clf
+) -> None:
+    """Regression: classify read a text article in runs of 500 paragraphs,
+    while strip, classify_article and /v1/articles read it whole: their
+    scores differed on the same file, silently.  Now an article of up to
+    MAX_ARTICLE paragraphs (one model batch) is read whole everywhere, and
+    a longer one in runs by classify and strip alike, with a warning."""
     from newsclf._records import MAX_ARTICLE
 
     lines = ["قصفت المدفعية مواقع المسلحين", "تابعونا على منصات التواصل", "وصلت قافلة مساعدات"]
-    path = tmp_path / "long.txt"
-    path.write_text("".join(f"{lines[i % 3]} {i}\n" for i in range(MAX_ARTICLE + 1)), "utf-8")
-    classified, stripped = cli("classify", str(path)), cli("strip", str(path))
-    kept = [r["text"] + "\n" for r in classified.rows() if r["label"] != "boilerplate"]
-    assert "".join(kept) == stripped.out
-    for got in (classified, stripped):
-        assert got.status == 0 and f"(first: {path}): each was read in runs of" in got.err
+    model = ["--model", str(context_dir)]
+    for n in (600, MAX_ARTICLE + 1):
+        path = tmp_path / f"long{n}.txt"
+        path.write_text("".join(f"{lines[i % 3]} {i}\n" for i in range(n)), "utf-8")
+        classified, stripped = cli("classify", str(path), *model), cli("strip", str(path), *model)
+        kept = [r["text"] + "\n" for r in classified.rows() if r["label"] != "boilerplate"]
+        assert "".join(kept) == stripped.out
+        warned = f"(first: {path}): each was read in runs of"
+        assert all(
+            got.status == 0 and (warned in got.err) == (n > MAX_ARTICLE)
+            for got in (classified, stripped)
+        )
+        if n <= MAX_ARTICLE:
+            whole = context_clf.classify_article(path.read_text("utf-8"))
+            assert [r["score"] for r in classified.rows()] == [p.score for p in whole]
 
 
 def test_explain_reads_the_text_in_its_article(cli: Run, tmp_path: Path, context_dir: Path) -> None:

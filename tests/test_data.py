@@ -187,8 +187,17 @@ def test_class_label_ids_are_read_as_their_names(tmp_path: Path) -> None:
     assert [r["label"] for r in record_list(ds)] == [names[i] for i in ds["label"]]
     # Ids that are not labels' ids are refused with a hint, as before.
     (tmp_path / "ids.jsonl").write_text('{"text": "a", "label": 3}\n', encoding="utf-8")
-    with pytest.raises(newsclf.DataError, match="ClassLabel"):
+    with pytest.raises(newsclf.DataError, match="ids of a ClassLabel"):
         read_records(tmp_path / "ids.jsonl")
+    (tmp_path / "none.jsonl").write_text('{"text": "a", "label": -1}\n', encoding="utf-8")
+    with pytest.raises(newsclf.DataError, match="-1: a ClassLabel's 'no label'"):
+        read_records(tmp_path / "none.jsonl")
+    # A list of ids (an acceptable column) is read as its names too.
+    features["acceptable"] = datasets.Sequence(datasets.ClassLabel(names=names))
+    listed = ds.add_column("acceptable", [[1], [], [1], [0]], feature=features["acceptable"])
+    listed.save_to_disk(str(tmp_path / "listed"))
+    got = read_records(tmp_path / "listed")
+    assert [r["acceptable"] for r in got] == [["military"], [], ["military"], ["boilerplate"]]
 
 
 @pytest.mark.parametrize("context", [5, ["a"], {"a": 1}])

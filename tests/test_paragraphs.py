@@ -56,3 +56,15 @@ def test_refuses_non_str() -> None:
     """``split_paragraphs`` refuses ``None`` with InputTypeError."""
     with pytest.raises(newsclf.InputTypeError):
         newsclf.split_paragraphs(None)  # type: ignore[arg-type]
+
+
+def test_article_text_is_what_classify_article_reads(context_clf) -> None:
+    """``newsclf.article_text`` is the context classify_article reads each
+    paragraph with: passed to ``contexts=``, it gives the same scores (the
+    article's raw text differs, with blank lines, bullets or a title)."""
+    article = "• قصفت المدفعية مواقع المسلحين\n\nوصلت قافلة مساعدات إلى المخيم\n"
+    title = "اشتباكات على الحدود"
+    paras = newsclf.split_paragraphs(article)
+    whole = context_clf.classify_article(article, title=title)
+    same = context_clf.classify_many(paras, contexts=[newsclf.article_text(article, title)] * 2)
+    assert [p.score for p in same] == [p.score for p in whole]

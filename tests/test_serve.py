@@ -462,6 +462,7 @@ def test_a_body_its_headers_say_is_not_json_is_refused(
     [
         (b'{"texts": ["a"], "threshold": ' + b"9" * 5000 + b"}", "integer of 5000 digits"),
         (b"[" * 20_000 + b"]" * 20_000, "nested too deeply"),
+        ('\ufeff{"texts": ["a"]}'.encode(), "byte-order mark"),
     ],
 )
 def test_parser_limits_are_named_in_json_terms(
@@ -775,3 +776,12 @@ def test_explain_reads_the_text_in_its_article(context_dir: Path) -> None:
         k: first[k] for k in ("label", "score", "uncertain")
     }
     assert alone["score"] != first["score"]
+    # With a title, as /v1/articles reads it; a title without its article is refused.
+    with TestClient(_serve.create_app(context_dir)) as client:
+        titled = {"text": text, "title": "اشتباكات على الحدود"}
+        first = client.post("/v1/articles", json=titled).json()["paragraphs"][0]
+        got = client.post(
+            "/v1/explain", json={"text": first["text"], "article": text, "title": titled["title"]}
+        ).json()
+        refused = client.post("/v1/explain", json={"text": first["text"], "title": "x"})
+    assert got["score"] == first["score"] and refused.status_code == 422
