@@ -462,7 +462,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     records = [
         r
         for path in args.data
-        for r in read_labeled(path, text_field=args.text_field, label_field=args.label_field)
+        for r in read_labeled(
+            path, text_field=args.text_field, label_field=args.label_field, splits=False
+        )
     ]
     report = clf.evaluate(records, threshold=args.threshold, n_errors=args.errors)
     metrics = report.to_dict()

@@ -86,14 +86,15 @@ def check_split(where: str, split: object) -> None:
         raise DataError(f"{where}: the split field is {split!r}; expected 'train', 'test' or none")
 
 
-def record_list(records: object) -> list[Any]:
+def record_list(records: object, *, splits: bool = True) -> list[Any]:
     """``records`` (labeled records, for training or evaluation) as a list:
     a path (``str`` or ``os.PathLike``) is a labeled data file, read by
     :func:`read_records` (``text`` and ``label`` fields); else
     :class:`InputTypeError` when it is not an iterable of records (a
-    mapping is one record, not many)."""
+    mapping is one record, not many).  ``splits``: whether a file's
+    ``split`` field is checked (training; evaluation ignores it)."""
     if isinstance(records, str | os.PathLike):
-        return read_records(records)
+        return read_records(records, splits=splits)
     if isinstance(records, bytes | Mapping) or not isinstance(records, Iterable):
         raise InputTypeError(
             "records must be an iterable of dicts with 'text' and 'label', or the path of a "
@@ -169,16 +170,25 @@ def read_records(
     text_field: str = "text",
     label_field: str = "label",
     group_field: str | None = None,
+    splits: bool = True,
 ) -> list[dict[str, Any]]:
     """Read labeled records from JSONL, CSV or TSV -- or, for any other path
     (Parquet, Arrow, a saved ``datasets`` folder), through Hugging Face
     ``datasets``.  ``text_field`` / ``label_field`` name the columns;
-    ``group_field`` (default: ``group``, else ``doc_id``) names the article id.
+    ``group_field`` (default: ``group``, else ``doc_id``) names the article id;
+    ``splits``: whether the ``split`` field is checked (training; evaluation
+    ignores it).
     Raises :class:`DataError` on a missing file or a record without a string
     text and label, naming the line.
     """
     return list(
-        iter_records(path, text_field=text_field, label_field=label_field, group_field=group_field)
+        iter_records(
+            path,
+            text_field=text_field,
+            label_field=label_field,
+            group_field=group_field,
+            splits=splits,
+        )
     )
 
 
@@ -188,6 +198,7 @@ def iter_records(
     text_field: str = "text",
     label_field: str = "label",
     group_field: str | None = None,
+    splits: bool = True,
 ) -> Iterator[dict[str, Any]]:
     """:func:`read_records`, one record at a time (constant memory; formats
     read through ``datasets`` are streamed)."""
@@ -206,7 +217,7 @@ def iter_records(
         rows = (_with_text(Record(n, row), text_field) for n, row in _read_with_datasets(p))
     try:
         for rec in rows:
-            yield _labeled(rec, p, label_field, group_field)
+            yield _labeled(rec, p, label_field, group_field, splits)
     except UsageError as e:  # a CSV header that cannot be read
         raise DataError(str(e)) from None
     finally:
@@ -223,7 +234,9 @@ def article_id(record: Mapping[str, Any], field: str | None = None) -> str | Non
     return str(value) if is_article_id(value) else None
 
 
-def _labeled(rec: Record, path: Path, label_field: str, group_field: str | None) -> dict[str, Any]:
+def _labeled(
+    rec: Record, path: Path, label_field: str, group_field: str | None, splits: bool = True
+) -> dict[str, Any]:
     """The training record of ``rec``, or a :class:`DataError` naming its line
     and saying what to do."""
     where = f"{path}:{rec.line}"
@@ -258,15 +271,15 @@ def _labeled(rec: Record, path: Path, label_field: str, group_field: str | None)
             f"{where}: missing group field {group_field!r} (the record has {field_names(row)}); "
             "name the article id field with --group-field"
         )
-    check_split(where, row.get("split"))
+    if splits:
+        check_split(where, row.get("split"))
     check_context(where, row.get("context"))
     acceptable_labels(where, row.get("acceptable"))
     record = dict(row)
     record["text"], record["label"] = text, label
-    group = article_id(row, group_field)
-    record.pop("group", None)
-    if group is not None:  # else: the record is its own article
-        record["group"] = group
+    # None: the record is its own article, also when it has a doc_id (as a
+    # record passed to train with a null group is).
+    record["group"] = article_id(row, group_field)
     return record
 
 

@@ -12,6 +12,7 @@ training summary), :func:`write_plots` draws it.
 from __future__ import annotations
 
 import copy
+import logging
 import os
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -363,9 +364,17 @@ def evaluate(
         raise InvalidArgumentError(f"n_errors must be >= 0, got {n_errors}")
     labels = list(clf.labels)
     cut = clf.threshold if threshold is None else threshold
-    rows = [_row(i, r, labels, excluded) for i, r in enumerate(record_list(records))]
+    rows = [_row(i, r, labels, excluded) for i, r in enumerate(record_list(records, splits=False))]
     known = [r for r in rows if r.label in labels]
     unknown = [r for r in rows if r.label not in labels]
+    folded = {lab.strip().casefold(): lab for lab in labels}
+    if near := sorted({r.label for r in unknown if r.label.strip().casefold() in folded}):
+        logging.getLogger("newsclf").warning(
+            "records labeled %s are not scored as the model's %s (case and spaces count): "
+            "they measure out-of-scope behaviour",
+            near,
+            sorted({folded[lab.strip().casefold()] for lab in near}),
+        )
     if not known:
         found = dict(Counter(r.label for r in rows).most_common(5))
         raise DataError(
@@ -435,7 +444,7 @@ def _groups(rows: Sequence[_Row], key: str) -> dict[str, list[int]]:
     """Positions of the rows with each value of field ``key`` (as text), by value."""
     out: dict[str, list[int]] = {}
     for i, r in enumerate(rows):
-        if key in r.fields:
+        if r.fields.get(key) is not None:  # null: no source (not one named "None")
             out.setdefault(str(r.fields[key]), []).append(i)
     return dict(sorted(out.items()))
 
@@ -744,6 +753,8 @@ def write_plots(report: Mapping[str, Any], out_dir: str | os.PathLike[str]) -> l
     from matplotlib.figure import Figure
 
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InvalidArgumentError(f"expected a folder for the plots, found a file: {out}")
     out.mkdir(parents=True, exist_ok=True)
     paths = []
 

@@ -22,6 +22,7 @@ import os
 import sys
 import tempfile
 import time
+import warnings
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -174,6 +175,21 @@ def _warn_near_labels(labels: Sequence[str]) -> None:
         )
 
 
+def _warn_excluded_near_labels(excluded: set[str], labels: set[str]) -> None:
+    """Warn about an excluded label no record has while one differs from it
+    only in case or spaces (``--exclude-labels None`` on data labeled
+    ``none``): that label is learned, not left out."""
+    folded = {lab.strip().casefold(): lab for lab in labels}
+    for name in sorted(excluded - labels):
+        if (near := folded.get(name.strip().casefold())) is not None:
+            _LOGGER.warning(
+                "no record is labeled %r (left out of training), but some are labeled %r, "
+                "which is learned as a label (case and spaces count)",
+                name,
+                near,
+            )
+
+
 def _article(record: Mapping[str, Any], fallback: str) -> str:
     """The record's article id (:func:`~newsclf._data.article_id`: its
     ``group``, else ``doc_id``), else ``fallback``: the record is its own article."""
@@ -204,8 +220,9 @@ def _check_record(i: int, r: object) -> None:
         )
     check_split(f"record {i}", r.get("split"))
     check_context(f"record {i}", r.get("context"))
-    if LONE_SURROGATE.search(text):
-        raise DataError(f"record {i}: the text holds a lone surrogate, which is not Unicode")
+    for field, value in (("text", text), ("label", label)):
+        if LONE_SURROGATE.search(value):
+            raise DataError(f"record {i}: the {field} holds a lone surrogate, which is not Unicode")
     acceptable_labels(f"record {i}", r.get("acceptable"))
 
 
@@ -290,18 +307,34 @@ def _choose_threshold(
         return DEFAULT_THRESHOLD
     texts = _inputs(train_rows, context)
     y = np.array([r["label"] for r in train_rows])
-    oof = _timed(
-        "choosing the uncertainty threshold (4-fold out-of-fold probabilities)",
-        lambda: cross_val_predict(
-            clone(pipeline),
-            texts,
-            y,
-            groups=groups,
-            cv=GroupKFold(n_splits=4),
-            method="predict_proba",
-        ),
-        log,
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        oof = _timed(
+            "choosing the uncertainty threshold (4-fold out-of-fold probabilities)",
+            lambda: cross_val_predict(
+                clone(pipeline),
+                texts,
+                y,
+                groups=groups,
+                cv=GroupKFold(n_splits=4),
+                method="predict_proba",
+            ),
+            log,
+        )
+    # scikit-learn's warning that a fold lacked a label names no label: say which.
+    lacking = "Number of classes in training fold"
+    for w in caught:
+        if not (issubclass(w.category, RuntimeWarning) and lacking in str(w.message)):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if any(lacking in str(w.message) for w in caught):
+        counts = Counter(y.tolist())
+        _LOGGER.warning(
+            "the threshold's 4-fold cross-validation had folds without any training paragraph "
+            "of a label (the rarest: %s)",
+            ", ".join(
+                f"{label} {n}" for label, n in sorted(counts.items(), key=lambda c: c[1])[:3]
+            ),
+        )
     correct = pipeline.classes_[oof.argmax(axis=1)] == y
     oos = pipeline.predict_proba(_inputs(out_scope_train, context)).max(axis=1)
     return pick_threshold(coverage_curve(oof.max(axis=1), correct, oos))
@@ -366,6 +399,7 @@ def train(
     for i, r in enumerate(records):
         _check_record(i, r)
     excluded = set(exclude_labels)
+    _warn_excluded_near_labels(excluded, {r["label"] for r in records})
     in_scope = [r for r in records if r["label"] not in excluded]
     out_scope = [r for r in records if r["label"] in excluded]
     labels_seen = sorted({r["label"] for r in in_scope})
@@ -454,14 +488,16 @@ def train(
     return Classifier(clf.recipe, metadata)
 
 
-def _in_test(record: Mapping[str, Any], test_size: float) -> bool:
+def _in_test(record: Mapping[str, Any], test_size: float, seed: int) -> bool:
     """Streaming split: a fixed ``split`` field wins, else a hash of the
-    article id (of the text when there is none) puts 1 in 1/test_size
-    articles on the test side."""
+    seed and the article id (of the text when there is none) puts
+    ``test_size`` of the articles on the test side -- not the articles
+    :func:`split_records` picks, which needs them all in memory."""
     if record.get("split") in ("train", "test"):
         return bool(record["split"] == "test")
-    key = _article(record, record["text"])
-    return int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:8], 16) % 10_000 < test_size * 1e4
+    key = f"{seed}\0{_article(record, record['text'])}"
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return int(digest[:8], 16) % 10_000 < test_size * 1e4
 
 
 def _batches(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Mapping[str, Any]]]:
@@ -530,7 +566,9 @@ def train_streaming(
     excluded = set(exclude_labels)
 
     def rows(test: bool) -> Iterator[Mapping[str, Any]]:
-        return (r for r in read() if r["label"] not in excluded and _in_test(r, test_size) == test)
+        return (
+            r for r in read() if r["label"] not in excluded and _in_test(r, test_size, seed) == test
+        )
 
     # Pass 1: labels, counts, the training data hash and the held-out texts' keys.
     counts: Counter[str] = Counter()
@@ -544,7 +582,7 @@ def train_streaming(
         if r["label"] in excluded:
             n_excluded += 1
             continue
-        if _in_test(r, test_size):
+        if _in_test(r, test_size, seed):
             n_test += 1
             test_labels.add(r["label"])
             test_keys.append(_text_key(r["text"]))
@@ -679,6 +717,21 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
         help="texts an n-gram must occur in to be learned (default: 2; not with --streaming)",
     )
     p.add_argument(
+        "--context-weight",
+        type=positive(what="the weight of the article's features, a number"),
+        default=None,
+        help="read each paragraph with its article (the records' 'context' field), the "
+        "article's features weighted by this (the bundled model: 0.5; default: the paragraph "
+        "alone; not with --streaming)",
+    )
+    p.add_argument(
+        "--threshold",
+        type=fraction(what="the uncertainty threshold, a number"),
+        default=None,
+        help="the model's uncertainty threshold, in [0, 1] (default: tuned on the training "
+        "split; not with --streaming, which keeps 0.5)",
+    )
+    p.add_argument(
         "--exclude-labels",
         nargs="*",
         default=list(DEFAULT_EXCLUDE),
@@ -758,7 +811,12 @@ def run(args: argparse.Namespace) -> int:
     """
     force = bool(getattr(args, "force", False))
     # Each trainer's own options, by keyword; those not given take its defaults.
-    fit = {"C": args.C, "min_df": args.min_df}
+    fit = {
+        "C": args.C,
+        "min_df": args.min_df,
+        "context_weight": args.context_weight,
+        "threshold": args.threshold,
+    }
     stream = {"epochs": args.epochs, "batch_size": args.batch_size}
     own, other = (stream, fit) if args.streaming else (fit, stream)
     if wrong := [f"--{k.replace('_', '-')}" for k, v in other.items() if v is not None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -341,3 +342,49 @@ def test_flagged_shares_follow_the_classifiers_rule(clf, records: list[dict]) ->
     assert report.uncertain_share == pytest.approx(sum(flagged[:n_in]) / n_in)
     assert report.out_of_scope["uncertain_share"] == 1.0
     assert report.coverage_curve[0]["out_of_scope_flagged"] == 1.0
+
+
+def test_evaluate_audit_regressions(clf, tmp_path: Path, caplog, capsys, model_dir: Path) -> None:
+    """Regressions (train/evaluate audit):
+    - records labeled 'Military' or 'military ' were silently out of scope;
+    - ``newsclf evaluate`` refused a file whose split column said
+      'validation' (evaluation never splits) while Classifier.evaluate
+      scored it;
+    - Report.plots onto a file raised a bare FileExistsError;
+    - a null source was scored as a source named "None"."""
+    label = clf.labels[0]
+    rows = [
+        {"text": "قصفت المدفعية مواقع المسلحين", "label": label, "source": None, "split": "x"},
+        {"text": "قصف مدفعي", "label": label.upper(), "source": "a"},
+    ]
+    with caplog.at_level(logging.WARNING, logger="newsclf"):
+        report = clf.evaluate(rows)
+    assert f"['{label.upper()}'] are not scored as the model's ['{label}']" in caplog.text
+    assert list(report.to_dict().get("by_source", {})) == []  # only the unscored row had one
+    path = tmp_path / "held.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    status = _cli.main(["evaluate", "--data", str(path), "--model", str(model_dir), "--json"])
+    assert status == 0 and json.loads(capsys.readouterr().out)["n"] == 1
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(newsclf.InvalidArgumentError, match="expected a folder for the plots"):
+        report.plots(tmp_path / "file")
+
+
+def test_a_rare_label_is_named_not_scikit_learns_warning(caplog) -> None:
+    """Regression (train audit): a label with one training paragraph printed
+    scikit-learn's RuntimeWarning from the threshold's cross-validation (a
+    site-packages path, no label named); now a newsclf warning names it."""
+    import warnings
+
+    rows = [
+        {"text": f"{t} {i}", "label": lab, "group": f"g{i}"}
+        for i in range(40)
+        for t, lab in (("قصفت المدفعية مواقع المسلحين", "military"), ("بحث الوزير", "diplomacy"))
+    ]
+    rows += [{"text": "وزعت المنظمة مساعدات", "label": "humanitarian", "split": "train"}]
+    rows += [{"text": f"طقس {i}", "label": "none", "group": f"n{i}"} for i in range(8)]
+    with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.WARNING):
+        warnings.simplefilter("always")
+        newsclf.train(rows, log=lambda *_: None)
+    assert not [w for w in caught if "Number of classes" in str(w.message)]
+    assert "rarest: humanitarian 1" in caplog.text

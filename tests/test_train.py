@@ -701,3 +701,55 @@ def test_train_and_evaluate_read_a_labeled_file_by_path(tmp_path: Path) -> None:
     assert from_rows.evaluate(rows).to_dict() == from_path.evaluate(path).to_dict()
     with pytest.raises(newsclf.DataError, match="no such file"):
         train(str(tmp_path / "missing.jsonl"), log=_quiet)
+
+
+def _doc_rows(n: int = 30) -> list[dict]:
+    """Two labels of a user's own, three paragraphs per doc_id, group null."""
+    rows = _topic_rows(n)
+    for i, r in enumerate(rows):
+        r["doc_id"], r["group"] = f"d{i // 3}", None
+    return rows
+
+
+def test_train_audit_regressions(tmp_path: Path, caplog) -> None:
+    """Regressions (train/evaluate audit):
+    - a null group fell back to doc_id when read from a file, not when the
+      records were passed as dicts: two held-out sets for the same data;
+    - --streaming ignored the seed (its hash split did not take it);
+    - a lone surrogate in a label failed after fitting, with a bare
+      UnicodeEncodeError;
+    - an excluded label no record had (--exclude-labels None, data labeled
+      none) said nothing while 'none' was learned."""
+    rows = _doc_rows()
+    path = _jsonl(tmp_path / "d.jsonl", rows)
+    from_dicts, from_file = train(rows, log=_quiet), train(path, log=_quiet)
+    td = [m.metadata["training_data"] for m in (from_dicts, from_file)]
+    assert td[0]["test_sha256"] == td[1]["test_sha256"] and td[0]["n_test"] == td[1]["n_test"]
+
+    def streamed(seed: int) -> str:
+        clf = train_streaming(lambda: iter(rows), seed=seed, epochs=1, log=_quiet)
+        return clf.metadata["training_data"]["test_sha256"]
+
+    assert len({streamed(seed) for seed in (0, 1, 2)}) > 1
+    with pytest.raises(newsclf.DataError, match="record 0: the label holds a lone surrogate"):
+        train([{"text": "نص", "label": "x\ud800"}, *rows], log=_quiet)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="newsclf"):
+        train([*rows, {"text": "طقس", "label": "none"}], exclude_labels=["None"], log=_quiet)
+    assert "no record is labeled 'None'" in caplog.text and "'none'" in caplog.text
+
+
+def test_train_command_takes_context_weight_and_threshold(tmp_path: Path) -> None:
+    """The train audit: a ``context`` field in the data was checked but never
+    used by ``newsclf train`` (no --context-weight), and the threshold could
+    only be set from Python."""
+    rows = _doc_rows()
+    for r in rows:
+        r["context"] = r["text"] + " خبر"
+    data = _jsonl(tmp_path / "d.jsonl", rows)
+    out = tmp_path / "m"
+    args = ["--data", str(data), "--out", str(out), "--context-weight", "0.5"]
+    assert main([*args, "--threshold", "0.3"]) == 0
+    clf = newsclf.load(out)
+    assert clf.uses_context and clf.threshold == 0.3
+    assert main([*args, "--streaming", "--force"]) == 2  # in-memory options only
