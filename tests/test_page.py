@@ -312,3 +312,22 @@ def test_a_failed_start_or_a_cut_answer_gets_a_message(
         assert errors == []
     finally:
         context.close()
+
+
+def test_files_are_read_as_the_command_line_reads_them(page: Any, tmp_path: Path) -> None:
+    """Regressions (cross-surface audit): a dropped .csv file was classified
+    as one article (its rows as paragraphs), and a JSONL file with lone CR
+    line ends was one bad line; newsclf classify reads both otherwise."""
+    before = paragraphs(page).count()
+    table = tmp_path / "records.csv"
+    table.write_text("id,text\n1,قصفت المدفعية مواقع المسلحين\n", encoding="utf-8")
+    page.set_input_files("#file", str(table))
+    page.wait_for_function("document.querySelector('#status').classList.contains('error')")
+    assert "newsclf classify" in page.inner_text("#status")
+    assert paragraphs(page).count() == before
+    records = tmp_path / "cr.jsonl"
+    texts = ["قصفت المدفعية مواقع المسلحين", "وصلت قافلة مساعدات"]
+    records.write_text("\r".join(json.dumps({"text": t}, ensure_ascii=False) for t in texts))
+    page.set_input_files("#file", str(records))
+    page.wait_for_function("document.querySelectorAll('#paragraphs li').length === 2")
+    assert paragraphs(page).locator("p").all_inner_texts() == texts

@@ -136,6 +136,12 @@
 
   async function openFile(file) {
     if (state.running) return;
+    // Records the page does not read (as newsclf classify would, by extension):
+    // never shown as one article.
+    if (/\.(csv|tsv|parquet|gz|zip)$/i.test(file.name)) {
+      say(`لا تقرأ الصفحة هذا النوع من الملفات (${file.name}): افتح مقالاً ‎.txt أو سجلات ‎.jsonl، أو صنّفه بالأمر newsclf classify`, true);
+      return;
+    }
     const text = await file.text();
     if (!/\.(jsonl|ndjson)$/i.test(file.name)) {
       $("article").value = text;
@@ -144,8 +150,10 @@
     }
     const records = [];
     const skipped = [];
-    text.split(/\r?\n/).forEach((line, i) => {
-      if (!line.trim()) return;
+    // Line ends and blank lines as newsclf classify reads JSONL: a lone \r ends a
+    // line too, and only JSON's own white space makes a line blank.
+    text.split(/\r\n|\r|\n/).forEach((line, i) => {
+      if (/^[ \t]*$/.test(line)) return;
       try {
         const rec = JSON.parse(line);
         if (rec && typeof rec.text === "string") records.push({ line: i + 1, text: rec.text });
