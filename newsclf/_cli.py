@@ -236,7 +236,7 @@ def _classify_records(
             file=sys.stderr,
         )
     if cut:
-        _warn_long_articles(len(set(cut)), cut[0])
+        _warn_long_articles(len(cut), cut[0])
     _raise_refused(refused, total, failed, first_error)
     return total, failed, first_error
 

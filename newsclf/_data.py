@@ -19,6 +19,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import math
 import os
 import re
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
@@ -70,9 +71,11 @@ def acceptable_labels(where: str, raw: object) -> tuple[str, ...] | None:
 
 def check_context(where: str, context: object) -> str | None:
     """The ``context`` field of the record at ``where`` (its article's text;
-    ``None`` when absent), or a :class:`DataError` saying what it is."""
+    ``None`` when absent or NaN), or a :class:`DataError` saying what it is."""
     if context is None or isinstance(context, str):
         return context
+    if isinstance(context, float) and math.isnan(context):  # a blank cell through pandas
+        return None
     raise DataError(
         f"{where}: field 'context' is {describe(context)}, expected a string "
         "(the text of the record's article) or none"

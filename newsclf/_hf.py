@@ -87,15 +87,15 @@ def result_values(
 def article_texts(
     texts: list[str], values: list[Any], column: str, where: Callable[[int], str]
 ) -> list[str]:
-    """The article each text is read with: its ``column`` value, or, where
-    that is missing (None/NaN) or blank, the text alone (as ``classify
-    --article-field`` reads a record without an article); a
-    :class:`DataError` naming the row (``where(i)``) for any other value."""
+    """The article each text is read with: its ``column`` value, as
+    ``classify_many(contexts=...)`` reads it, or, where that is missing
+    (None/NaN), the text alone; a :class:`DataError` naming the row
+    (``where(i)``) for any other value."""
     out = []
     for i, (text, value) in enumerate(zip(texts, values, strict=True)):
-        if isinstance(value, str) and value.strip():
+        if isinstance(value, str):
             out.append(value)
-        elif is_missing(value) or isinstance(value, str):
+        elif is_missing(value):
             out.append(text)
         else:
             raise DataError(

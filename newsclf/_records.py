@@ -427,6 +427,7 @@ def articles(
     than cutting it in two."""
     group: list[Record] = []
     key: tuple[object, ...] | None = None
+    cut_key: tuple[object, ...] | None = None  # the last article cut (named once)
     for rec in records:
         if (
             article_field is not None
@@ -445,8 +446,9 @@ def articles(
         else:
             k = ("record", id(rec))
         if group and (k != key or len(group) >= MAX_ARTICLE):
-            if k == key and cut is not None and k[0] != "record":
+            if k == key and k != cut_key and cut is not None and k[0] != "record":
                 cut.append(f"{article_field} {k[2]}" if k[0] == "field" else str(record_file(rec)))
+                cut_key = k
             yield group
             group = []
         group.append(rec)

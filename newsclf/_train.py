@@ -281,7 +281,14 @@ def _inputs(rows: Sequence[Mapping[str, Any]], context: bool) -> Any:
     without a ``context`` is its own article)."""
     if not context:
         return [r["text"] for r in rows]
-    return np.array([[r["text"], r.get("context") or r["text"]] for r in rows], dtype=object)
+    return np.array([[r["text"], _context_or_text(r)] for r in rows], dtype=object)
+
+
+def _context_or_text(record: Mapping[str, Any]) -> str:
+    """The article a training record is read with: its ``context``, or itself
+    when that is absent, empty or NaN (a blank cell through pandas)."""
+    context = record.get("context")
+    return context if isinstance(context, str) and context else str(record["text"])
 
 
 def _choose_threshold(
@@ -398,6 +405,11 @@ def train(
     records = record_list(records)
     for i, r in enumerate(records):
         _check_record(i, r)
+    if context and not any(isinstance(r.get("context"), str) and r["context"] for r in records):
+        _LOGGER.warning(
+            "context_weight is set, but no record has a context (its article's text): each "
+            "paragraph is read with itself as its article"
+        )
     excluded = set(exclude_labels)
     _warn_excluded_near_labels(excluded, {r["label"] for r in records})
     in_scope = [r for r in records if r["label"] not in excluded]

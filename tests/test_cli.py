@@ -1034,6 +1034,8 @@ def test_classify_and_strip_read_a_long_text_article_alike(
         if n <= MAX_ARTICLE:
             whole = context_clf.classify_article(path.read_text("utf-8"))
             assert [r["score"] for r in classified.rows()] == [p.score for p in whole]
+    # Each article cut is counted, also the same file given twice.
+    assert "2 article(s) hold more than" in cli("classify", str(path), str(path), *model).err
 
 
 def test_explain_reads_the_text_in_its_article(cli: Run, tmp_path: Path, context_dir: Path) -> None:

@@ -329,14 +329,12 @@ def _articles(n: int) -> tuple[list[str], list[object]]:
     texts = [TEXTS[i % len(TEXTS)] for i in range(n)]
     articles: list[object] = ["\n".join(texts[i - i % 4 : i - i % 4 + 4]) for i in range(n)]
     for i in range(0, n, 5):
-        articles[i] = None if i % 10 else "  "  # missing or blank: read alone
+        articles[i] = None if i % 10 else "  "  # missing: read alone; blank: as given
     return texts, articles
 
 
 def _expected(context_clf, texts: list[str], articles: list[object]) -> list:
-    contexts = [
-        a if isinstance(a, str) and a.strip() else t for t, a in zip(texts, articles, strict=True)
-    ]
+    contexts = [a if isinstance(a, str) else t for t, a in zip(texts, articles, strict=True)]
     return list(context_clf.classify_many(texts, contexts=contexts))
 
 
@@ -346,8 +344,9 @@ def test_annotate_dataset_and_dask_read_each_text_with_its_article(
     """Regression (cross-surface audit): annotate_dataset and newsclf.dask had
     no way to read a paragraph with its article, so they disagreed with
     classify_article and classify --article-field on the same paragraphs.
-    With ``context_column`` they give classify_many(contexts=...)'s answers;
-    a missing article reads the text alone; another value names its row."""
+    With ``context_column`` they give classify_many(contexts=...)'s answers
+    (a blank article too, as given); a missing article reads the text
+    alone; another value names its row."""
     import dask.dataframe as dd
     import datasets
     import pandas as pd

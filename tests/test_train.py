@@ -737,6 +737,12 @@ def test_train_audit_regressions(tmp_path: Path, caplog) -> None:
     with caplog.at_level(logging.WARNING, logger="newsclf"):
         train([*rows, {"text": "طقس", "label": "none"}], exclude_labels=["None"], log=_quiet)
     assert "no record is labeled 'None'" in caplog.text and "'none'" in caplog.text
+    # A NaN context (a blank cell through pandas) is no context, and a
+    # context_weight with no context at all is a warning.
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="newsclf"):
+        clf = train([{**r, "context": math.nan} for r in rows], context_weight=0.5, log=_quiet)
+    assert clf.uses_context and "no record has a context" in caplog.text
 
 
 def test_train_command_takes_context_weight_and_threshold(tmp_path: Path) -> None:
