@@ -45,8 +45,10 @@ __all__ = [
     "check_context",
     "check_split",
     "data_sha256",
+    "fold_label",
     "iter_ant_articles",
     "iter_records",
+    "near_labels",
     "read_records",
     "record_list",
     "resolve_ant_references",
@@ -67,6 +69,24 @@ def acceptable_labels(where: str, raw: object) -> tuple[str, ...] | None:
     raise DataError(
         f"{where}: field 'acceptable' is {describe(raw)}, expected a label or a list of labels"
     )
+
+
+def fold_label(label: str) -> str:
+    """A label as near-duplicates are found: case and surrounding spaces
+    ignored (``Military `` and ``military``)."""
+    return label.strip().casefold()
+
+
+def near_labels(names: Iterable[str], labels: Iterable[str]) -> dict[str, str]:
+    """Each of ``names`` that is none of ``labels`` but differs from one only
+    in case or surrounding spaces, with that label (names in sorted order)."""
+    known = set(labels)
+    folded = {fold_label(label): label for label in known}
+    return {
+        name: folded[fold_label(name)]
+        for name in sorted(set(names) - known)
+        if fold_label(name) in folded
+    }
 
 
 def check_context(where: str, context: object) -> str | None:

@@ -22,7 +22,7 @@ from typing import Any, Literal, NotRequired, Protocol, TypedDict
 
 import numpy as np
 
-from newsclf._data import acceptable_labels, check_context, record_list
+from newsclf._data import acceptable_labels, check_context, near_labels, record_list
 from newsclf._errors import (
     DataError,
     InputTypeError,
@@ -367,13 +367,12 @@ def evaluate(
     rows = [_row(i, r, labels, excluded) for i, r in enumerate(record_list(records, splits=False))]
     known = [r for r in rows if r.label in labels]
     unknown = [r for r in rows if r.label not in labels]
-    folded = {lab.strip().casefold(): lab for lab in labels}
-    if near := sorted({r.label for r in unknown if r.label.strip().casefold() in folded}):
+    if near := near_labels((r.label for r in unknown), labels):
         logging.getLogger("newsclf").warning(
             "records labeled %s are not scored as the model's %s (case and spaces count): "
             "they measure out-of-scope behaviour",
-            near,
-            sorted({folded[lab.strip().casefold()] for lab in near}),
+            list(near),
+            sorted(set(near.values())),
         )
     if not known:
         found = dict(Counter(r.label for r in rows).most_common(5))

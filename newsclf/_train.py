@@ -39,7 +39,9 @@ from newsclf._data import (
     check_context,
     check_split,
     data_sha256,
+    fold_label,
     iter_records,
+    near_labels,
     record_bytes,
     record_list,
 )
@@ -166,7 +168,7 @@ def _warn_near_labels(labels: Sequence[str]) -> None:
     (``military`` and ``Military ``): each is learned as a label of its own."""
     folded: dict[str, list[str]] = {}
     for label in labels:
-        folded.setdefault(label.strip().casefold(), []).append(label)
+        folded.setdefault(fold_label(label), []).append(label)
     near = [names for names in folded.values() if len(names) > 1]
     if near:
         _LOGGER.warning(
@@ -179,15 +181,13 @@ def _warn_excluded_near_labels(excluded: set[str], labels: set[str]) -> None:
     """Warn about an excluded label no record has while one differs from it
     only in case or spaces (``--exclude-labels None`` on data labeled
     ``none``): that label is learned, not left out."""
-    folded = {lab.strip().casefold(): lab for lab in labels}
-    for name in sorted(excluded - labels):
-        if (near := folded.get(name.strip().casefold())) is not None:
-            _LOGGER.warning(
-                "no record is labeled %r (left out of training), but some are labeled %r, "
-                "which is learned as a label (case and spaces count)",
-                name,
-                near,
-            )
+    for name, near in near_labels(excluded, labels).items():
+        _LOGGER.warning(
+            "no record is labeled %r (left out of training), but some are labeled %r, "
+            "which is learned as a label (case and spaces count)",
+            name,
+            near,
+        )
 
 
 def _article(record: Mapping[str, Any], fallback: str) -> str:
