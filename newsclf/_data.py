@@ -19,14 +19,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import math
 import os
 import re
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from newsclf._errors import DataError, InputTypeError, describe, field_names
+from newsclf._errors import DataError, InputTypeError, describe, field_names, is_missing
 from newsclf._paragraphs import article_context
 from newsclf._records import (
     Record,
@@ -91,10 +90,11 @@ def near_labels(names: Iterable[str], labels: Iterable[str]) -> dict[str, str]:
 
 def check_context(where: str, context: object) -> str | None:
     """The ``context`` field of the record at ``where`` (its article's text;
-    ``None`` when absent or NaN), or a :class:`DataError` saying what it is."""
-    if context is None or isinstance(context, str):
+    ``None`` when absent or missing: NaN, a blank cell through pandas, or
+    pandas' NA), or a :class:`DataError` saying what it is."""
+    if isinstance(context, str):
         return context
-    if isinstance(context, float) and math.isnan(context):  # a blank cell through pandas
+    if is_missing(context):
         return None
     raise DataError(
         f"{where}: field 'context' is {describe(context)}, expected a string "

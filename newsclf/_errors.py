@@ -8,6 +8,7 @@ message says what was expected and what was found.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable
 
 __all__ = [
@@ -84,3 +85,12 @@ def describe(value: object) -> str:
     if len(text) > 60:
         text = text[:57] + "..."
     return f"{type(value).__name__} {text}"
+
+
+def is_missing(value: object) -> bool:
+    """Whether ``value`` is a missing value: ``None``, a NaN of any float
+    type (a blank cell through pandas), or pandas' ``NA``/``NaT`` -- the one
+    rule for every optional field (article ids, contexts, dataset columns)."""
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    return isinstance(value, numbers.Real) and value != value

@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 
-from newsclf._errors import DataError, InputTypeError, describe
+from newsclf._errors import DataError, InputTypeError, describe, is_missing
 
 if TYPE_CHECKING:
     from newsclf._model import Classifier
@@ -103,12 +103,6 @@ def article_texts(
                 "(the row's article) or a missing value (the row read alone)"
             )
     return out
-
-
-def is_missing(value: object) -> bool:
-    """Whether ``value`` is a missing value: None, NaN or pandas' NA/NaT."""
-    missing = type(value).__name__ in ("NAType", "NaTType")  # pandas' missing values
-    return value is None or missing or (isinstance(value, float) and value != value)
 
 
 def first_non_string(values: Sequence[object]) -> int | None:

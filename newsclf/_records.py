@@ -38,7 +38,6 @@ import codecs
 import csv
 import io
 import json
-import math
 import os
 import re
 import sys
@@ -50,7 +49,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import IO, TYPE_CHECKING
 
-from newsclf._errors import field_names
+from newsclf._errors import field_names, is_missing
 from newsclf._json import DECODER, first_repeat
 from newsclf._paragraphs import split_paragraphs
 
@@ -458,9 +457,10 @@ def articles(
 
 
 def is_article_id(value: object) -> bool:
-    """Whether ``value`` names an article: not ``None``, NaN (a blank cell
-    read through pandas) or blank -- the one rule of classify and training."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """Whether ``value`` names an article: not missing (``None``, NaN -- a
+    blank cell read through pandas -- or pandas' NA) or blank -- the one rule
+    of classify and training."""
+    if is_missing(value):
         return False
     return bool(str(value).strip())
 

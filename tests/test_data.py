@@ -212,6 +212,29 @@ def test_a_context_that_is_not_text_is_a_data_error(clf, context: object) -> Non
         clf.evaluate(records)
 
 
+def test_pandas_missing_values_are_missing_everywhere(clf) -> None:
+    """Regression: pandas' NA (records from a DataFrame with nullable
+    columns: ``df.to_dict("records")``) was an article id named ``<NA>``,
+    joining every such record into one article, and a ``context`` of NA was
+    a DataError in training and evaluation, while datasets and Dask read it
+    as missing.  NA, NaT and a NaN of any float type are now missing on
+    every path: the record is its own article, read alone."""
+    pd = pytest.importorskip("pandas")
+    import numpy as np
+
+    from newsclf._data import article_id, check_context
+    from newsclf._records import is_article_id
+
+    for value in (None, float("nan"), np.float32("nan"), pd.NA, pd.NaT):
+        assert not is_article_id(value)
+        assert article_id({"group": value}) is None
+        assert check_context("record 0", value) is None
+    text = "قصفت المدفعية مواقع المسلحين"
+    alone = clf.evaluate([{"text": text, "label": "military"}])
+    na = clf.evaluate([{"text": text, "label": "military", "context": pd.NA}])
+    assert na.to_dict() == alone.to_dict()
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
