@@ -203,7 +203,9 @@ def _classify_records(
     """Read, classify and write every record, whole articles at a time (each
     paragraph read with its article); ``(records, failed, first error)``."""
     refused: list[UsageError] = []
-    records = _until_refused(read_records(paths, args.input_format, _text_field(args)), refused)
+    suspects: list[str] = []
+    read = read_records(paths, args.input_format, _text_field(args), suspects)
+    records = _until_refused(read, refused)
     cut: list[str] = []
     groups = articles(records, args.article_field, cut)
     # With --jobs N, each chunk holds 4N model batches for the N processes.
@@ -237,6 +239,12 @@ def _classify_records(
         )
     if cut:
         _warn_long_articles(len(cut), cut[0])
+    for suspect in suspects:
+        print(
+            f"newsclf: warning: {suspect} was read as a text article, one paragraph per "
+            "line: for records, add --input-format jsonl (or csv, tsv)",
+            file=sys.stderr,
+        )
     _raise_refused(refused, total, failed, first_error)
     return total, failed, first_error
 

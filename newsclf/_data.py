@@ -34,8 +34,8 @@ from newsclf._records import (
     _lines,
     _read_delimited,
     _with_text,
+    article_key,
     blank_jsonl_line,
-    is_article_id,
 )
 
 __all__ = [
@@ -254,7 +254,7 @@ def article_id(record: Mapping[str, Any], field: str | None = None) -> str | Non
     NaN (a blank cell through pandas) or blank -- the record is its own
     article."""
     value = record.get(field) if field else record.get("group", record.get("doc_id"))
-    return str(value) if is_article_id(value) else None
+    return article_key(value)
 
 
 def _labeled(

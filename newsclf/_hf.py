@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar, cast
 
 from newsclf._errors import DataError, InputTypeError, describe, is_missing
 
@@ -205,6 +205,11 @@ def check_columns_present(columns: list[str], text_column: str, context_column: 
                 f"expected a {what} column {column!r}, found columns "
                 f"{sorted(map(str, columns))}; name it with {what}_column="
             )
+        if column is not None and (n := columns.count(column)) > 1:
+            raise DataError(
+                f"expected one {what} column {column!r}, found {n} columns of that name; "
+                "rename or drop the others"
+            )
 
 
 def annotate_dataset(
@@ -255,4 +260,11 @@ def annotate_dataset(
     kwargs: dict[str, Any] = {"num_proc": num_proc, "desc": "newsclf"}
     if isinstance(ds, datasets.IterableDataset):  # its map is lazy and takes neither
         kwargs = {}
+    elif isinstance(ds, datasets.Dataset) and len(ds) == 0:
+        # map() returns an empty dataset as it is: add the columns, as for any other.
+        empty: Any = ds
+        names = annotator.names(empty.column_names)
+        for key, dtype in (("label", "string"), ("score", "float64"), ("uncertain", "bool")):
+            empty = empty.add_column(names[key], [], feature=datasets.Value(dtype))
+        return cast(_DatasetT, empty)
     return ds.map(annotator, batched=True, batch_size=batch_size, with_indices=True, **kwargs)

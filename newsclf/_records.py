@@ -9,9 +9,12 @@ reason it cannot be classified; a malformed record never stops the others:
   quoting is broken or whose number of fields differs from the header's, a
   missing or non-string text field: an error record at the record's line.
   A CSV/TSV row with a stray quote is reported alone: the lines after its
-  first are read again as rows of their own.
+  first are read again as rows of their own.  A blank CSV/TSV line is
+  skipped, except in a one-column file: there it is an empty cell.
 - a JSON object naming a key twice (one value would be lost); a CSV/TSV
-  header naming a column twice refuses the file.
+  header naming a column twice, or a field over ``FIELD_LIMIT`` characters
+  (its quote may never close, and its lines cannot be read again as rows),
+  refuses the file.
 - JSON that Python reads but JSON does not allow, or that cannot be written
   back as valid UTF-8 JSON: ``NaN``/``Infinity``, numbers out of range or
   with thousands of digits, nesting deeper than Python's recursion limit and
@@ -61,6 +64,7 @@ __all__ = [
     "Record",
     "UsageError",
     "Writer",
+    "article_key",
     "check_inputs",
     "input_format",
     "invalid_utf8",
@@ -176,19 +180,33 @@ def _open(path: str) -> Iterator[IO[str]]:
             f.detach()  # the bytes are _binary's to close (stdin stays open)
 
 
-#: How gzip and Parquet files begin (in Parquet, a page header follows the magic).
-_GZIP, _PARQUET = b"\x1f\x8b", b"PAR1"
-_PACKED_BYTES = (_GZIP, _PARQUET + b"\x15")
+#: How compressed files begin, with the command that decompresses each.
+_COMPRESSED = {
+    b"\x1f\x8b": ("gzip", "zcat"),
+    b"\xfd7zXZ\x00": ("xz", "xzcat"),
+    b"\x28\xb5\x2f\xfd": ("zstd", "zstdcat"),
+    **{b"BZh%d1AY&SY" % level: ("bzip2", "bzcat") for level in range(1, 10)},
+}
+#: How Parquet files begin (a page header follows the magic).
+_PARQUET = b"PAR1"
+_PACKED_BYTES = (*_COMPRESSED, _PARQUET + b"\x15")
 _PACKED = tuple(b.decode("utf-8", "surrogateescape") for b in _PACKED_BYTES)
 
 
 def _not_text(name: str, head: bytes) -> UsageError:
     """The refusal of an input that is not UTF-8 text, ``head`` its first bytes."""
-    if head.startswith(_GZIP):
-        return UsageError(
-            f"{name}: gzip-compressed; classify reads uncompressed input: e.g. "
-            f"zcat {name} | newsclf classify --input-format jsonl"
-        )
+    for magic, (kind, command) in _COMPRESSED.items():
+        if head.startswith(magic):
+            # The format the name says once the compressor's extension is off.
+            inner = input_format(os.path.splitext(name)[0], None)
+            option = "" if inner == "text" else f" --input-format {inner}"
+            source = f" {name}"
+            if name == "-":  # stdin: its format is unknown
+                option, source = " --input-format jsonl (or csv, tsv, none for text)", ""
+            return UsageError(
+                f"{name}: {kind}-compressed; classify reads uncompressed input: e.g. "
+                f"{command}{source} | newsclf classify{option}"
+            )
     if head.startswith(_PARQUET):
         return UsageError(
             f"{name}: a Parquet file; classify reads JSONL, CSV, TSV or text: convert it "
@@ -213,7 +231,7 @@ def _lines(f: IO[str], name: str) -> Iterator[tuple[int, str]]:
     if head and (
         "\x00" in (one := head[0][1]) or one[:2] in _UTF16_BOMS or one.startswith(_PACKED)
     ):
-        raise _not_text(name, one[:4].encode("utf-8", "surrogateescape"))
+        raise _not_text(name, one[:16].encode("utf-8", "surrogateescape"))
     if len(head) == 2 and head[1][1].startswith("\x00"):
         raise _not_text(name, b"")  # line 1's end was UTF-16LE's "\n\x00"
     yield from head
@@ -231,9 +249,15 @@ def read_lines(path: str) -> list[str]:
 
 
 def read_records(
-    paths: Sequence[str], forced_format: str | None, text_field: str
+    paths: Sequence[str],
+    forced_format: str | None,
+    text_field: str,
+    suspects: list[str] | None = None,
 ) -> Iterator[Record]:
-    """Every record of every input, in order (see the module docstring)."""
+    """Every record of every input, in order (see the module docstring).
+    A text input whose first line looks like records (see
+    :func:`_looks_like_records`) is still read as text, and said in
+    ``suspects``: ``"NAME (line N looks like WHAT)"``."""
     for number, path in enumerate(paths):
         fmt = input_format(path, forced_format)
         name = _name(path)
@@ -241,7 +265,7 @@ def read_records(
         with _open(path) as f:
             lines = _lines(f, name)
             if fmt == "text":
-                records = _read_text(lines, name)
+                records = _read_text(lines, name, suspects)
             elif fmt == "jsonl":
                 records = _read_jsonl(lines, text_field, source)
             else:
@@ -251,10 +275,14 @@ def read_records(
                 yield rec
 
 
-def _read_text(lines: Iterator[tuple[int, str]], name: str) -> Iterator[Record]:
+def _read_text(
+    lines: Iterator[tuple[int, str]], name: str, suspects: list[str] | None = None
+) -> Iterator[Record]:
     """One record per paragraph: each non-blank line of an article."""
     index = 0
     for n, line in lines:
+        if index == 0 and suspects is not None and (what := _looks_like_records(line)):
+            suspects.append(f"{name} (line {n} looks like {what})")
         if invalid_utf8(line):
             yield Record(n, {"file": name, "index": index}, error=INVALID_UTF8, is_text=True)
             index += 1
@@ -263,6 +291,24 @@ def _read_text(lines: Iterator[tuple[int, str]], name: str) -> Iterator[Record]:
             fields: dict[str, object] = {"file": name, "index": index, "text": para}
             yield Record(n, fields, text=para, is_text=True)
             index += 1
+
+
+def _looks_like_records(line: str) -> str | None:
+    """What the first line of a text input looks like, if it looks like the
+    start of records rather than an article: a JSON object (JSONL named
+    ``.json`` or piped in) or a CSV/TSV header with a ``text`` column."""
+    stripped = line.strip()
+    if stripped.startswith("{") and stripped.endswith("}"):
+        try:
+            if isinstance(json.loads(stripped), dict):
+                return "a JSON record"
+        except ValueError:
+            pass
+    for sep, kind in ((",", "CSV"), ("\t", "TSV")):
+        cells = {cell.strip().strip('"') for cell in stripped.split(sep)}
+        if len(cells) > 1 and "text" in cells:
+            return f"a {kind} header"
+    return None
 
 
 def _read_jsonl(
@@ -367,11 +413,20 @@ def _read_delimited(
         except StopIteration:
             return
         except csv.Error as e:
+            if "field limit" in str(e):
+                # The field's quote is still open: its lines cannot be read again as rows.
+                raise UsageError(
+                    f"{name}, line {rows.current[0][0]}: a field of more than {FIELD_LIMIT:,} "
+                    "characters (16 MiB); classify reads fields up to that size: split it, "
+                    "or check the file for a quote that is never closed"
+                ) from None
             rows.replay.extendleft(reversed(rows.current[1:]))
             values, error = [], f"invalid {fmt.upper()}: {e}"
         n = rows.current[0][0]
         if error is None and not values:
-            continue  # a blank line
+            if header is None or len(header) > 1:
+                continue  # a blank line
+            values = [""]  # in a one-column file, an empty cell (as spreadsheets write it)
         if error is None and any(invalid_utf8(v) for v in values):
             error = INVALID_UTF8
         if header is None:
@@ -439,14 +494,14 @@ def articles(
             continue
         if rec.is_text:
             k: tuple[object, ...] = ("input", rec.input)
-        elif article_field is not None and is_article_id(rec.fields.get(article_field)):
-            value = json.dumps(rec.fields[article_field], sort_keys=True, default=str)
+        elif article_field is not None and (value := article_key(rec.fields.get(article_field))):
             k = ("field", rec.input, value)  # an article never spans two inputs
         else:
             k = ("record", id(rec))
         if group and (k != key or len(group) >= MAX_ARTICLE):
             if k == key and k != cut_key and cut is not None and k[0] != "record":
-                cut.append(f"{article_field} {k[2]}" if k[0] == "field" else str(record_file(rec)))
+                name = json.dumps(k[2], ensure_ascii=False) if k[0] == "field" else None
+                cut.append(f"{article_field} {name}" if name else str(record_file(rec)))
                 cut_key = k
             yield group
             group = []
@@ -463,6 +518,12 @@ def is_article_id(value: object) -> bool:
     if is_missing(value):
         return False
     return bool(str(value).strip())
+
+
+def article_key(value: object) -> str | None:
+    """The article ``value`` names, as text (``7`` and ``"7"`` are one
+    article), or ``None`` when it names none (see :func:`is_article_id`)."""
+    return str(value) if is_article_id(value) else None
 
 
 def article_contexts(group: list[Record]) -> list[str]:
@@ -554,7 +615,7 @@ def _blocks(binary: IO[bytes], name: str, size: int) -> Iterator[tuple[int, byte
             if block.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, *_PACKED_BYTES)) or (
                 b"\x00" in block[:line_two]
             ):
-                raise _not_text(name, block[:4])
+                raise _not_text(name, block[:16])
         if line_two >= 0 and block[line_two : line_two + 1] == b"\x00":
             raise _not_text(name, b"")  # as _lines: line 1's end was UTF-16LE's "\n\x00"
         line_two = 0 if first == 1 and line_two == len(block) else -1

@@ -735,6 +735,37 @@ def test_gzip_and_parquet_inputs_are_named_as_such(cli: Run, tmp_path: Path, job
     for path, what in ((packed, "gzip-compressed"), (parquet, "a Parquet file")):
         got = cli("classify", str(path), "--input-format", "jsonl", "--jobs", jobs)
         assert got.status == 2 and what in got.err and "UTF-16" not in got.err, got.err
+    # Regression: the hint always said --input-format jsonl (a CSV then gave
+    # an invalid-JSON error per row), and xz/zstd/bzip2 were called UTF-16
+    # or read as text.  The hint now follows the name inside the compressor's.
+    import bz2
+    import lzma
+
+    csv_body = "id,text\n1,قصف\n".encode()
+    for name, data, hint in (
+        ("a.csv.gz", gzip.compress(csv_body), "zcat {} | newsclf classify --input-format csv"),
+        ("a.csv.xz", lzma.compress(csv_body), "xzcat {} | newsclf classify --input-format csv"),
+        ("a.tsv.bz2", bz2.compress(csv_body), "bzcat {} | newsclf classify --input-format tsv"),
+        ("a.txt.zst", b"\x28\xb5\x2f\xfd" + bytes(20), "zstdcat {} | newsclf classify"),
+    ):
+        path = tmp_path / name
+        path.write_bytes(data)
+        got = cli("classify", str(path), "--jobs", jobs)
+        assert got.status == 2 and got.err.endswith(hint.format(path) + "\n"), got.err
+
+
+def test_a_text_input_that_looks_like_records_is_a_warning(cli: Run, tmp_path: Path) -> None:
+    """Regression: JSONL named .json was read as one article, each JSON line
+    a paragraph, with nothing said (exit 0)."""
+    path = tmp_path / "feed.json"
+    path.write_text('{"id": 1, "text": "قصف"}\n{"id": 2, "text": "هدنة"}\n', encoding="utf-8")
+    got = cli("classify", str(path))
+    assert got.status == 0 and len(got.out.splitlines()) == 2
+    assert got.err == (
+        f"newsclf: warning: {path} (line 1 looks like a JSON record) was read as a text "
+        "article, one paragraph per line: for records, add --input-format jsonl (or csv, tsv)\n"
+    )
+    assert cli("classify", str(path), "--input-format", "jsonl").err == ""
 
 
 def test_a_closed_stderr_neither_stops_the_run_nor_soils_stdout(

@@ -61,6 +61,18 @@ def test_annotate_dataset(model_dir: Path, clf) -> None:
         newsclf.annotate_dataset(ds, model=model_dir)
 
 
+def test_annotate_dataset_of_no_rows_has_the_result_columns(model_dir: Path) -> None:
+    """Regression: a dataset of no rows (a shard a filter emptied) came back
+    without label/score/uncertain, so shards had different schemas."""
+    import datasets
+
+    ds = datasets.Dataset.from_dict({"text": TEXTS[:3], "label": ["x"] * 3})
+    full = newsclf.annotate_dataset(ds, model=model_dir, prefix="p_")
+    empty = newsclf.annotate_dataset(ds.filter(lambda r: False), model=model_dir, prefix="p_")
+    assert len(empty) == 0 and empty.features == full.features
+    assert len(datasets.concatenate_datasets([full, empty])) == 3
+
+
 def test_wrong_collections_and_options_are_named(model_dir: Path) -> None:
     """Regression: a list, None, a pandas DataFrame, a DatasetDict or a
     prefix of None gave AttributeErrors, confusing messages or a column
@@ -290,6 +302,10 @@ def test_dask_dataframe_errors_name_the_row_and_column(cluster, model_dir: Path)
     ddf = dd.from_pandas(pdf, npartitions=4)
     with pytest.raises(newsclf.DataError, match=r"text column 'text'.*'body'"):
         newsclf.dask.classify_dataframe(ddf, model=model_dir)  # at once, not at compute
+    # Regression: a text column named twice gave an AttributeError at compute.
+    twice = dd.from_pandas(pd.DataFrame([["a", "b"]], columns=["text", "text"]), npartitions=1)
+    with pytest.raises(newsclf.DataError, match="one text column 'text', found 2 columns"):
+        newsclf.dask.classify_dataframe(twice, model=model_dir)
     lazy = newsclf.dask.classify_dataframe(ddf, text_column="body", model=model_dir)
     with pytest.raises(
         newsclf.DataError, match=r"row 1037 \(partition 3, position 7\), text column 'body'"

@@ -17,6 +17,7 @@ from strategies import file_bytes
 
 from newsclf._model import Prediction
 from newsclf._records import (
+    FIELD_LIMIT,
     Record,
     UsageError,
     Writer,
@@ -111,6 +112,18 @@ def test_unreadable_records_never_make_an_article_unbounded() -> None:
     assert max(len(g) for g in articles(iter([good, *bad]), "doc")) == MAX_ARTICLE
 
 
+def test_article_ids_are_compared_as_text_as_in_training() -> None:
+    """Regression: --article-field compared ids as JSON values, so records
+    with ``"doc": 7`` and ``"doc": "7"`` were two articles, while training
+    (``str(value)``) put them in one group."""
+    from newsclf._data import article_id
+    from newsclf._records import articles
+
+    recs = [Record(i, {"doc": doc, "text": "x"}, text="x") for i, doc in enumerate([7, "7", 8])]
+    assert [len(g) for g in articles(iter(recs), "doc")] == [2, 1]
+    assert article_id({"group": 7}) == article_id({"group": "7"}) == "7"
+
+
 def test_a_long_article_is_read_in_runs_of_max_article() -> None:
     """A text input of MAX_ARTICLE + 1 paragraphs is two articles, MAX_ARTICLE
     and 1 (named in ``cut``); MAX_ARTICLE is one model batch, more than any
@@ -185,6 +198,57 @@ def test_csv_field_of_one_megabyte(tmp_path: Path) -> None:
     big = "قصف " * 250_000
     recs = read(tmp_path, "a.csv", f'text,id\n"{big}",1\nok,2\n')
     assert [r.text for r in recs] == [big, "ok"]
+
+
+def test_a_field_over_the_limit_refuses_the_file_not_made_into_rows(tmp_path: Path) -> None:
+    """Regression: a quoted field over FIELD_LIMIT characters was one error
+    record, and the lines of the field after it were then read as rows of
+    their own: 2 records gave 181, 179 of them fragments of one text."""
+    line = "a" * 100_000 + "," + "b" * 100_000
+    big = "\n".join([line] * (FIELD_LIMIT // len(line) + 2))
+    with pytest.raises(UsageError, match=r"a.csv, line 2: a field of more than 16,777,216"):
+        read(tmp_path, "a.csv", f'id,text\n1,"{big}"\n2,ok\n')
+
+
+@pytest.mark.parametrize("name,sep", [("a.csv", ","), ("a.tsv", "\t")])
+def test_a_blank_line_of_a_one_column_file_is_an_empty_cell(
+    tmp_path: Path, name: str, sep: str
+) -> None:
+    """Regression: a blank line of a one-column CSV (a spreadsheet's empty
+    cell) was skipped: 3 rows in, 2 out.  With more columns a blank line is
+    still skipped."""
+    assert outcome(read(tmp_path, name, "text\nأول\n\nثالث\n")) == [
+        (2, "أول", None),
+        (3, "", None),
+        (4, "ثالث", None),
+    ]
+    two = read(tmp_path, name, f"text{sep}id\nأول{sep}1\n\nثالث{sep}3\n")
+    assert [r.text for r in two] == ["أول", "ثالث"]
+
+
+@pytest.mark.parametrize(
+    ("first", "what"),
+    [
+        ('{"id": 1, "text": "قصف"}', "a JSON record"),
+        ("id,text", "a CSV header"),
+        ("id\ttext", "a TSV header"),
+    ],
+)
+def test_a_text_input_that_looks_like_records_is_said(
+    tmp_path: Path, first: str, what: str
+) -> None:
+    """Regression: JSONL named .json (or piped in), or a TSV named .txt, was
+    read as one article, one paragraph per line, with nothing said.  It is
+    still read as text, and said (the CLI warns)."""
+    path = tmp_path / "feed.json"
+    path.write_text(f"\n{first}\nقصف\n", encoding="utf-8")
+    suspects: list[str] = []
+    assert len(list(read_records([str(path)], None, "text", suspects))) == 2
+    assert suspects == [f"{path} (line 2 looks like {what})"]
+    path.write_text("قصفت المدفعية, وقال المتحدث\n{ليس سجلا}\n", encoding="utf-8")
+    suspects.clear()
+    assert len(list(read_records([str(path)], None, "text", suspects))) == 2
+    assert suspects == []
 
 
 @pytest.mark.parametrize("name,sep", [("a.csv", ","), ("a.tsv", "\t")])
