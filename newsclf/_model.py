@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import numbers
 import os
+import threading
 import warnings
 import weakref
 from collections.abc import Iterable, Iterator, Mapping
@@ -150,6 +151,9 @@ class Classifier:
         self._copy: tuple[str, str] | None = None
         self._workers: WorkerPool | None = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
+        #: Threads sharing this classifier start, replace and stop one pool,
+        #: and save one private copy, at a time.
+        self._lock = threading.RLock()
         # Each block's slice of the coefficients, transposed for the engine.
         self._coef_t: list[np.ndarray] = []
         offset = 0
@@ -314,21 +318,24 @@ class Classifier:
         from newsclf._parallel import WorkerPool
 
         workers = n_jobs - 1
-        if self._workers is None or self._workers.n_jobs != workers:
-            self.close()
-            adopt = functools.partial(_adopt, ref, weakref.ref(self))
-            self._workers = WorkerPool(workers, adopt=adopt)
-            self._finalizer = weakref.finalize(self, self._workers.close)
-        return self._workers
+        with self._lock:
+            if self._workers is None or self._workers.n_jobs != workers:
+                self.close()  # a thread streaming from it goes on in its own process
+                adopt = functools.partial(_adopt, ref, weakref.ref(self))
+                self._workers = WorkerPool(workers, adopt=adopt)
+                self._finalizer = weakref.finalize(self, self._workers.close)
+            return self._workers
 
     def close(self) -> None:
         """Stop this classifier's worker processes, if any (they also stop
-        when it is garbage-collected or the interpreter exits)."""
-        if self._workers is not None:
-            if self._finalizer is not None:
-                self._finalizer.detach()
-            self._workers.close()
-            self._workers = None
+        when it is garbage-collected or the interpreter exits).  A call
+        still streaming from them, in another thread, goes on in its own."""
+        with self._lock:
+            if self._workers is not None:
+                if self._finalizer is not None:
+                    self._finalizer.detach()
+                self._workers.close()
+                self._workers = None
 
     def __enter__(self) -> Classifier:
         return self
@@ -351,6 +358,10 @@ class Classifier:
                     return self._path, self._digest
             except ArtifactError:
                 pass  # gone or replaced since it was loaded: workers get the copy
+        with self._lock:
+            return self._saved_copy()
+
+    def _saved_copy(self) -> tuple[str, str]:
         if self._copy is None:
             import atexit
             import shutil

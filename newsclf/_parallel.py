@@ -36,6 +36,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
+from itertools import chain
 from typing import Any, TypeVar
 
 __all__ = [
@@ -158,8 +159,25 @@ class WorkerPool:
         #: Shuts the executor down, once: from :meth:`close`, or at the exit of
         #: the process that started it (see :meth:`_get`).
         self._shutdown: Any = None
+        #: Threads sharing the pool start, replace and stop one executor at a time.
+        self._lock = threading.Lock()
 
     def _get(self) -> Any:
+        with self._lock:
+            return self._get_locked()
+
+    def _submit(self, executor: Any, fn: Callable[..., R], a: tuple[Any, ...]) -> Future[R] | None:
+        """``executor.submit(fn, *a)``, or ``None`` when another thread has
+        closed it since this one last looked."""
+        try:
+            future: Future[R] = executor.submit(fn, *a)
+        except RuntimeError:  # loky's ShutdownExecutorError: "cannot schedule ... after shutdown"
+            if self._executor is executor:
+                raise
+            return None
+        return future
+
+    def _get_locked(self) -> Any:
         if self._executor is not None and self._owner != os.getpid():
             self._executor = None  # this is a forked copy: the workers are the parent's
         if self._executor is not None and getattr(self._executor._flags, "broken", None):
@@ -231,7 +249,17 @@ class WorkerPool:
                 and remote + len(taken) < 2 * self.n_jobs
                 and (a := next(todo, None)) is not None
             ):
-                pending.append((executor.submit(fn, *a), True, a))
+                submitted = self._submit(executor, fn, a)
+                if submitted is None:  # closed by another thread just now
+                    if local is None:
+                        executor = self._get()
+                        todo = chain([a], todo)
+                        continue
+                    here: Future[R] = Future()
+                    here.set_result(local(*a))
+                    pending.append((here, False, a))
+                    break
+                pending.append((submitted, True, a))
                 remote += 1
             if not pending:
                 # Only tasks taken back hold the workers' share: this process goes on.
@@ -242,7 +270,7 @@ class WorkerPool:
             future, by_worker, first = pending[0]
             if local is not None and not future.done():
                 if len(pending) < 8 * (self.n_jobs + 1) and (a := next(todo, None)) is not None:
-                    here: Future[R] = Future()
+                    here = Future()
                     here.set_result(local(*a))
                     pending.append((here, False, a))
                     continue
@@ -261,6 +289,7 @@ class WorkerPool:
     def close(self) -> None:
         """Stop the workers (idempotent; in a forked copy of the process that
         started them, only forget them: they are the parent's)."""
-        if self._executor is not None and self._owner == os.getpid():
-            self._shutdown()
-        self._executor = None
+        with self._lock:
+            executor, self._executor = self._executor, None  # first: see _submit
+            if executor is not None and self._owner == os.getpid():
+                self._shutdown()

@@ -178,6 +178,68 @@ def test_a_stream_goes_on_after_close(clf) -> None:
     assert first + [p.label for p in stream] == expected
 
 
+def _loky_workers() -> set[int]:
+    """This process's live worker processes started by loky's spawn method
+    (workers started from a process with threads are never forked)."""
+    children: set[int] = set()
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        children.update(int(pid) for pid in (task / "children").read_text().split())
+    alive = set()
+    for pid in children:
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if b"LokyProcess" in command and state != "Z":
+            alive.add(pid)
+    return alive
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts workers in /proc")
+def test_threads_share_the_classifier_and_its_workers(model_dir: Path, monkeypatch) -> None:
+    """Regression (API audit): threads sharing one classifier raced on its
+    pool.  Eight first ``n_jobs=2`` calls at once started up to eight
+    executors; threads with different ``n_jobs`` closed each other's pool
+    between a check and a submit (loky's ShutdownExecutorError), and left
+    workers alive after ``close()``; ``close()`` from another thread broke
+    the calls in flight.  Now every call gives the sequential answers, the
+    threads share one worker, and ``close()`` stops every one."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import newsclf._parallel
+
+    # Four CPUs, so that n_jobs=2 and n_jobs=3 are different pools here too.
+    monkeypatch.setattr(newsclf._parallel, "available_cpus", lambda: 4)
+    texts = TEXTS * 12
+    before = _loky_workers()
+    clf = newsclf.load(model_dir)
+    expected = clf.predict(texts)
+
+    def run(jobs: Callable[[int], int], during: Callable[[], None] = lambda: None) -> None:
+        barrier = threading.Barrier(8)
+
+        def call(i: int) -> list[str]:
+            barrier.wait()
+            if i == 0:
+                during()
+            return clf.predict(texts, n_jobs=jobs(i), batch_size=8)
+
+        with ThreadPoolExecutor(8) as threads:
+            assert list(threads.map(call, range(8))) == [expected] * 8
+
+    run(lambda i: 2)
+    assert len(_loky_workers() - before) == 1  # one pool, of one worker
+    run(lambda i: 2 + i % 2)
+    run(lambda i: 2, during=clf.close)
+    clf.close()
+    deadline = time.monotonic() + 30
+    while _loky_workers() - before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _loky_workers() - before == set()
+
+
 # A process whose pool is up, then forked: by os.fork, and as a (daemonic)
 # multiprocessing.Pool worker.
 FORKED_COPIES = r"""
