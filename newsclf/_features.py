@@ -15,6 +15,7 @@ module imports scikit-learn: inference never does.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -275,6 +276,30 @@ def _training_settings(pipeline: Pipeline, recipe: Recipe, hp: Mapping[str, Any]
                 out[f"features__{name}__min_df"] = int(hp["min_df"])
         else:
             out["features__min_df"] = int(hp["min_df"])
+    return out
+
+
+def pipeline_settings(pipeline: Pipeline) -> dict[str, Any]:
+    """The training settings of a Pipeline as an artifact's ``hyperparameters``
+    record them -- what :func:`_training_settings` gives a rebuilt one back
+    (seed, C, class weights and min_df; alpha for SGD)."""
+    features, clf = pipeline[0], pipeline[-1]
+    out: dict[str, Any] = {}
+    if isinstance(clf.random_state, numbers.Integral) and not isinstance(clf.random_state, bool):
+        out["seed"] = int(clf.random_state)
+    if isinstance(clf, SGDClassifier):
+        out["alpha"] = float(clf.alpha)
+        return out
+    out["C"] = float(clf.C)
+    if clf.class_weight is None or isinstance(clf.class_weight, str):
+        out["class_weight"] = clf.class_weight
+    if isinstance(features, ColumnTransformer):
+        featurizers = [t for _, t, _ in features.transformers]
+    else:
+        featurizers = [features]
+    min_dfs = {getattr(f, "min_df", None) for f in featurizers}
+    if len(min_dfs) == 1 and isinstance(min_df := min_dfs.pop(), int):
+        out["min_df"] = min_df
     return out
 
 

@@ -83,6 +83,11 @@ class Prediction:
     index: int | None = None
     text: str | None = field(default=None, repr=False)
 
+    def __hash__(self) -> int:
+        # As equality: ``scores`` by content (the generated hash failed on its mapping).
+        fields = (self.label, self.score, frozenset(self.scores.items()), self.uncertain)
+        return hash((*fields, self.index, self.text))
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (``index`` and ``text`` only when set)."""
         out: dict[str, Any] = {
@@ -163,12 +168,29 @@ class Classifier:
             offset += n
 
     @classmethod
-    def from_pipeline(cls, pipeline: Any, metadata: Mapping[str, Any]) -> Classifier:
+    def from_pipeline(cls, pipeline: Any, metadata: Mapping[str, Any] | None = None) -> Classifier:
         """A classifier from a fitted scikit-learn Pipeline (as
-        :func:`newsclf.build_pipeline` makes), exported to a recipe."""
-        from newsclf._features import recipe_from_pipeline
+        :func:`newsclf.build_pipeline` makes; a grid search's
+        ``best_estimator_``), exported to a recipe.  ``metadata`` adds to or
+        replaces what is recorded by default: the name ``newsclf-custom``,
+        the default threshold, no training data or metrics, and the
+        pipeline's own training settings, so that :attr:`pipeline` (and a
+        saved copy) keeps them."""
+        from newsclf._features import pipeline_settings, recipe_from_pipeline
 
-        return cls(recipe_from_pipeline(pipeline), metadata)
+        if metadata is None:
+            metadata = {}
+        if not isinstance(metadata, Mapping):
+            raise InputTypeError(f"metadata must be a mapping, got {describe(metadata)}")
+        recipe = recipe_from_pipeline(pipeline)
+        defaults = {
+            "name": "newsclf-custom",
+            "uncertainty_threshold": DEFAULT_THRESHOLD,
+            "training_data": {},
+            "hyperparameters": pipeline_settings(pipeline),
+            "metrics": {},
+        }
+        return cls(recipe, {**defaults, **metadata})
 
     def __repr__(self) -> str:
         return f"<newsclf.Classifier {self._metadata.get('name', '?')!r} labels={self._labels}>"

@@ -75,6 +75,20 @@ def test_grid_search_and_joblib(records: list[dict], tmp_path) -> None:
     np.testing.assert_array_equal(
         again.predict_proba(texts[:20]), search.best_estimator_.predict_proba(texts[:20])
     )
+    # Regression (training audit): a grid search's best Pipeline, wrapped
+    # back, could not be saved ("lacks required key 'name'"), and its
+    # .pipeline had scikit-learn's defaults (C=1, no class weights, min_df=1).
+    best = search.best_estimator_.set_params(features__min_df=3, clf__random_state=7)
+    best.fit(texts, y)
+    clf = newsclf.Classifier.from_pipeline(best)
+    saved = newsclf.load(clf.save(tmp_path / "best"))
+    assert saved.predict(texts[:20]) == list(best.predict(texts[:20]))
+    for model in (clf, saved):
+        rebuilt = model.pipeline.get_params()
+        for key in ("clf__C", "clf__class_weight", "clf__random_state", "features__min_df"):
+            assert rebuilt[key] == best.get_params()[key], key
+    with pytest.raises(newsclf.InputTypeError, match="metadata must be a mapping"):
+        newsclf.Classifier.from_pipeline(best, [])  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")

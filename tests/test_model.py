@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -211,6 +212,10 @@ def test_predictions_and_classifiers_pickle_and_copy(clf) -> None:
         assert again == pred and again.scores == pred.scores
         with pytest.raises(TypeError):
             again.scores["military"] = 0.0  # type: ignore[index]  # still read-only
+    # Regression (API audit): a frozen value that hash() refused (its scores mapping).
+    reordered = dataclasses.replace(pred, scores=dict(reversed(list(pred.scores.items()))))
+    assert reordered == pred and hash(reordered) == hash(pred)
+    assert len({pred, again, clf.classify(texts[1])}) == 2
     for other in (pickle.loads(pickle.dumps(clf)), copy.deepcopy(clf)):
         np.testing.assert_array_equal(other.predict_proba(texts), clf.predict_proba(texts))
         assert other.metadata == clf.metadata and other._workers is None
