@@ -94,3 +94,14 @@ def is_missing(value: object) -> bool:
     if value is None or type(value).__name__ in ("NAType", "NaTType"):
         return True
     return isinstance(value, numbers.Real) and value != value
+
+
+def check_positive_int(name: str, value: object, *, below: int = 2**31) -> int:
+    """``value`` as an int in ``[1, below)``: :class:`InputTypeError` for a
+    non-int (a bool included), :class:`InvalidArgumentError` out of range."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InputTypeError(f"{name} must be a positive int, got {describe(value)}")
+    number = int(value)
+    if not 1 <= number < below:
+        raise InvalidArgumentError(f"{name} must be a positive int below {below:_}, got {number}")
+    return number

@@ -749,6 +749,8 @@ def write_plots(report: Mapping[str, Any], out_dir: str | os.PathLike[str]) -> l
     """Confusion matrix, reliability diagram and coverage curve as PNG files
     in ``out_dir``.  Draws on :class:`matplotlib.figure.Figure` objects, never
     pyplot: the caller's matplotlib backend and figures are left alone."""
+    if not isinstance(out_dir, str | os.PathLike):
+        raise InputTypeError(f"plots() expected a folder's path, got {describe(out_dir)}")
     from matplotlib.figure import Figure
 
     out = Path(out_dir)

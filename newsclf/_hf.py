@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar, cast
 
-from newsclf._errors import DataError, InputTypeError, describe, is_missing
+from newsclf._errors import DataError, InputTypeError, check_positive_int, describe, is_missing
 
 if TYPE_CHECKING:
     from newsclf._model import Classifier
@@ -244,6 +244,9 @@ def annotate_dataset(
             "annotate each: {split: annotate_dataset(d) for split, d in dd.items()}"
         )
     check_column_options(text_column, prefix, context_column)
+    check_positive_int("batch_size", batch_size)
+    if num_proc is not None:
+        check_positive_int("num_proc", num_proc)
     annotator = DatasetAnnotator(
         model,
         text_column=text_column,

@@ -31,7 +31,13 @@ from newsclf._artifact import (
     write_artifact,
 )
 from newsclf._engine import block_features, linear_scores, support
-from newsclf._errors import ArtifactError, InputTypeError, InvalidArgumentError, describe
+from newsclf._errors import (
+    ArtifactError,
+    InputTypeError,
+    InvalidArgumentError,
+    check_positive_int,
+    describe,
+)
 from newsclf._paragraphs import article_context, split_paragraphs
 from newsclf._tokens import check_batch, check_texts
 
@@ -302,12 +308,7 @@ class Classifier:
         """``(probabilities, known-feature counts)`` per batch, in order."""
         from newsclf._parallel import can_start_workers, check_n_jobs
 
-        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
-            raise InputTypeError(f"batch_size must be a positive int, got {describe(batch_size)}")
-        if not 1 <= batch_size < 2**31:
-            raise InvalidArgumentError(
-                f"batch_size must be a positive int below 2**31, got {batch_size}"
-            )
+        batch_size = check_positive_int("batch_size", batch_size)
         workers = check_n_jobs(n_jobs)
         if workers > 1 and not can_start_workers():
             warnings.warn(
@@ -649,11 +650,24 @@ _END = object()
 _LOADED: dict[tuple[str, str | None], Classifier] = {}
 
 
+def model_path(path: object) -> str | os.PathLike[str]:
+    """A model's artifact directory: ``path``, or the bundled model's for
+    ``None``; :class:`InputTypeError` for anything else (bytes included)."""
+    if path is None:
+        return bundled_model_path()
+    if not isinstance(path, str | os.PathLike):
+        raise InputTypeError(
+            f"expected a model's path (str or os.PathLike; None: the bundled model), "
+            f"got {describe(path)}"
+        )
+    return path
+
+
 def artifact_ref(path: str | os.PathLike[str] | None) -> tuple[str, str]:
     """``(absolute path, digest)`` of the artifact at ``path`` (``None``:
     the bundled model) as it is now: what a task carries, so that a worker
     scores it with this very model, or fails if it was replaced since."""
-    where = os.path.abspath(bundled_model_path() if path is None else path)
+    where = os.path.abspath(model_path(path))
     return where, artifact_digest(where)
 
 
@@ -750,8 +764,6 @@ def load(path: str | os.PathLike[str] | None = None) -> Classifier:
     malformed or tampered with.  Loading runs nothing from the artifact: it
     is data (JSON, text and ``.npy`` arrays), checked file by file.
     """
-    if path is not None and not isinstance(path, str | os.PathLike):
-        raise InputTypeError(f"load() expected a path, got {describe(path)}")
-    where = bundled_model_path() if path is None else path
+    where = model_path(path)
     recipe, metadata, digest = read_artifact(where)
     return Classifier(recipe, metadata, path=where, digest=digest)

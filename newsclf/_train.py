@@ -152,8 +152,11 @@ def _pipeline_parameters(
     }
 
 
-def _check_run_options(exclude_labels: object, name: object) -> None:
-    """The options both trainers take: the labels to leave out and the model's name."""
+def _check_run_options(exclude_labels: object, name: object, log: object) -> None:
+    """The options both trainers take: the labels to leave out, the model's
+    name and where the log goes."""
+    if not callable(log):
+        raise InputTypeError(f"log must be a function of one str, got {describe(log)}")
     if isinstance(exclude_labels, str) or not isinstance(exclude_labels, Iterable):
         raise InputTypeError(
             f"exclude_labels must be a collection of labels, got {describe(exclude_labels)}; "
@@ -397,7 +400,7 @@ def train(
         context_weight=context_weight,
         class_weight=class_weight,
     )
-    _check_run_options(exclude_labels, name)
+    _check_run_options(exclude_labels, name, log)
     if threshold is not None:
         _number(threshold, "threshold", 0, 1)
         threshold = float(threshold)
@@ -573,7 +576,7 @@ def train_streaming(
     _number(seed, "seed", 0, 2**32 - 1, integral=True)
     _number(n_features, "n_features", 1, 2**31 - 1, integral=True)
     _positive(alpha, "alpha")
-    _check_run_options(exclude_labels, name)
+    _check_run_options(exclude_labels, name, log)
     seed, n_features, alpha = int(seed), int(n_features), float(alpha)
     excluded = set(exclude_labels)
 

@@ -368,6 +368,11 @@ def test_evaluate_audit_regressions(clf, tmp_path: Path, caplog, capsys, model_d
     (tmp_path / "file").write_text("x")
     with pytest.raises(newsclf.InvalidArgumentError, match="expected a folder for the plots"):
         report.plots(tmp_path / "file")
+    # Regression (API audit): a bare TypeError from pathlib.
+    with pytest.raises(newsclf.InputTypeError, match="expected a folder's path, got NoneType"):
+        report.plots(None)  # type: ignore[arg-type]
+    with pytest.raises(newsclf.InputTypeError, match="log must be a function"):
+        newsclf.train(rows, log=None)  # type: ignore[arg-type]
 
 
 def test_a_rare_label_is_named_not_scikit_learns_warning(caplog) -> None:

@@ -96,6 +96,27 @@ def test_wrong_collections_and_options_are_named(model_dir: Path) -> None:
     with pytest.raises(newsclf.InputTypeError, match="Dask Bag"):
         newsclf.dask.classify_bag(["نص"], model=model_dir)
     assert "missing value" in not_a_string(pd.NA)
+    # Regression (API audit): these were TypeErrors and ValueErrors from os.path and datasets.
+    import dask.bag
+
+    bag = dask.bag.from_sequence(["نص"])
+    ddf = __import__("dask.dataframe").dataframe.from_pandas(pd.DataFrame({"text": ["نص"]}))
+    for call in (
+        lambda model: newsclf.annotate_dataset(ds, model=model),
+        lambda model: newsclf.dask.classify_dataframe(ddf, model=model),
+        lambda model: newsclf.dask.classify_bag(bag, model=model),
+    ):
+        for model in (b"/x", 3):
+            with pytest.raises(newsclf.InputTypeError, match="expected a model's path"):
+                call(model)
+    for kwargs, error in (
+        ({"batch_size": "2"}, newsclf.InputTypeError),
+        ({"batch_size": 0}, newsclf.InvalidArgumentError),
+        ({"num_proc": "2"}, newsclf.InputTypeError),
+        ({"num_proc": -1}, newsclf.InvalidArgumentError),
+    ):
+        with pytest.raises(error, match=next(iter(kwargs))):
+            newsclf.annotate_dataset(ds, model=model_dir, **kwargs)
 
 
 def test_annotate_dataset_uses_the_model_saved_at_the_path_now(replaced, clf) -> None:
