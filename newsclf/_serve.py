@@ -16,9 +16,11 @@ Routes (documented in ``_static/openapi.json``, served at ``/openapi.json``):
   ``GET /v2/models/{name}/ready``, ``POST /v2/models/{name}/infer``
 
 Errors are JSON ``{"error": CODE, "detail": ...}``: ``malformed_json`` and
-``incomplete_body`` 400, ``invalid_request`` 422, ``body_too_large`` and
+``incomplete_body`` 400, ``request_timeout`` 408 (a body that stopped
+arriving), ``invalid_request`` 422, ``body_too_large`` and
 ``too_many_texts`` 413, ``unsupported_media_type`` 415, ``unknown_model`` and ``not_found`` 404,
-``method_not_allowed`` 405, ``internal`` 500 (a bug, never bad input).  On
+``method_not_allowed`` 405, ``unavailable`` 503 (stopped before the request
+ended), ``internal`` 500 (a bug, never bad input).  On
 the V2 routes they are the protocol's ``{"error": MESSAGE}``, with 400 where
 the others say 422.  Bodies are strict JSON: UTF-8, no ``NaN``, no key twice.
 
@@ -39,7 +41,7 @@ import os
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -72,6 +74,12 @@ SERVER_NAME = "newsclf"
 PUBLIC_METADATA = ("name", "labels", "metrics", "versions", "created", "format_version")
 
 _STATIC = Path(__file__).with_name("_static")
+#: Seconds a request body may stall (no byte arriving) before a 408: a stalled
+#: client would otherwise hold its connection, and a graceful shutdown, forever.
+BODY_TIMEOUT = 30.0
+#: Seconds a shutdown (SIGTERM, Ctrl-C) waits for requests still running.
+SHUTDOWN_TIMEOUT = 10
+
 #: Environment variable carrying the settings to each ``--workers`` process.
 _ENV = "NEWSCLF_SERVE_CONFIG"
 
@@ -80,11 +88,14 @@ class RequestError(Exception):
     """A request the server refuses: HTTP ``status``, a stable ``error``
     code and a ``detail`` for people."""
 
-    def __init__(self, status: int, error: str, detail: object) -> None:
+    def __init__(
+        self, status: int, error: str, detail: object, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(f"{status} {error}: {detail}")
         self.status = status
         self.error = error
         self.detail = detail
+        self.headers = headers
 
 
 def _invalid(detail: str) -> RequestError:
@@ -229,8 +240,14 @@ async def read_json(request: Request, limit: int) -> object:
     if declared.isdigit() and int(declared) > limit:
         raise RequestError(413, "body_too_large", f"the body is over the {limit}-byte limit")
     chunks, size = [], 0
+    stream = request.stream()
     try:
-        async for chunk in request.stream():
+        while True:
+            try:
+                async with asyncio.timeout(BODY_TIMEOUT):
+                    chunk = await anext(stream)
+            except StopAsyncIteration:
+                break
             size += len(chunk)
             if size > limit:
                 raise RequestError(
@@ -240,6 +257,14 @@ async def read_json(request: Request, limit: int) -> object:
     except ClientDisconnect:
         raise RequestError(
             400, "incomplete_body", "the client closed the connection before the body ended"
+        ) from None
+    except TimeoutError:
+        raise RequestError(
+            408,
+            "request_timeout",
+            f"nothing of the body arrived for {BODY_TIMEOUT:g} seconds "
+            f"({size} bytes had); send it whole",
+            {"Connection": "close"},
         ) from None
     try:
         return json_loads(b"".join(chunks))
@@ -648,7 +673,7 @@ def _error(
 
 async def _request_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestError)
-    return _error(request, exc.status, exc.error, exc.detail)
+    return _error(request, exc.status, exc.error, exc.detail, exc.headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -674,9 +699,46 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 # --- the app -----------------------------------------------------------------
 
 
+class _CutShort:
+    """ASGI middleware: a request still running when a shutdown's grace
+    period (:data:`SHUTDOWN_TIMEOUT`) ends is cancelled by uvicorn, which
+    logs a traceback for it.  It gets a 503 instead (if nothing of its
+    response was sent yet), and the log only uvicorn's line saying it was
+    cancelled.  Likewise the app's lifespan, cancelled by a forced stop (a
+    second Ctrl-C), ends without the traceback Starlette would report."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        started = False
+
+        async def sending(message: Any) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            task = asyncio.current_task()
+            if message["type"] == "lifespan.shutdown.failed" and task and task.cancelling():
+                message = {"type": "lifespan.shutdown.complete"}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except asyncio.CancelledError:
+            if scope["type"] != "http" or started:
+                return
+            from starlette.requests import Request
+
+            detail = "the server stopped before this request ended"
+            headers = {"Connection": "close"}
+            response = _error(Request(scope), 503, "unavailable", detail, headers)
+            with suppress(Exception):  # the client may be gone too
+                await response(scope, receive, send)
+
+
 def _build_app(load: Callable[[], Classifier], *, max_body: int, max_texts: int) -> Starlette:
     from starlette.applications import Starlette
     from starlette.exceptions import HTTPException
+    from starlette.middleware import Middleware
     from starlette.responses import FileResponse
     from starlette.routing import Mount, Route
     from starlette.staticfiles import StaticFiles
@@ -723,6 +785,7 @@ def _build_app(load: Callable[[], Classifier], *, max_body: int, max_texts: int)
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
+        middleware=[Middleware(_CutShort)],
         exception_handlers={
             RequestError: _request_error,
             HTTPException: _http_error,
@@ -812,24 +875,66 @@ def run(args: argparse.Namespace) -> int:
     except NewsclfError as e:
         print(f"newsclf: error: cannot load model: {e}", file=sys.stderr)
         return 2
+    try:
+        sock = _listen(args.host, args.port)
+    except OSError as e:
+        print(f"newsclf: error: {e}", file=sys.stderr)
+        return 2
     limits = {"max_body": args.max_body, "max_texts": args.max_texts}
-    if args.workers == 1:
-        uvicorn.run(
-            _build_app(lambda: clf, **limits),
-            host=args.host,
-            port=args.port,
-            access_log=args.access_log,
-        )
+    settings: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "access_log": args.access_log,
+        "timeout_graceful_shutdown": SHUTDOWN_TIMEOUT,
+    }
+    if args.workers > 1:
+        sock.close()  # it could be had: uvicorn binds it again, for its worker processes
+        # Each worker process builds its app, and loads the model, from these settings.
+        model = None if args.model is None else os.path.abspath(args.model)
+        os.environ[_ENV] = json.dumps({"model": model, **limits})
+        uvicorn.run(f"{__name__}:_app_from_env", factory=True, workers=args.workers, **settings)
         return 0
-    # Each worker process builds its app, and loads the model, from these settings.
-    model = None if args.model is None else os.path.abspath(args.model)
-    os.environ[_ENV] = json.dumps({"model": model, **limits})
-    uvicorn.run(
-        f"{__name__}:_app_from_env",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        access_log=args.access_log,
-    )
+    server = _server(uvicorn.Config(_build_app(lambda: clf, **limits), **settings))
+    with sock:
+        server.run(sockets=[sock])
+    if server.force_exit:  # a second Ctrl-C: requests still running were cut short
+        print("newsclf: serve: stopped before its requests ended", file=sys.stderr)
+        return 130
     return 0
+
+
+def _server(config: Any) -> Any:
+    """uvicorn's server, except that the signal that stopped it is not raised
+    again once it has stopped: uvicorn does so to end the process by that
+    signal, which made a second Ctrl-C a ``KeyboardInterrupt`` with
+    tracebacks, and the exit status depend on the signal.  ``serve`` exits
+    0 once its requests have ended, 130 when a second Ctrl-C cut them short."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            with super().capture_signals():
+                yield
+                self._captured_signals.clear()
+
+    return Server(config)
+
+
+def _listen(host: str, port: int) -> Any:
+    """A socket listening on ``host:port`` (as uvicorn binds one), made here
+    so that a port in use or a bad host is one line and exit status 2 before
+    the server starts (uvicorn logs several lines, "startup complete" among
+    them, then exits 3).  Raises :class:`OSError` saying which."""
+    import socket
+
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)  # uvicorn's default backlog
+    except OSError as e:
+        sock.close()
+        raise OSError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+    sock.set_inheritable(True)  # --workers: the worker processes accept on it
+    return sock

@@ -539,6 +539,36 @@ def test_a_client_leaving_mid_body_is_a_request_error() -> None:
     assert (caught.value.status, caught.value.error) == (400, "incomplete_body")
 
 
+def test_a_stalled_body_is_a_408_and_the_connection_closes(url: str, monkeypatch) -> None:
+    """Regression (server audit): a client that sent half its body, then
+    nothing, held its connection (and a graceful shutdown) forever."""
+    monkeypatch.setattr(_serve, "BODY_TIMEOUT", 0.5)
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as conn:
+        head = b"POST /v1/classify HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
+        conn.sendall(head + b'Content-Length: 100\r\n\r\n{"texts": ["')
+        answer = b""
+        while chunk := conn.recv(4096):  # until the server closes the connection
+            answer += chunk
+    status, _, body = answer.partition(b"\r\n\r\n")
+    assert status.startswith(b"HTTP/1.1 408") and b"connection: close" in status.lower()
+    assert json.loads(body)["error"] == "request_timeout"
+
+
+def test_every_error_code_is_in_the_openapi_schema() -> None:
+    """Regression (server audit): 415's ``unsupported_media_type`` was not in
+    the Error schema's enum, so every 415 failed validation against the
+    server's own /openapi.json.  Every code the server sends is listed, and
+    every shared response a route refers to exists."""
+    source = Path(_serve.__file__).read_text(encoding="utf-8")
+    sent = set(re.findall(r'(?:\b\d{3},\s*|error, detail = )"([a-z_]+)"', source))
+    assert {"unsupported_media_type", "request_timeout", "not_found", "unavailable"} <= sent
+    schema = OPENAPI["components"]["schemas"]["Error"]["properties"]["error"]["enum"]
+    assert sent <= set(schema)
+    refs = re.findall(r'"#/components/responses/(\w+)"', json.dumps(OPENAPI))
+    assert refs and set(refs) <= set(OPENAPI["components"]["responses"])
+
+
 @pytest.mark.parametrize("declared", [True, False])
 def test_a_big_body_is_refused_before_its_end(url: str, declared: bool) -> None:
     """A body over the limit is refused while it is still coming: at once
@@ -725,6 +755,71 @@ def test_a_bad_model_exits_2_with_a_message(tmp_path: Path) -> None:
     assert out.returncode == 2
     assert out.stderr.startswith("newsclf: error: cannot load model:")
     assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_port_in_use_exits_2_with_one_line(workers: str) -> None:
+    """Regression (server audit): uvicorn logged "Application startup
+    complete", then the bind error and more, and exited 3."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = subprocess.run(
+            [*SERVE, "--port", str(port), "--workers", workers],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert out.returncode == 2, out.stderr
+    expected = f"cannot listen on 127.0.0.1:{port}: Address already in use"
+    assert out.stderr == f"newsclf: error: {expected}\n"
+
+
+def _serve_with_a_stalled_client(model_dir: Path) -> tuple[subprocess.Popen[str], socket.socket]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [*SERVE, "--model", str(model_dir), "--port", str(port)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.1)
+    conn = socket.create_connection(("127.0.0.1", port), timeout=60)
+    conn.sendall(b"POST /v1/classify HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n{")
+    time.sleep(0.3)
+    return proc, conn
+
+
+def test_a_stop_waits_for_requests_a_bounded_time(model_dir: Path) -> None:
+    """Regression (server audit): SIGTERM never ended while a client held a
+    half-sent request; a second Ctrl-C printed four tracebacks and exited 0.
+    Now a stop waits at most SHUTDOWN_TIMEOUT: the request still running
+    gets a 503, the exit status is 0; a second Ctrl-C stops at once with
+    130 and one line.  Neither writes a traceback."""
+    proc, conn = _serve_with_a_stalled_client(model_dir)
+    start = time.monotonic()
+    with conn:
+        proc.send_signal(signal.SIGTERM)
+        err = proc.communicate(timeout=_serve.SHUTDOWN_TIMEOUT + 30)[1]
+        assert proc.returncode == 0 and "Traceback" not in err, err
+        assert time.monotonic() - start < _serve.SHUTDOWN_TIMEOUT + 10
+        assert conn.recv(4096).startswith(b"HTTP/1.1 503")
+    proc, conn = _serve_with_a_stalled_client(model_dir)
+    with conn:
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        err = proc.communicate(timeout=30)[1]
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert err.endswith("newsclf: serve: stopped before its requests ended\n")
 
 
 @pytest.mark.parametrize("access_log", [False, True])
