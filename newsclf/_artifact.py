@@ -97,6 +97,7 @@ _REQUIRED: dict[str, type | tuple[type, ...]] = {
     "metrics": dict,
     "uncertainty_threshold": (int, float),
     "recipe": dict,
+    "recipe_sha256": str,
     "files": dict,
 }
 #: Distributions whose version is recorded; a different major version warns.
@@ -276,6 +277,7 @@ def write_artifact(
         files={name: _sha256(data) for name, data in sorted(files.items())},
         versions=library_versions(),
     )
+    meta["recipe_sha256"] = _recipe_digest(meta)
     _check_metadata(meta, str(out))
     files[METADATA_FILE] = (
         json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
@@ -585,8 +587,28 @@ def read_artifact(path: str | os.PathLike[str]) -> tuple[Recipe, dict[str, Any],
     classifier = recipe.get("classifier")
     kind = classifier.get("kind") if isinstance(classifier, dict) else None
     _check(kind in KINDS, f"classifier kind should be one of {KINDS}, found {kind!r:.40}", where)
+    _check(
+        meta["recipe_sha256"] == _recipe_digest(meta),
+        f"{METADATA_FILE}'s labels or recipe differ from those it was written with (their "
+        "SHA-256 is not its recipe_sha256): an edit there silently changes every answer; "
+        "restore the file, or retrain (name, threshold, metrics and versions may be edited)",
+        where,
+    )
     _warn_on_version_drift(meta["versions"], where)
     return Recipe(tuple(meta["labels"]), blocks, coef, intercept, str(kind)), meta, digest
+
+
+def _recipe_digest(meta: Mapping[str, Any]) -> str:
+    """The SHA-256 of what in ``metadata.json`` decides the answers, beside
+    the arrays its ``files`` hashes cover: the labels (their order is the
+    arrays' row order) and the recipe, as canonical JSON."""
+    canonical = json.dumps(
+        {"labels": meta["labels"], "recipe": meta["recipe"]},
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return _sha256(canonical.encode("utf-8", "surrogatepass"))
 
 
 def _warn_on_version_drift(recorded: Mapping[str, Any], where: str) -> None:

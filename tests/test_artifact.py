@@ -329,6 +329,30 @@ def test_a_consistent_but_wrong_artifact_is_refused(
         newsclf.load(copy)
 
 
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda m: {**m, "labels": m["labels"][::-1]},
+        lambda m: {**m, "labels": [f"x{label}" for label in m["labels"]]},
+        lambda m: _first_block(m, weight=0.0),
+        lambda m: _first_block(m, ngram_range=[1, 1]),
+    ],
+)
+def test_an_edit_that_changes_the_answers_is_refused(copy: Path, clf, edit: Any) -> None:
+    """Regression (training audit): metadata.json's labels and recipe were
+    covered by no hash: reversing the labels swapped every answer, a block's
+    weight of 0 dropped it, and the model loaded without a word.  The
+    fields users may edit (threshold, name) still load."""
+    meta = json.loads((copy / METADATA_FILE).read_text(encoding="utf-8"))
+    edited = edit(json.loads(json.dumps(meta)))  # a deep copy: _first_block edits in place
+    (copy / METADATA_FILE).write_text(json.dumps(edited), encoding="utf-8")
+    with pytest.raises(newsclf.ArtifactError, match="labels or recipe differ"):
+        newsclf.load(copy)
+    _edit_metadata(copy, **{**meta, "uncertainty_threshold": 0.9, "name": "renamed"})
+    again = newsclf.load(copy)
+    assert again.threshold == 0.9 and again.predict(["قصف"]) == clf.predict(["قصف"])
+
+
 def test_missing_file_and_directory(copy: Path, tmp_path: Path) -> None:
     """A model folder missing a data file, and a path where there is no folder, are refused with an
     ArtifactError saying what was expected."""
@@ -358,7 +382,7 @@ def test_same_versions_do_not_warn(model_dir: Path) -> None:
 
 def test_load_refuses_non_path() -> None:
     """``load`` refuses a value that is not a path with InputTypeError."""
-    with pytest.raises(newsclf.InputTypeError, match="expected a path"):
+    with pytest.raises(newsclf.InputTypeError, match="expected a model's path"):
         newsclf.load(42)  # type: ignore[arg-type]
 
 
