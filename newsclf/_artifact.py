@@ -265,6 +265,9 @@ def write_artifact(
     """
     check_target(path)
     out = Path(path)
+    if out.is_symlink():  # write through a link (models/current -> models/v3), never replace it
+        out = Path(os.path.realpath(out))
+        check_target(out)
     if out.exists() and not overwrite:
         raise ArtifactError("the target exists; pass overwrite=True to replace it", path=str(out))
     files = _files(recipe)
@@ -282,8 +285,13 @@ def write_artifact(
     files[METADATA_FILE] = (
         json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     ).encode("utf-8")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
+    except OSError as e:
+        raise ArtifactError(
+            f"cannot write the artifact here: {e.strerror or e}", path=str(out)
+        ) from None
     try:
         for name, data in files.items():
             (tmp / name).write_bytes(data)
@@ -297,8 +305,11 @@ def write_artifact(
             os.replace(out, old / "artifact")
             os.replace(tmp, out)
             shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
+    except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(e, OSError):  # a full disk, a read-only file system ...
+            why = e.strerror or e
+            raise ArtifactError(f"cannot write the artifact here: {why}", path=str(out)) from None
         raise
     return out
 

@@ -431,6 +431,12 @@ def convert_legacy(old: str, new: str, *, trust_pickle: bool = False) -> Any:
 
     check_save_target(new)  # before any work: never over the bundled model or other files
     src = Path(old)
+    if Path(new).resolve() == src.resolve():
+        raise ArtifactError(
+            "NEW is OLD: converting in place would destroy the format-1 original; "
+            "write the converted model to another folder",
+            path=new,
+        )
     try:
         meta = json.loads((src / "metadata.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:

@@ -184,6 +184,10 @@ def test_convert_format_1(model_dir: Path, tmp_path: Path) -> None:
     texts = ["قصفت المدفعية مواقع المسلحين", "اشترك الآن"]
     np.testing.assert_allclose(new.predict_proba(texts), clf.predict_proba(texts), atol=1e-9)
     assert new.threshold == 0.4
+    # Regression (training audit): converting in place destroyed the original.
+    with pytest.raises(newsclf.ArtifactError, match="NEW is OLD"):
+        convert_legacy(str(old), str(old), trust_pickle=True)
+    assert (old / "model.joblib").is_file()
 
 
 def test_save_replaces_atomically_and_keeps_nothing_behind(clf, tmp_path: Path) -> None:
@@ -199,6 +203,25 @@ def test_save_replaces_atomically_and_keeps_nothing_behind(clf, tmp_path: Path) 
     (tmp_path / "file").write_text("x")
     with pytest.raises(newsclf.ArtifactError, match="directory"):
         clf.save(tmp_path / "file")
+    # Regression (training audit): a raw FileExistsError naming a temporary folder.
+    with pytest.raises(newsclf.ArtifactError, match="cannot write the artifact here"):
+        clf.save(tmp_path / "file" / "m")
+
+
+def test_save_writes_through_a_link(clf, tmp_path: Path) -> None:
+    """Regression (training audit): saving to ``current -> v1`` replaced the
+    link with a folder, left the old model in v1 and the link itself as a
+    hidden ``.current.*`` entry; a link to nowhere gave NotADirectoryError.
+    The model is now written where the link points, and the link stays."""
+    clf.save(tmp_path / "v1", name="first")
+    (tmp_path / "current").symlink_to("v1")
+    clf.save(tmp_path / "current", name="second")
+    (tmp_path / "next").symlink_to("v2")  # a link to nowhere yet
+    clf.save(tmp_path / "next", name="third")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["current", "next", "v1", "v2"]
+    assert (tmp_path / "current").is_symlink() and (tmp_path / "next").is_symlink()
+    assert newsclf.load(tmp_path / "v1").metadata["name"] == "second"
+    assert newsclf.load(tmp_path / "next").metadata["name"] == "third"
 
 
 def test_save_never_replaces_a_folder_that_is_not_a_model(
