@@ -10,7 +10,9 @@ from __future__ import annotations
 import functools
 import numbers
 import os
+import sys
 import threading
+import types
 import warnings
 import weakref
 from collections.abc import Iterable, Iterator, Mapping
@@ -283,9 +285,17 @@ class Classifier:
 
     @staticmethod
     def _batches(texts: object, contexts: object, batch_size: int) -> Iterator[Batch]:
-        """Checked batches of at most ``batch_size`` texts (and their contexts)."""
+        """Checked batches of at most ``batch_size`` texts (and their
+        contexts); ``texts`` and ``contexts`` are checked now, each batch
+        as it is read."""
         items = iter(check_batch(texts, what="texts"))
         ctx = None if contexts is None else iter(check_batch(contexts, what="contexts"))
+        return Classifier._batched(items, ctx, batch_size)
+
+    @staticmethod
+    def _batched(
+        items: Iterator[object], ctx: Iterator[object] | None, batch_size: int
+    ) -> Iterator[Batch]:
         offset = 0
         while batch := list(islice(items, batch_size)):
             checked = check_texts(batch, what="texts", offset=offset)
@@ -305,7 +315,9 @@ class Classifier:
     def _scores(
         self, texts: object, contexts: object, batch_size: int, n_jobs: int
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """``(probabilities, known-feature counts)`` per batch, in order."""
+        """``(probabilities, known-feature counts)`` per batch, in order.  The
+        arguments are checked now, not when the first batch is asked for: a
+        lazy ``classify_many`` refuses ``None`` or ``n_jobs=0`` at the call."""
         from newsclf._parallel import can_start_workers, check_n_jobs
 
         batch_size = check_positive_int("batch_size", batch_size)
@@ -315,10 +327,14 @@ class Classifier:
                 f"n_jobs={n_jobs}: this process (a Dask or multiprocessing.Pool worker) may not "
                 "start processes; scoring in this process instead",
                 RuntimeWarning,
-                stacklevel=3,
+                stacklevel=_caller_level(),
             )
             workers = 1
-        batches = self._batches(texts, contexts, int(batch_size))
+        return self._scored(self._batches(texts, contexts, batch_size), workers)
+
+    def _scored(
+        self, batches: Iterator[Batch], workers: int
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         head = list(islice(batches, MIN_PARALLEL_BATCHES if workers > 1 else 0))
         if workers == 1 or len(head) < MIN_PARALLEL_BATCHES:
             for t, c in chain(head, batches):
@@ -437,10 +453,11 @@ class Classifier:
         n_jobs: int = 1,
     ) -> Iterator[Prediction]:
         """Classify a stream of texts lazily, in batches, in constant memory;
-        one :class:`Prediction` per text, in order."""
+        one :class:`Prediction` per text, in order.  The arguments are
+        checked at the call; each text as its batch is read."""
         cut = self._check_threshold(threshold)
-        for proba, known in self._scores(texts, contexts, batch_size, n_jobs):
-            yield from self._predictions(proba, known, cut)
+        scores = self._scores(texts, contexts, batch_size, n_jobs)
+        return (p for proba, known in scores for p in self._predictions(proba, known, cut))
 
     def _columns(
         self, texts: list[str], threshold: float | None, contexts: list[str] | None = None
@@ -661,6 +678,18 @@ def model_path(path: object) -> str | os.PathLike[str]:
             f"got {describe(path)}"
         )
     return path
+
+
+def _caller_level() -> int:
+    """The ``stacklevel`` that makes a warning issued by the caller of this
+    function point at the first frame outside newsclf: the user's line,
+    through any number of newsclf's own calls."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame: types.FrameType | None = sys._getframe(1)
+    level = 1
+    while frame is not None and os.path.dirname(frame.f_code.co_filename) == package:
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def artifact_ref(path: str | os.PathLike[str] | None) -> tuple[str, str]:

@@ -221,6 +221,38 @@ def test_predictions_and_classifiers_pickle_and_copy(clf) -> None:
         assert other.metadata == clf.metadata and other._workers is None
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"texts": None}, newsclf.InputTypeError),
+        ({"texts": "one text"}, newsclf.InputTypeError),
+        ({"texts": ["a"], "contexts": 5}, newsclf.InputTypeError),
+        ({"texts": ["a"], "threshold": 5}, newsclf.InvalidArgumentError),
+        ({"texts": ["a"], "n_jobs": 0}, newsclf.InvalidArgumentError),
+        ({"texts": ["a"], "batch_size": "8"}, newsclf.InputTypeError),
+    ],
+)
+def test_a_lazy_stream_refuses_bad_arguments_at_the_call(
+    clf, kwargs: dict, error: type[Exception]
+) -> None:
+    """Regression (API audit): ``classify_many`` returned a generator that
+    raised only when first read, so a ``try`` around the call missed it."""
+    with pytest.raises(error):
+        clf.classify_many(**kwargs)  # never iterated
+
+
+def test_the_in_process_warning_names_the_callers_line(clf, monkeypatch) -> None:
+    """Regression (API audit): the warning that a daemonic process scores
+    in-process named a line of newsclf for ``predict``, not the caller's."""
+    import newsclf._parallel
+
+    monkeypatch.setattr(newsclf._parallel, "can_start_workers", lambda: False)
+    for call in (clf.predict, clf.predict_proba, clf.classify_many):
+        with pytest.warns(RuntimeWarning, match="may not start processes") as caught:
+            list(call(["قصف"], n_jobs=2))
+        assert [w.filename for w in caught] == [__file__], call
+
+
 def test_numpy_numbers_are_numbers(clf) -> None:
     """Regression: np.float64 was accepted as a threshold, np.float32 and
     np.int64 (as batch_size or n_jobs) were refused."""
