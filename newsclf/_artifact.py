@@ -338,7 +338,14 @@ def _read(path: Path, name: str, where: str) -> bytes:
     file = path / name
     try:
         if file.is_symlink() or not file.is_file():
-            raise ArtifactError(f"expected a regular file {name}, found none", path=where)
+            found = (
+                "a symbolic link (never followed)"
+                if file.is_symlink()
+                else "a folder"
+                if file.is_dir()
+                else "none"
+            )
+            raise ArtifactError(f"expected a regular file {name}, found {found}", path=where)
         with open(file, "rb") as f:
             data = f.read(MAX_FILE_BYTES + 1)
     except OSError as e:

@@ -380,7 +380,13 @@ def test_missing_file_and_directory(copy: Path, tmp_path: Path) -> None:
     """A model folder missing a data file, and a path where there is no folder, are refused with an
     ArtifactError saying what was expected."""
     (copy / "coef.npy").unlink()
-    with pytest.raises(newsclf.ArtifactError, match=r"expected a regular file coef\.npy"):
+    with pytest.raises(
+        newsclf.ArtifactError, match=r"expected a regular file coef\.npy, found none"
+    ):
+        newsclf.load(copy)
+    # Regression (training audit): a link was also "found none".
+    (copy / "coef.npy").symlink_to(copy / "intercept.npy")
+    with pytest.raises(newsclf.ArtifactError, match=r"coef\.npy, found a symbolic link"):
         newsclf.load(copy)
     with pytest.raises(newsclf.ArtifactError, match="expected an artifact directory"):
         newsclf.load(tmp_path / "nowhere")

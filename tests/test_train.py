@@ -314,6 +314,11 @@ def test_empty_texts_say_what_to_do(blank: str) -> None:
         ({"text": 3, "label": "x"}, r"record 4: expected string fields 'text' and 'label'"),
         ({"label": "x"}, r"record 4: expected string fields .* found NoneType and str"),
         ({"text": "نص", "label": ""}, r"record 4: the label is empty; give every record a label"),
+        # Regression (training audit): a label of a zero-width space looked
+        # empty, and a line break or an escape went raw into reports.
+        ({"text": "نص", "label": "\u200b"}, r"record 4: the label is empty"),
+        ({"text": "نص", "label": "war\nx"}, r"record 4: the label 'war\\nx' holds a control"),
+        ({"text": "نص", "label": "x\x1b[31m"}, r"record 4: the label .* holds a control"),
     ],
 )
 def test_bad_records_in_the_library_are_data_errors(bad: dict, message: str) -> None:
