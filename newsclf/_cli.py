@@ -204,7 +204,8 @@ def _classify_records(
     paragraph read with its article); ``(records, failed, first error)``."""
     refused: list[UsageError] = []
     suspects: list[str] = []
-    read = read_records(paths, args.input_format, _text_field(args), suspects)
+    columns: list[str] = []
+    read = read_records(paths, args.input_format, _text_field(args), suspects, columns)
     records = _until_refused(read, refused)
     cut: list[str] = []
     groups = articles(records, args.article_field, cut)
@@ -237,6 +238,7 @@ def _classify_records(
             "(--article-field): each was read alone, without its article",
             file=sys.stderr,
         )
+    writer.declare(columns)
     if cut:
         _warn_long_articles(len(cut), cut[0])
     for suspect in suspects:

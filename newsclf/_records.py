@@ -253,11 +253,13 @@ def read_records(
     forced_format: str | None,
     text_field: str,
     suspects: list[str] | None = None,
+    columns: list[str] | None = None,
 ) -> Iterator[Record]:
     """Every record of every input, in order (see the module docstring).
     A text input whose first line looks like records (see
     :func:`_looks_like_records`) is still read as text, and said in
-    ``suspects``: ``"NAME (line N looks like WHAT)"``."""
+    ``suspects``: ``"NAME (line N looks like WHAT)"``.  The columns of
+    every CSV/TSV header go into ``columns`` (a file of no rows has them too)."""
     for number, path in enumerate(paths):
         fmt = input_format(path, forced_format)
         name = _name(path)
@@ -269,7 +271,7 @@ def read_records(
             elif fmt == "jsonl":
                 records = _read_jsonl(lines, text_field, source)
             else:
-                records = _read_delimited(lines, text_field, fmt, name, source)
+                records = _read_delimited(lines, text_field, fmt, name, source, columns)
             for rec in records:
                 rec.input = number
                 yield rec
@@ -398,7 +400,12 @@ class _Rows:
 
 
 def _read_delimited(
-    lines: Iterator[tuple[int, str]], text_field: str, fmt: str, name: str, source: str | None
+    lines: Iterator[tuple[int, str]],
+    text_field: str,
+    fmt: str,
+    name: str,
+    source: str | None,
+    columns: list[str] | None = None,
 ) -> Iterator[Record]:
     """CSV/TSV with a header row; strict quoting, one error record per bad row."""
     csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
@@ -435,6 +442,8 @@ def _read_delimited(
             if error is not None:
                 raise UsageError(f"{name}, line {n}: cannot read the header: {error}")
             header = values
+            if columns is not None:
+                columns.extend(c for c in header if c not in columns)
             continue
         if error is None and len(values) != len(header):
             error = f"expected {len(header)} fields as in the header, found {len(values)}"
@@ -727,10 +736,18 @@ class Writer:
         self._ours.update(dict.fromkeys(ours))
         self._spool.write(_dumps([rec.fields, ours]) + "\n")
 
+    def declare(self, fields: Iterable[str]) -> None:
+        """Input fields the CSV header has even if no record has them (the
+        columns of a CSV input of no rows)."""
+        self._keys.update(dict.fromkeys(fields))
+
     def close(self) -> None:
         """Write what is held back: the CSV rows, the table's legend."""
         if self._uncertain:
             self.out.write(UNCERTAIN_LEGEND)
+        if self._spool is None and self.fmt == "csv" and self._keys:
+            self._ours.update(dict.fromkeys(RESULT_KEYS))  # no record: the header alone
+            self._spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
         if self._spool is None:
             return
         spool, self._spool = self._spool, None

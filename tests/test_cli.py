@@ -754,6 +754,15 @@ def test_gzip_and_parquet_inputs_are_named_as_such(cli: Run, tmp_path: Path, job
         assert got.status == 2 and got.err.endswith(hint.format(path) + "\n"), got.err
 
 
+def test_a_csv_of_no_rows_gives_its_header(cli: Run, tmp_path: Path) -> None:
+    """Regression (records audit): a CSV input of a header and no rows gave a
+    0-byte CSV, so a loader saw no columns (an empty shard broke a pipeline)."""
+    path = tmp_path / "empty.csv"
+    path.write_text("id,text,label\n", encoding="utf-8")
+    got = cli("classify", str(path), "--format", "csv")
+    assert got.status == 0 and got.out == "id,text,label,newsclf_label,score,scores,uncertain\r\n"
+
+
 def test_a_text_input_that_looks_like_records_is_a_warning(cli: Run, tmp_path: Path) -> None:
     """Regression: JSONL named .json was read as one article, each JSON line
     a paragraph, with nothing said (exit 0)."""
