@@ -21,7 +21,7 @@ from importlib import resources
 from itertools import chain, islice
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 
@@ -376,7 +376,7 @@ class Classifier:
                 self._workers.close()
                 self._workers = None
 
-    def __enter__(self) -> Classifier:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -672,6 +672,8 @@ def model_path(path: object) -> str | os.PathLike[str]:
     ``None``; :class:`InputTypeError` for anything else (bytes included)."""
     if path is None:
         return bundled_model_path()
+    if str(path) == "":  # os.path would read the current folder
+        raise InvalidArgumentError("expected a model's path, got '' (None: the bundled model)")
     if not isinstance(path, str | os.PathLike):
         raise InputTypeError(
             f"expected a model's path (str or os.PathLike; None: the bundled model), "

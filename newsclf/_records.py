@@ -428,7 +428,7 @@ def _read_delimited(
                     "or check the file for a quote that is never closed"
                 ) from None
             rows.replay.extendleft(reversed(rows.current[1:]))
-            values, error = [], f"invalid {fmt.upper()}: {e}"
+            values, error = [], f"invalid {fmt.upper()}: {e}".replace("\t", "\\t")
         n = rows.current[0][0]
         if error is None and not values:
             if header is None or len(header) > 1:

@@ -413,6 +413,9 @@ def test_load_refuses_non_path() -> None:
     """``load`` refuses a value that is not a path with InputTypeError."""
     with pytest.raises(newsclf.InputTypeError, match="expected a model's path"):
         newsclf.load(42)  # type: ignore[arg-type]
+    # Regression (API audit): '' read the current folder ("...: expected a regular file").
+    with pytest.raises(newsclf.InvalidArgumentError, match="expected a model's path, got ''"):
+        newsclf.load("")
 
 
 def test_concurrent_and_killed_writers_never_leave_a_broken_artifact(

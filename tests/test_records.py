@@ -191,6 +191,9 @@ def test_csv_quote_errors_and_legitimate_quoting(tmp_path: Path) -> None:
     assert outcome(recs)[:2] == [(2, 'a "quoted" word', None), (3, "two\nlines", None)]
     assert recs[2].line == 5 and "invalid CSV" in (recs[2].error or "")
     assert recs[3].text == "ok"
+    # Regression (records audit): TSV's message held a raw tab.
+    tsv = read(tmp_path, "a.tsv", 'text\tid\n"a"x\t1\n')
+    assert tsv[0].error == "invalid TSV: '\\t' expected after '\"'"
 
 
 def test_csv_field_of_one_megabyte(tmp_path: Path) -> None:
