@@ -11,7 +11,6 @@ import functools
 import numbers
 import os
 import sys
-import threading
 import types
 import warnings
 import weakref
@@ -41,6 +40,7 @@ from newsclf._errors import (
     describe,
 )
 from newsclf._paragraphs import article_context, split_paragraphs
+from newsclf._parallel import ForkSafeLock
 from newsclf._tokens import check_batch, check_texts
 
 if TYPE_CHECKING:
@@ -166,7 +166,7 @@ class Classifier:
         self._finalizer: weakref.finalize[Any, Any] | None = None
         #: Threads sharing this classifier start, replace and stop one pool,
         #: and save one private copy, at a time.
-        self._lock = threading.RLock()
+        self._lock = ForkSafeLock(reentrant=True)
         # Each block's slice of the coefficients, transposed for the engine.
         self._coef_t: list[np.ndarray] = []
         offset = 0

@@ -35,11 +35,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future
 from itertools import chain
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:  # imported when a pool runs: loading a model needs none of it
+    from concurrent.futures import Future
 
 __all__ = [
+    "ForkSafeLock",
     "WorkerPool",
     "available_cpus",
     "can_fork",
@@ -140,6 +143,26 @@ def _start_worker(parent: int, adopt: Callable[[], None] | None) -> None:
     threading.Thread(target=watch, daemon=True, name="newsclf-parent-watch").start()
 
 
+class ForkSafeLock:
+    """A lock (``threading.Lock``, or ``RLock`` with ``reentrant``) that a
+    forked copy of the process gets afresh: the copy of a lock another
+    thread held at the fork would stay held in the child for ever (a
+    ``multiprocessing.Process`` forked while a classifier saved or closed)."""
+
+    def __init__(self, *, reentrant: bool = False) -> None:
+        self._factory = threading.RLock if reentrant else threading.Lock
+        self._pid = os.getpid()
+        self._lock = self._factory()
+
+    def __enter__(self) -> bool:
+        if self._pid != os.getpid():
+            self._pid, self._lock = os.getpid(), self._factory()
+        return self._lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
 class WorkerPool:
     """``n_jobs`` worker processes, started on first use, shut down by
     :meth:`close` (or when the owner is garbage-collected or the
@@ -160,7 +183,7 @@ class WorkerPool:
         #: the process that started it (see :meth:`_get`).
         self._shutdown: Any = None
         #: Threads sharing the pool start, replace and stop one executor at a time.
-        self._lock = threading.Lock()
+        self._lock = ForkSafeLock()
 
     def _get(self) -> Any:
         with self._lock:
@@ -231,6 +254,8 @@ class WorkerPool:
         wait for them at all: it computes the oldest task itself, and the
         worker's result for it is dropped when it comes -- so a short call
         on a pool that is still starting never waits for its start-up."""
+        from concurrent.futures import Future
+
         executor = self._get()
         # (future, computed by a worker?, its arguments), in input order.
         pending: deque[tuple[Future[R], bool, tuple[Any, ...]]] = deque()

@@ -10,7 +10,8 @@ reason it cannot be classified; a malformed record never stops the others:
   missing or non-string text field: an error record at the record's line.
   A CSV/TSV row with a stray quote is reported alone: the lines after its
   first are read again as rows of their own.  A blank CSV/TSV line is
-  skipped, except in a one-column file: there it is an empty cell.
+  skipped, except in a one-column file: there it is an empty cell (but
+  blank lines that end the file are skipped).
 - a JSON object naming a key twice (one value would be lost); a CSV/TSV
   header naming a column twice, or a field over ``FIELD_LIMIT`` characters
   (its quote may never close, and its lines cannot be read again as rows),
@@ -187,18 +188,21 @@ _COMPRESSED = {
     b"\x28\xb5\x2f\xfd": ("zstd", "zstdcat"),
     **{b"BZh%d1AY&SY" % level: ("bzip2", "bzcat") for level in range(1, 10)},
 }
+_COMPRESSED_EXTENSIONS = (".gz", ".gzip", ".xz", ".zst", ".zstd", ".bz2")
 #: How Parquet files begin (a page header follows the magic).
 _PARQUET = b"PAR1"
 _PACKED_BYTES = (*_COMPRESSED, _PARQUET + b"\x15")
 _PACKED = tuple(b.decode("utf-8", "surrogateescape") for b in _PACKED_BYTES)
 
 
-def _not_text(name: str, head: bytes) -> UsageError:
-    """The refusal of an input that is not UTF-8 text, ``head`` its first bytes."""
+def _not_text(name: str, head: bytes, forced: str | None = None) -> UsageError:
+    """The refusal of an input that is not UTF-8 text, ``head`` its first
+    bytes, ``forced`` the format the command line gave."""
     for magic, (kind, command) in _COMPRESSED.items():
         if head.startswith(magic):
-            # The format the name says once the compressor's extension is off.
-            inner = input_format(os.path.splitext(name)[0], None)
+            # The format given, else the one the name says without the compressor's extension.
+            base, ext = os.path.splitext(name)
+            inner = input_format(base if ext.lower() in _COMPRESSED_EXTENSIONS else name, forced)
             option = "" if inner == "text" else f" --input-format {inner}"
             source = f" {name}"
             if name == "-":  # stdin: its format is unknown
@@ -219,7 +223,7 @@ def _not_text(name: str, head: bytes) -> UsageError:
     )
 
 
-def _lines(f: IO[str], name: str) -> Iterator[tuple[int, str]]:
+def _lines(f: IO[str], name: str, forced: str | None = None) -> Iterator[tuple[int, str]]:
     """Numbered lines, without a UTF-8 byte-order mark; a file that is not UTF-8
     text (see the module docstring) is refused, not read as garbage."""
     # Lines 1 and 2 are both checked before either is given: a refused file
@@ -231,7 +235,7 @@ def _lines(f: IO[str], name: str) -> Iterator[tuple[int, str]]:
     if head and (
         "\x00" in (one := head[0][1]) or one[:2] in _UTF16_BOMS or one.startswith(_PACKED)
     ):
-        raise _not_text(name, one[:16].encode("utf-8", "surrogateescape"))
+        raise _not_text(name, one[:16].encode("utf-8", "surrogateescape"), forced)
     if len(head) == 2 and head[1][1].startswith("\x00"):
         raise _not_text(name, b"")  # line 1's end was UTF-16LE's "\n\x00"
     yield from head
@@ -265,7 +269,7 @@ def read_records(
         name = _name(path)
         source = name if len(paths) > 1 else None
         with _open(path) as f:
-            lines = _lines(f, name)
+            lines = _lines(f, name, forced_format)
             if fmt == "text":
                 records = _read_text(lines, name, suspects)
             elif fmt == "jsonl":
@@ -412,6 +416,7 @@ def _read_delimited(
     rows = _Rows(lines)
     reader = csv.reader(rows, delimiter="\t" if fmt == "tsv" else ",", strict=True)
     header: list[str] | None = None
+    blanks: list[int] = []  # blank lines of a one-column file, empty cells if a row follows
     while True:
         rows.current.clear()
         error = None
@@ -431,9 +436,14 @@ def _read_delimited(
             values, error = [], f"invalid {fmt.upper()}: {e}".replace("\t", "\\t")
         n = rows.current[0][0]
         if error is None and not values:
-            if header is None or len(header) > 1:
-                continue  # a blank line
-            values = [""]  # in a one-column file, an empty cell (as spreadsheets write it)
+            if header is not None and len(header) == 1:
+                blanks.append(n)  # an empty cell (as spreadsheets write it), or the file's end
+            continue  # a blank line
+        for blank in blanks:
+            yield _with_text(
+                Record(blank, dict.fromkeys(header or (), ""), source=source), text_field
+            )
+        blanks.clear()
         if error is None and any(invalid_utf8(v) for v in values):
             error = INVALID_UTF8
         if header is None:
@@ -624,7 +634,7 @@ def _blocks(binary: IO[bytes], name: str, size: int) -> Iterator[tuple[int, byte
             if block.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, *_PACKED_BYTES)) or (
                 b"\x00" in block[:line_two]
             ):
-                raise _not_text(name, block[:16])
+                raise _not_text(name, block[:16], "jsonl")
         if line_two >= 0 and block[line_two : line_two + 1] == b"\x00":
             raise _not_text(name, b"")  # as _lines: line 1's end was UTF-16LE's "\n\x00"
         line_two = 0 if first == 1 and line_two == len(block) else -1

@@ -240,6 +240,41 @@ def test_threads_share_the_classifier_and_its_workers(model_dir: Path, monkeypat
     assert _loky_workers() - before == set()
 
 
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_child_forked_while_a_thread_holds_the_locks_gets_its_own(model_dir: Path) -> None:
+    """Regression (review): the classifier's and the pool's locks were plain
+    locks; a child forked while another thread held them (closing the pool,
+    saving a private copy) inherited them held, and its own close() or
+    n_jobs=2 call hung for ever."""
+    import signal
+    import threading
+
+    clf = newsclf.load(model_dir)
+    pool = clf._pool(2, clf._artifact_ref())
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with clf._lock, pool._lock:
+            held.set()
+            release.wait()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    held.wait()
+    pid = os.fork()
+    if pid == 0:  # the child: the locks' holder is not here
+        signal.alarm(20)  # a hang ends the child by SIGALRM
+        with pool._lock:
+            pass
+        clf.close()
+        os._exit(0)
+    release.set()
+    thread.join()
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+    clf.close()
+
+
 # A process whose pool is up, then forked: by os.fork, and as a (daemonic)
 # multiprocessing.Pool worker.
 FORKED_COPIES = r"""
