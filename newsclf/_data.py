@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from newsclf._errors import DataError, InputTypeError, describe, field_names, is_missing
-from newsclf._paragraphs import article_context
+from newsclf._paragraphs import INVISIBLE, article_context
 from newsclf._records import (
     Record,
     UsageError,
@@ -42,6 +42,7 @@ __all__ = [
     "acceptable_labels",
     "article_id",
     "check_context",
+    "check_label",
     "check_split",
     "data_sha256",
     "fold_label",
@@ -86,6 +87,30 @@ def near_labels(names: Iterable[str], labels: Iterable[str]) -> dict[str, str]:
         for name in sorted(set(names) - known)
         if fold_label(name) in folded
     }
+
+
+#: A character that shows: a label without one is empty (spaces, zero-width marks).
+_VISIBLE_RE = re.compile(f"[^\\s{INVISIBLE}]")
+#: Control characters (C0, DEL, C1): never part of a label.
+_CONTROL_RE = re.compile("[\\x00-\\x1f\\x7f-\\x9f]")
+
+
+def check_label(where: str, label: str, field: str | None = None) -> None:
+    """Refuse, with :class:`DataError`, the label of the record at ``where``
+    (read from ``field``, if named) when nothing of it shows (spaces,
+    zero-width marks) or it holds a control character (a line break, an
+    escape: labels are printed in reports and terminals)."""
+    named = f" in field {field!r}" if field else ""
+    if not _VISIBLE_RE.search(label):
+        raise DataError(
+            f"{where}: the label{named} is empty; give every record a label, or leave "
+            "unlabeled records out of the training data"
+        )
+    if _CONTROL_RE.search(label):
+        raise DataError(
+            f"{where}: the label{named}, {label!r:.60}, holds a control character (a line "
+            "break, an escape): remove it"
+        )
 
 
 def check_context(where: str, context: object) -> str | None:
@@ -284,11 +309,7 @@ def _labeled(
             f"{where}: label field {label_field!r} is {type(label).__name__}, expected a string"
             + _int_label_hint(label)
         )
-    if not label.strip():
-        raise DataError(
-            f"{where}: the label in field {label_field!r} is empty; give every record a "
-            "label, or leave unlabeled records out of the training data"
-        )
+    check_label(where, label, label_field)
     if group_field is not None and group_field not in row:
         raise DataError(
             f"{where}: missing group field {group_field!r} (the record has {field_names(row)}); "

@@ -91,6 +91,8 @@ def is_missing(value: object) -> bool:
     """Whether ``value`` is a missing value: ``None``, a NaN of any float
     type (a blank cell through pandas), or pandas' ``NA``/``NaT`` -- the one
     rule for every optional field (article ids, contexts, dataset columns)."""
+    if isinstance(value, str):  # the common case, at once
+        return False
     if value is None or type(value).__name__ in ("NAType", "NaTType"):
         return True
     return isinstance(value, numbers.Real) and value != value

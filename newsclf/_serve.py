@@ -716,9 +716,10 @@ class _CutShort:
         async def sending(message: Any) -> None:
             nonlocal started
             started = started or message["type"] == "http.response.start"
-            task = asyncio.current_task()
-            if message["type"] == "lifespan.shutdown.failed" and task and task.cancelling():
-                message = {"type": "lifespan.shutdown.complete"}
+            if message["type"] == "lifespan.shutdown.failed":
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    message = {"type": "lifespan.shutdown.complete"}
             await send(message)
 
         try:
@@ -888,7 +889,7 @@ def run(args: argparse.Namespace) -> int:
         "timeout_graceful_shutdown": SHUTDOWN_TIMEOUT,
     }
     if args.workers > 1:
-        sock.close()  # it could be had: uvicorn binds it again, for its worker processes
+        sock.close()  # checked: uvicorn binds it again, for its worker processes
         # Each worker process builds its app, and loads the model, from these settings.
         model = None if args.model is None else os.path.abspath(args.model)
         os.environ[_ENV] = json.dumps({"model": model, **limits})
@@ -936,5 +937,4 @@ def _listen(host: str, port: int) -> Any:
     except OSError as e:
         sock.close()
         raise OSError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
-    sock.set_inheritable(True)  # --workers: the worker processes accept on it
     return sock

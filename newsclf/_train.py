@@ -19,7 +19,6 @@ import logging
 import math
 import numbers
 import os
-import re
 import sys
 import tempfile
 import time
@@ -38,6 +37,7 @@ from newsclf._data import (
     acceptable_labels,
     article_id,
     check_context,
+    check_label,
     check_split,
     data_sha256,
     fold_label,
@@ -48,7 +48,6 @@ from newsclf._data import (
 )
 from newsclf._errors import DataError, InputTypeError, InvalidArgumentError, NewsclfError, describe
 from newsclf._json import LONE_SURROGATE
-from newsclf._paragraphs import INVISIBLE
 from newsclf._records import UsageError
 
 if TYPE_CHECKING:
@@ -208,12 +207,6 @@ def _empty_texts(n: int) -> DataError:
     )
 
 
-#: A character that shows: a label without one is empty (spaces, zero-width marks).
-_VISIBLE_RE = re.compile(f"[^\\s{INVISIBLE}]")
-#: Control characters (C0, DEL, C1): never part of a label.
-_CONTROL_RE = re.compile("[\\x00-\\x1f\\x7f-\\x9f]")
-
-
 def _check_record(i: int, r: object) -> None:
     """A record ``train`` can use: string ``text`` and a non-empty string ``label``."""
     if not isinstance(r, Mapping):
@@ -224,16 +217,7 @@ def _check_record(i: int, r: object) -> None:
             f"record {i}: expected string fields 'text' and 'label', found "
             f"{type(text).__name__} and {type(label).__name__}"
         )
-    if not _VISIBLE_RE.search(label):
-        raise DataError(
-            f"record {i}: the label is empty; give every record a label, or leave unlabeled "
-            "records out of the training data"
-        )
-    if _CONTROL_RE.search(label):
-        raise DataError(
-            f"record {i}: the label {label!r:.60} holds a control character (a line break, "
-            "an escape); labels are printed in reports and terminals: remove it"
-        )
+    check_label(f"record {i}", label)
     check_split(f"record {i}", r.get("split"))
     check_context(f"record {i}", r.get("context"))
     for field, value in (("text", text), ("label", label)):

@@ -243,6 +243,9 @@ def test_pandas_missing_values_are_missing_everywhere(clf) -> None:
         (b'{"label": "x"}\n', r":1: missing text field 'text' .*--text-field"),
         (b'{"text": "a"}\n', r":1: missing label field 'label' .*--label-field"),
         (b'{"text": "a", "label": 3}\n', r":1: label field 'label' is int"),
+        # Regression (review): a file's labels had only the old empty-label rule.
+        (b'{"text": "a", "label": "\\u200b"}\n', r":1: the label in field 'label' is empty"),
+        (b'{"text": "a", "label": "x\\ny"}\n', r":1: the label in field 'label', .*, holds a"),
         (b'{"text": "a", "label": "x"}\n\xff\n', r":2: invalid UTF-8"),
         (b'[{"text": "a", "label": "x"}]\n', r":1: expected a JSON object, found list"),
         # JSON that Python reads but JSON does not allow: DataError, not ValueError

@@ -578,3 +578,27 @@ def test_map_ordered_keeps_order_with_local_help() -> None:
         pool.close()
     assert [r if isinstance(r, int) else r[1] for r in out] == [i * i for i in range(60)]
     assert any(isinstance(r, int) for r in out)
+
+
+def test_a_pool_closed_between_the_check_and_the_submit() -> None:
+    """Review: the race the thread test can only hit by chance, made
+    deterministic: another thread's ``close()`` lands between this stream's
+    check of its executor and its submit (loky then raises "cannot schedule
+    new futures after shutdown").  The stream goes on in this process,
+    every result once, in order."""
+    import types
+
+    from newsclf._parallel import WorkerPool
+
+    pool = WorkerPool(1)
+
+    class ClosedUnderfoot:
+        _flags = types.SimpleNamespace(broken=None)
+
+        def submit(self, fn: Callable[..., object], *args: object) -> None:
+            pool._executor = None  # what close() does first
+            raise RuntimeError("cannot schedule new futures after shutdown")
+
+    pool._executor, pool._owner = ClosedUnderfoot(), os.getpid()
+    out = list(pool.map_ordered(pow, ((i, 2) for i in range(5)), local=lambda i, e: ("here", i)))
+    assert out == [("here", i) for i in range(5)]

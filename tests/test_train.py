@@ -317,8 +317,8 @@ def test_empty_texts_say_what_to_do(blank: str) -> None:
         # Regression (training audit): a label of a zero-width space looked
         # empty, and a line break or an escape went raw into reports.
         ({"text": "نص", "label": "\u200b"}, r"record 4: the label is empty"),
-        ({"text": "نص", "label": "war\nx"}, r"record 4: the label 'war\\nx' holds a control"),
-        ({"text": "نص", "label": "x\x1b[31m"}, r"record 4: the label .* holds a control"),
+        ({"text": "نص", "label": "war\nx"}, r"record 4: the label, 'war\\nx', holds a control"),
+        ({"text": "نص", "label": "x\x1b[31m"}, r"record 4: the label, .*, holds a control"),
     ],
 )
 def test_bad_records_in_the_library_are_data_errors(bad: dict, message: str) -> None:
