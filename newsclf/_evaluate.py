@@ -756,13 +756,20 @@ def write_plots(report: Mapping[str, Any], out_dir: str | os.PathLike[str]) -> l
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InvalidArgumentError(f"expected a folder for the plots, found a file: {out}")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InvalidArgumentError(f"cannot write the plots in {out}: {e.strerror or e}") from None
     paths = []
 
     def save(fig: Figure, name: str) -> None:
         fig.tight_layout()
         paths.append(out / name)
-        fig.savefig(paths[-1], dpi=110)
+        try:
+            fig.savefig(paths[-1], dpi=110)
+        except OSError as e:  # a read-only or full file system
+            why = e.strerror or e
+            raise InvalidArgumentError(f"cannot write the plots in {out}: {why}") from None
 
     labels = report["confusion"]["labels"]
     fig = Figure(figsize=(5.5, 4.5))

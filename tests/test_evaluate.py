@@ -371,6 +371,8 @@ def test_evaluate_audit_regressions(clf, tmp_path: Path, caplog, capsys, model_d
     # Regression (API audit): a bare TypeError from pathlib.
     with pytest.raises(newsclf.InputTypeError, match="expected a folder's path, got NoneType"):
         report.plots(None)  # type: ignore[arg-type]
+    with pytest.raises(newsclf.InvalidArgumentError, match="cannot write the plots in"):
+        report.plots(tmp_path / "file" / "plots")  # under a file: a raw OSError
     with pytest.raises(newsclf.InputTypeError, match="log must be a function"):
         newsclf.train(rows, log=None)  # type: ignore[arg-type]
 
