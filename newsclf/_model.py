@@ -11,6 +11,7 @@ import functools
 import numbers
 import os
 import sys
+import threading
 import types
 import warnings
 import weakref
@@ -362,7 +363,7 @@ class Classifier:
                 self.close()  # a thread streaming from it goes on in its own process
                 adopt = functools.partial(_adopt, ref, weakref.ref(self))
                 self._workers = WorkerPool(workers, adopt=adopt)
-                self._finalizer = weakref.finalize(self, self._workers.close)
+                self._finalizer = weakref.finalize(self, _close_collected, self._workers)
             return self._workers
 
     def close(self) -> None:
@@ -680,6 +681,14 @@ def model_path(path: object) -> str | os.PathLike[str]:
             f"got {describe(path)}"
         )
     return path
+
+
+def _close_collected(pool: WorkerPool) -> None:
+    """Stop the workers of a classifier that was garbage-collected.  A
+    collection runs finalizers in whatever thread it interrupts -- loky's
+    own queue thread included, where a shutdown that waits for that very
+    thread deadlocks (seen in CI) -- so only the main thread waits."""
+    pool.close(wait=threading.current_thread() is threading.main_thread())
 
 
 def _caller_level() -> int:

@@ -311,10 +311,16 @@ class WorkerPool:
             self._answered |= by_worker
             yield result
 
-    def close(self) -> None:
+    def close(self, *, wait: bool = True) -> None:
         """Stop the workers (idempotent; in a forked copy of the process that
-        started them, only forget them: they are the parent's)."""
+        started them, only forget them: they are the parent's).  ``wait``:
+        until they have gone (see :func:`newsclf._model._close_collected`
+        for when it must not)."""
         with self._lock:
             executor, self._executor = self._executor, None  # first: see _submit
             if executor is not None and self._owner == os.getpid():
-                self._shutdown()
+                if wait:
+                    self._shutdown()
+                else:
+                    self._shutdown.cancel()
+                    executor.shutdown(wait=False)

@@ -96,19 +96,11 @@ def test_wrong_collections_and_options_are_named(model_dir: Path) -> None:
     with pytest.raises(newsclf.InputTypeError, match="Dask Bag"):
         newsclf.dask.classify_bag(["نص"], model=model_dir)
     assert "missing value" in not_a_string(pd.NA)
-    # Regression (API audit): these were TypeErrors and ValueErrors from os.path and datasets.
-    import dask.bag
-
-    bag = dask.bag.from_sequence(["نص"])
-    ddf = __import__("dask.dataframe").dataframe.from_pandas(pd.DataFrame({"text": ["نص"]}))
-    for call in (
-        lambda model: newsclf.annotate_dataset(ds, model=model),
-        lambda model: newsclf.dask.classify_dataframe(ddf, model=model),
-        lambda model: newsclf.dask.classify_bag(bag, model=model),
-    ):
-        for model in (b"/x", 3):
-            with pytest.raises(newsclf.InputTypeError, match="expected a model's path"):
-                call(model)
+    # Regression (API audit): these were TypeErrors and ValueErrors from os.path and
+    # datasets (Dask's: test_dask_dataframe_errors_name_the_row_and_column).
+    for model in (b"/x", 3):
+        with pytest.raises(newsclf.InputTypeError, match="expected a model's path"):
+            newsclf.annotate_dataset(ds, model=model)  # type: ignore[arg-type]
     for kwargs, error in (
         ({"batch_size": "2"}, newsclf.InputTypeError),
         ({"batch_size": 0}, newsclf.InvalidArgumentError),
@@ -327,6 +319,15 @@ def test_dask_dataframe_errors_name_the_row_and_column(cluster, model_dir: Path)
     twice = dd.from_pandas(pd.DataFrame([["a", "b"]], columns=["text", "text"]), npartitions=1)
     with pytest.raises(newsclf.DataError, match="one text column 'text', found 2 columns"):
         newsclf.dask.classify_dataframe(twice, model=model_dir)
+    # Regression (API audit): a model path of bytes or a number: a TypeError from os.path.
+    import dask.bag
+
+    bag = dask.bag.from_sequence(["نص"])
+    for model in (b"/x", 3):
+        with pytest.raises(newsclf.InputTypeError, match="expected a model's path"):
+            newsclf.dask.classify_dataframe(ddf, text_column="body", model=model)  # type: ignore[arg-type]
+        with pytest.raises(newsclf.InputTypeError, match="expected a model's path"):
+            newsclf.dask.classify_bag(bag, model=model)  # type: ignore[arg-type]
     lazy = newsclf.dask.classify_dataframe(ddf, text_column="body", model=model_dir)
     with pytest.raises(
         newsclf.DataError, match=r"row 1037 \(partition 3, position 7\), text column 'body'"

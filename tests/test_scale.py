@@ -602,3 +602,32 @@ def test_a_pool_closed_between_the_check_and_the_submit() -> None:
     pool._executor, pool._owner = ClosedUnderfoot(), os.getpid()
     out = list(pool.map_ordered(pow, ((i, 2) for i in range(5)), local=lambda i, e: ("here", i)))
     assert out == [("here", i) for i in range(5)]
+
+
+def test_a_classifier_collected_in_another_thread_does_not_wait_for_its_workers(
+    model_dir: Path,
+) -> None:
+    """Regression (CI hang): a garbage collection runs finalizers in
+    whatever thread it interrupts.  One ran a classifier's finalizer in
+    loky's own queue thread, whose shutdown waited for threads that waited
+    for that queue thread: the suite hung.  Off the main thread the
+    finalizer now only signals the workers to stop; in the main thread
+    (``del clf``) it still waits for them."""
+    import threading
+
+    clf = newsclf.load(model_dir)
+    clf.predict(TEXTS, n_jobs=2, batch_size=8)
+    executor = clf._workers._executor
+    waits: list[bool] = []
+    shutdown = executor.shutdown
+
+    def record(wait: bool = True, **kwargs: object) -> None:
+        waits.append(wait)
+        shutdown(wait=wait, **kwargs)
+
+    executor.shutdown = record
+    finalizer = clf._finalizer
+    thread = threading.Thread(target=finalizer)
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive() and waits == [False]
