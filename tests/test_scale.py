@@ -260,7 +260,7 @@ def test_a_child_forked_while_a_thread_holds_the_locks_gets_its_own(model_dir: P
 
     thread = threading.Thread(target=hold)
     thread.start()
-    held.wait()
+    assert held.wait(timeout=60)
     pid = os.fork()
     if pid == 0:  # the child: the locks' holder is not here
         signal.alarm(20)  # a hang ends the child by SIGALRM
