@@ -183,7 +183,10 @@ def _loky_workers() -> set[int]:
     (workers started from a process with threads are never forked)."""
     children: set[int] = set()
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        children.update(int(pid) for pid in (task / "children").read_text().split())
+        try:
+            children.update(int(pid) for pid in (task / "children").read_text().split())
+        except OSError:  # a thread that ended meanwhile
+            continue
     alive = set()
     for pid in children:
         try:
