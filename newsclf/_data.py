@@ -28,6 +28,7 @@ from typing import IO, Any
 from newsclf._errors import DataError, InputTypeError, describe, field_names, is_missing
 from newsclf._paragraphs import INVISIBLE, article_context
 from newsclf._records import (
+    _CONTROL_RE,
     Record,
     UsageError,
     _json_object,
@@ -91,8 +92,6 @@ def near_labels(names: Iterable[str], labels: Iterable[str]) -> dict[str, str]:
 
 #: A character that shows: a label without one is empty (spaces, zero-width marks).
 _VISIBLE_RE = re.compile(f"[^\\s{INVISIBLE}]")
-#: Control characters (C0, DEL, C1): never part of a label.
-_CONTROL_RE = re.compile("[\\x00-\\x1f\\x7f-\\x9f]")
 
 
 def check_label(where: str, label: str, field: str | None = None) -> None:
