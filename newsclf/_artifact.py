@@ -605,8 +605,9 @@ def read_artifact(path: str | os.PathLike[str]) -> tuple[Recipe, dict[str, Any],
     kind = classifier.get("kind") if isinstance(classifier, dict) else None
     _check(kind in KINDS, f"classifier kind should be one of {KINDS}, found {kind!r:.40}", where)
     # Artifacts written before the key was added have none: they load as before.
+    recipe_digest = _recipe_digest(meta)
     _check(
-        meta.get("recipe_sha256", _recipe_digest(meta)) == _recipe_digest(meta),
+        meta.get("recipe_sha256", recipe_digest) == recipe_digest,
         f"{METADATA_FILE}'s labels or recipe differ from those it was written with (their "
         "SHA-256 is not its recipe_sha256): an edit there silently changes every answer; "
         "restore the file, or retrain (name, threshold, metrics and versions may be edited)",
