@@ -194,6 +194,44 @@ def _warn_excluded_near_labels(excluded: set[str], labels: set[str]) -> None:
         )
 
 
+def _warn_conflicting(records: Sequence[Mapping[str, Any]], context: bool) -> None:
+    """Warn about the same text given different labels (with ``context``: in
+    the same article): the model is asked to learn both, which is usually a
+    labeling mistake.  Names the first such pair of records."""
+    first: dict[tuple[str, str], int] = {}
+    conflicts: list[tuple[int, int]] = []
+    for i, r in enumerate(records):
+        key = (r["text"], _context_or_text(r) if context else "")
+        j = first.setdefault(key, i)
+        if j != i and records[j]["label"] != r["label"]:
+            conflicts.append((j, i))
+    texts = len({j for j, _ in conflicts})
+    if texts:
+        j, i = conflicts[0]
+        _LOGGER.warning(
+            "%d text%s labeled differently in different records%s (first: record %d %r, "
+            "record %d %r); the model learns both labels for it: check the labels",
+            texts,
+            " is" if texts == 1 else "s are",
+            " of the same article" if context else "",
+            j,
+            records[j]["label"],
+            i,
+            records[i]["label"],
+        )
+
+
+def _warn_rare_labels(counts: Counter[str]) -> None:
+    """Warn about labels with a single training record: one example teaches
+    the model its words, not its topic."""
+    rare = sorted(label for label, n in counts.items() if n == 1)
+    if rare:
+        _LOGGER.warning(
+            "labels %s have a single training record each; the model can hardly learn them",
+            rare,
+        )
+
+
 def _article(record: Mapping[str, Any], fallback: str) -> str:
     """The record's article id (:func:`~newsclf._data.article_id`: its
     ``group``, else ``doc_id``), else ``fallback``: the record is its own article."""
@@ -410,6 +448,7 @@ def train(
             "context_weight is set, but no record has a context (its article's text): each "
             "paragraph is read with itself as its article"
         )
+    _warn_conflicting(records, context)
     excluded = set(exclude_labels)
     _warn_excluded_near_labels(excluded, {r["label"] for r in records})
     in_scope = [r for r in records if r["label"] not in excluded]
@@ -426,6 +465,7 @@ def train(
     missing = sorted(set(labels_seen) - {r["label"] for r in train_rows})
     if missing:
         raise DataError(f"labels {missing} have no training records after the split")
+    _warn_rare_labels(Counter(r["label"] for r in train_rows))
     if not any(r["text"].strip() for r in train_rows):
         raise _empty_texts(len(train_rows))
     seen = {r["text"] for r in [*train_rows, *oos_train]}

@@ -206,6 +206,45 @@ def test_acceptable_labels_are_checked_before_fitting(caplog) -> None:
     assert "differ only in case or spaces" in caplog.text
 
 
+def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "newsclf" and r.levelno == logging.WARNING
+    ]
+
+
+def test_conflicting_and_single_record_labels_are_warned_about(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Regression: the same text labeled two ways, and a label with one
+    training record, trained without a word (a labeling mistake the user
+    never heard of).  With article context, the same paragraph in two
+    articles may differ; in one article it may not."""
+    rows = _topic_rows(10)
+    clash = {**rows[0], "label": "economy", "group": "other-article"}
+    with caplog.at_level(logging.WARNING, logger="newsclf"):
+        train([*rows, clash, {"text": "تتويج البطل", "label": "award"}], log=_quiet)
+    conflict = [w for w in _warnings(caplog) if "labeled differently" in w]
+    assert conflict == [
+        "1 text is labeled differently in different records (first: record 0 'sport', "
+        "record 20 'economy'); the model learns both labels for it: check the labels"
+    ]
+    assert any("labels ['award'] have a single training record" in w for w in _warnings(caplog))
+    caplog.clear()
+    in_articles = [{**r, "context": f"مقال {r['group']} عن الأخبار"} for r in [*rows, clash]]
+    with caplog.at_level(logging.WARNING, logger="newsclf"):
+        train(in_articles, context_weight=0.5, log=_quiet)
+    assert not [w for w in _warnings(caplog) if "labeled differently" in w]
+    with caplog.at_level(logging.WARNING, logger="newsclf"):
+        train([*in_articles, {**in_articles[0], "label": "economy"}], context_weight=0.5, log=_quiet)
+    assert any("records of the same article (first: record 0" in w for w in _warnings(caplog))
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="newsclf"):
+        train([*rows, dict(rows[0])], log=_quiet)  # the same label twice: fine
+    assert _warnings(caplog) == []
+
+
 @pytest.mark.parametrize(
     ("field", "value"), [("acceptable", 5), ("acceptable", [None]), ("context", 5)]
 )
