@@ -237,7 +237,9 @@ def test_conflicting_and_single_record_labels_are_warned_about(
         train(in_articles, context_weight=0.5, log=_quiet)
     assert not [w for w in _warnings(caplog) if "labeled differently" in w]
     with caplog.at_level(logging.WARNING, logger="newsclf"):
-        train([*in_articles, {**in_articles[0], "label": "economy"}], context_weight=0.5, log=_quiet)
+        train(
+            [*in_articles, {**in_articles[0], "label": "economy"}], context_weight=0.5, log=_quiet
+        )
     assert any("records of the same article (first: record 0" in w for w in _warnings(caplog))
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="newsclf"):
