@@ -288,9 +288,7 @@ def write_artifact(
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
     except OSError as e:
-        raise ArtifactError(
-            f"cannot write the artifact here: {e.strerror or e}", path=str(out)
-        ) from None
+        raise _cannot_write(e, out) from None
     try:
         for name, data in files.items():
             (tmp / name).write_bytes(data)
@@ -307,10 +305,13 @@ def write_artifact(
     except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(e, OSError):  # a full disk, a read-only file system ...
-            why = e.strerror or e
-            raise ArtifactError(f"cannot write the artifact here: {why}", path=str(out)) from None
+            raise _cannot_write(e, out) from None
         raise
     return out
+
+
+def _cannot_write(e: OSError, out: Path) -> ArtifactError:
+    return ArtifactError(f"cannot write the artifact here: {e.strerror or e}", path=str(out))
 
 
 def _exchange(a: Path, b: Path) -> bool:
