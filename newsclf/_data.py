@@ -25,7 +25,14 @@ from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from newsclf._errors import DataError, InputTypeError, describe, field_names, is_missing
+from newsclf._errors import (
+    DataError,
+    InputTypeError,
+    describe,
+    field_names,
+    is_missing,
+    value_kind,
+)
 from newsclf._paragraphs import INVISIBLE, article_context
 from newsclf._records import (
     _CONTROL_RE,
@@ -305,7 +312,7 @@ def _labeled(
         )
     if not isinstance(label, str):
         raise DataError(
-            f"{where}: label field {label_field!r} is {type(label).__name__}, expected a string"
+            f"{where}: label field {label_field!r} is {value_kind(label)}, expected a string"
             + _int_label_hint(label)
         )
     check_label(where, label, label_field)

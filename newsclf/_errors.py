@@ -87,6 +87,25 @@ def describe(value: object) -> str:
     return f"{type(value).__name__} {text}"
 
 
+def value_kind(value: object) -> str:
+    """What a field's value is, in JSON's words for JSON's types (``null``,
+    ``a number (3)``, ``an array``, ``an object``): how a record read from a
+    file is described; other values by their type."""
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, numbers.Real):
+        return f"a number ({str(value)[:20]})"
+    if isinstance(value, list | tuple):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
 def is_missing(value: object) -> bool:
     """Whether ``value`` is a missing value: ``None``, a NaN of any float
     type (a blank cell through pandas), or pandas' ``NA``/``NaT`` -- the one

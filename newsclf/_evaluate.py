@@ -29,6 +29,7 @@ from newsclf._errors import (
     InvalidArgumentError,
     describe,
     field_names,
+    value_kind,
 )
 
 __all__ = [
@@ -271,7 +272,7 @@ def _row(
             )
         if not isinstance(record[key], str):
             raise DataError(
-                f"record {i}: field {key!r} is {type(record[key]).__name__}, expected a string"
+                f"record {i}: field {key!r} is {value_kind(record[key])}, expected a string"
             )
     acceptable = acceptable_labels(f"record {i}", record.get("acceptable"))
     if acceptable is not None:

@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import IO, TYPE_CHECKING
 
-from newsclf._errors import field_names, is_missing
+from newsclf._errors import field_names, is_missing, value_kind
 from newsclf._json import DECODER, first_repeat
 from newsclf._paragraphs import split_paragraphs
 
@@ -358,7 +358,7 @@ def _json_object(line: str) -> dict[str, object]:
             f"invalid JSON: lone surrogate \\u{ord(e.object[e.start]):04x} is not a character"
         ) from None
     if not isinstance(obj, dict):
-        raise ValueError(f"expected a JSON object, found {type(obj).__name__}")
+        raise ValueError(f"expected a JSON object, found {value_kind(obj)}")
     if line.count("{") + line.count("[") > MAX_DEPTH and _too_deep(obj):
         raise ValueError(f"invalid JSON: nested more than {MAX_DEPTH} levels deep")
     return obj
@@ -473,7 +473,7 @@ def _with_text(rec: Record, text_field: str) -> Record:
             "name the text field with --text-field"
         )
     elif not isinstance(value, str):
-        rec.error = f"text field {text_field!r} is {type(value).__name__}, expected a string"
+        rec.error = f"text field {text_field!r} is {value_kind(value)}, expected a string"
     else:
         rec.text = value
     return rec

@@ -46,7 +46,14 @@ from newsclf._data import (
     record_bytes,
     record_list,
 )
-from newsclf._errors import DataError, InputTypeError, InvalidArgumentError, NewsclfError, describe
+from newsclf._errors import (
+    DataError,
+    InputTypeError,
+    InvalidArgumentError,
+    NewsclfError,
+    describe,
+    value_kind,
+)
 from newsclf._json import LONE_SURROGATE
 from newsclf._records import UsageError
 
@@ -245,6 +252,10 @@ def _empty_texts(n: int) -> DataError:
     )
 
 
+def _field_kind(record: Mapping[str, Any], key: str) -> str:
+    return value_kind(record[key]) if key in record else "missing"
+
+
 def _check_record(i: int, r: object) -> None:
     """A record ``train`` can use: string ``text`` and a non-empty string ``label``."""
     if not isinstance(r, Mapping):
@@ -253,7 +264,7 @@ def _check_record(i: int, r: object) -> None:
     if not isinstance(text, str) or not isinstance(label, str):
         raise DataError(
             f"record {i}: expected string fields 'text' and 'label', found "
-            f"{type(text).__name__} and {type(label).__name__}"
+            f"{_field_kind(r, 'text')} and {_field_kind(r, 'label')}"
         )
     check_label(f"record {i}", label)
     check_split(f"record {i}", r.get("split"))

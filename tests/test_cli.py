@@ -221,7 +221,7 @@ def test_jsonl_records_errors_and_passthrough(cli: Run, tmp_path: Path) -> None:
     assert rows[0]["label"] == "boilerplate"
     assert rows[1] == {"line": 2, "error": rows[1]["error"]} and "invalid JSON" in rows[1]["error"]
     assert rows[2]["id"] == 3 and "missing text field" in rows[2]["error"]
-    assert rows[3]["id"] == 4 and "is int" in rows[3]["error"]
+    assert rows[3]["id"] == 4 and "is a number (" in rows[3]["error"]
     assert rows[4]["line"] == 5 and "invalid UTF-8" in rows[4]["error"]
     assert rows[5]["label"] == "gold" and rows[5]["newsclf_label"] == "military"
     assert "expected a JSON object" in rows[6]["error"]
@@ -294,7 +294,7 @@ def test_csv_output_keeps_every_record_and_field(cli: Run, tmp_path: Path) -> No
     assert out[0]["line"] == "1" and "invalid JSON" in out[0]["error"]
     assert out[1]["label"] == "" and out[1]["newsclf_label"] == "military"
     assert json.loads(out[1]["scores"])["military"] > 0.5
-    assert out[2]["id"] == "a2" and out[2]["text"] == "42" and "is int" in out[2]["error"]
+    assert out[2]["id"] == "a2" and out[2]["text"] == "42" and "is a number (42)" in out[2]["error"]
     assert out[3]["label"] == "gold" and out[3]["newsclf_label"] == "boilerplate"
     assert {"uncertain", "score", "newsclf_label"} <= set(out[0])
 

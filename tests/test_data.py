@@ -239,15 +239,22 @@ def test_pandas_missing_values_are_missing_everywhere(clf) -> None:
     ("content", "message"),
     [
         (b'{"text": "a", "label": "x"}\n{oops\n', r":2: invalid JSON"),
-        (b'{"text": 3, "label": "x"}\n', r":1: text field 'text' is int, expected a string"),
+        (
+            b'{"text": 3, "label": "x"}\n',
+            r":1: text field 'text' is a number \(3\), expected a string",
+        ),
+        # Regression (issue-9 note): JSON values were named by Python types (NoneType, dict).
+        (b'{"text": null, "label": "x"}\n', r":1: text field 'text' is null, expected a string"),
+        (b'{"text": {"a": 1}, "label": "x"}\n', r":1: text field 'text' is an object, expected"),
+        (b'{"text": true, "label": "x"}\n', r":1: text field 'text' is a boolean \(true\), "),
         (b'{"label": "x"}\n', r":1: missing text field 'text' .*--text-field"),
         (b'{"text": "a"}\n', r":1: missing label field 'label' .*--label-field"),
-        (b'{"text": "a", "label": 3}\n', r":1: label field 'label' is int"),
+        (b'{"text": "a", "label": 3}\n', r":1: label field 'label' is a number \(3\)"),
         # Regression (review): a file's labels had only the old empty-label rule.
         (b'{"text": "a", "label": "\\u200b"}\n', r":1: the label in field 'label' is empty"),
         (b'{"text": "a", "label": "x\\ny"}\n', r":1: the label in field 'label', .*, holds a"),
         (b'{"text": "a", "label": "x"}\n\xff\n', r":2: invalid UTF-8"),
-        (b'[{"text": "a", "label": "x"}]\n', r":1: expected a JSON object, found list"),
+        (b'[{"text": "a", "label": "x"}]\n', r":1: expected a JSON object, found an array"),
         # JSON that Python reads but JSON does not allow: DataError, not ValueError
         (b'{"text": "a", "label": "x", "n": NaN}\n', r":1: invalid JSON: NaN"),
         (b'{"text": "a", "label": "x", "n": ' + b"9" * 5000 + b"}\n", r":1: .*5000 digits"),

@@ -289,7 +289,7 @@ def test_csv_invalid_utf8_is_one_error_record(tmp_path: Path) -> None:
         ("{oops", "invalid JSON: Expecting property name"),
         # The message said "Invalid control character at at column 11".
         ('{"text": "a\x01"}', "invalid JSON: Invalid control character at column 12"),
-        ("[1, 2]", "expected a JSON object, found list"),
+        ("[1, 2]", "expected a JSON object, found an array"),
     ],
 )
 def test_jsonl_hostile_lines_become_error_records(tmp_path: Path, line: str, expected: str) -> None:

@@ -353,7 +353,7 @@ def test_empty_texts_say_what_to_do(blank: str) -> None:
     ("bad", "message"),
     [
         ({"text": 3, "label": "x"}, r"record 4: expected string fields 'text' and 'label'"),
-        ({"label": "x"}, r"record 4: expected string fields .* found NoneType and str"),
+        ({"label": "x"}, r"record 4: expected string fields .* found missing and a string"),
         ({"text": "نص", "label": ""}, r"record 4: the label is empty; give every record a label"),
         # Regression (training audit): a label of a zero-width space looked
         # empty, and a line break or an escape went raw into reports.
