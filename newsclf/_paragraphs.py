@@ -58,6 +58,8 @@ def article_text(article: str, title: str | None = None) -> str:
     >>> article_text("• أول\n\n ثانٍ ", title="عنوان")
     'عنوان\nأول\nثانٍ'
     """
+    if not isinstance(article, str):
+        raise InputTypeError(f"article_text() expected a str article, got {describe(article)}")
     if title is not None and not isinstance(title, str):
         raise InputTypeError(f"article_text() expected a str title, got {describe(title)}")
     return article_context(split_paragraphs(article), title)

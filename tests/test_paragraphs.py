@@ -53,9 +53,12 @@ def test_never_crashes(text: str) -> None:
 
 
 def test_refuses_non_str() -> None:
-    """``split_paragraphs`` refuses ``None`` with InputTypeError."""
+    """``split_paragraphs`` refuses ``None`` with InputTypeError; so does
+    ``article_text``, in its own name (it named ``split_paragraphs()``)."""
     with pytest.raises(newsclf.InputTypeError):
         newsclf.split_paragraphs(None)  # type: ignore[arg-type]
+    with pytest.raises(newsclf.InputTypeError, match=r"^article_text\(\) expected a str article"):
+        newsclf.article_text(None)  # type: ignore[arg-type]
 
 
 def test_article_text_is_what_classify_article_reads(context_clf) -> None:
