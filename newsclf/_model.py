@@ -40,7 +40,7 @@ from newsclf._errors import (
     check_positive_int,
     describe,
 )
-from newsclf._paragraphs import article_context, split_paragraphs
+from newsclf._paragraphs import article_context, read_with, split_paragraphs
 from newsclf._parallel import ForkSafeLock
 from newsclf._tokens import check_batch, check_texts
 
@@ -308,6 +308,7 @@ class Classifier:
                         f"expected one context per text, found {offset + len(cbatch)} contexts "
                         f"for at least {offset + len(checked)} texts"
                     )
+                cbatch = [read_with(t, c) for t, c in zip(checked, cbatch, strict=True)]
             yield checked, cbatch
             offset += len(batch)
         if ctx is not None and next(ctx, _END) is not _END:
@@ -514,7 +515,7 @@ class Classifier:
         out = []
         rows = self._recipe.coef.shape[0]
         for b, coef_t in zip(self._recipe.blocks, self._coef_t, strict=True):
-            source = text if b.input == "paragraph" or context is None else context
+            source = text if b.input == "paragraph" else read_with(text, context)
             feats = block_features([source], b.block)
             names = b.ngrams()
             prefix = "" if b.input == "paragraph" else "article: "

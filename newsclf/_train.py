@@ -55,6 +55,7 @@ from newsclf._errors import (
     value_kind,
 )
 from newsclf._json import LONE_SURROGATE
+from newsclf._paragraphs import read_with
 from newsclf._records import UsageError
 
 if TYPE_CHECKING:
@@ -335,9 +336,9 @@ def _inputs(rows: Sequence[Mapping[str, Any]], context: bool) -> Any:
 
 def _context_or_text(record: Mapping[str, Any]) -> str:
     """The article a training record is read with: its ``context``, or itself
-    when that is absent, empty or NaN (a blank cell through pandas)."""
-    context = record.get("context")
-    return context if isinstance(context, str) and context else str(record["text"])
+    when that is absent, blank or not a string (NaN: an empty cell through
+    pandas), as every prediction reads it (:func:`~newsclf._paragraphs.read_with`)."""
+    return read_with(str(record["text"]), record.get("context"))
 
 
 def _choose_threshold(

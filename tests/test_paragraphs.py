@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+import numpy as np
 import pytest
 from hypothesis import given
 from strategies import any_text, news_text
@@ -71,3 +72,16 @@ def test_article_text_is_what_classify_article_reads(context_clf) -> None:
     whole = context_clf.classify_article(article, title=title)
     same = context_clf.classify_many(paras, contexts=[newsclf.article_text(article, title)] * 2)
     assert [p.score for p in same] == [p.score for p in whole]
+
+
+def test_a_blank_article_is_the_paragraph_itself(context_clf) -> None:
+    """Regression: training reads a record whose context is empty with the
+    paragraph as its article, but ``contexts=[""]`` (an empty cell of a
+    context column) scored it with an empty article: a different answer for
+    the same paragraph.  A blank article (white space, invisible characters)
+    is now the paragraph itself everywhere: ``contexts=`` and ``explain``."""
+    text = "قصفت المدفعية مواقع المسلحين"
+    alone = context_clf.predict_proba([text])
+    for blank in ("", "  ", "\u200b\n"):
+        np.testing.assert_array_equal(context_clf.predict_proba([text], contexts=[blank]), alone)
+        assert context_clf.explain(text, context=blank) == context_clf.explain(text)
