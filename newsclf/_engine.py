@@ -5,7 +5,9 @@ It computes exactly what the reference path computes -- normalization
 (:mod:`newsclf._tokens`), TF-IDF weighted n-grams, a linear model -- but over
 the whole batch at once, with no Python loop per text or per token:
 
-1. the batch is joined by line breaks and read as an array of code points;
+1. the batch is joined by line breaks (Farsi yeh and decomposed letters
+   made Arabic and composed: two string operations over the whole batch)
+   and read as an array of code points;
 2. every per-character rule (invisible characters, camel-tools' ``arclean``
    map, diacritics, alef forms) is one table lookup;
 3. the few texts that hold an e-mail, URL, handle or phone number (found by
@@ -318,6 +320,8 @@ def _tokens_fast(texts: list[str], strip_clitics: bool) -> tuple[np.ndarray, np.
     """``(doc, hash)`` of every token of every text, in order."""
     t = _tables()
     joined = N.join_lines(texts)
+    for rule in N.STRING_RULES:
+        joined = rule(joined)
     a = _stage_a(_codepoints(joined), t)
     # Texts that need the pattern rules (regexes) take the reference path.
     doc_of = np.cumsum(a == _NEWLINE)

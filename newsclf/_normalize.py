@@ -6,9 +6,10 @@ are camel-tools' (the ``arclean`` map, ``dediac_ar``, ``normalize_alef_ar``,
 data -- ``_arclean.json`` is camel-tools' map, and the tests check every rule
 against camel-tools itself -- so that normalizing never imports camel-tools
 (about 1 s).  On top of them come what news text needs and they leave out:
-invisible and bidi control characters, URLs / e-mails / @handles / phone
-numbers mapped to placeholder words, words glued together by machine
-translation, Latin case and runs of white space.
+Farsi yeh and decomposed (NFD) letters, invisible and bidi control
+characters, URLs / e-mails / @handles / phone numbers mapped to placeholder
+words, words glued together by machine translation, Latin case and runs of
+white space.
 
 Everything here is idempotent: ``normalize(normalize(t)) == normalize(t)``.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from importlib import resources
 
 from newsclf._paragraphs import INVISIBLE, LINE_BREAKS
@@ -26,7 +28,9 @@ __all__ = [
     "PLACEHOLDERS",
     "arclean",
     "collapse_whitespace",
+    "compose_nfc",
     "dediac_ar",
+    "farsi_yeh_to_yeh",
     "lowercase_latin",
     "normalize",
     "normalize_alef_ar",
@@ -81,6 +85,7 @@ def _char_class(chars: object) -> str:
 DIACRITICS = "\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652\u0670"
 ALEF_VARIANTS = "\u0625\u0623\u0671\u0622"
 ALEF, ALEF_MAKSURA, YEH, TEH_MARBUTA, HEH = "\u0627", "\u0649", "\u064a", "\u0629", "\u0647"
+FARSI_YEH = "\u06cc"
 
 _INVISIBLE_RE = re.compile(f"[{INVISIBLE}]")
 _DIACRITICS_RE = re.compile(f"[{DIACRITICS}]")
@@ -104,7 +109,13 @@ _HANDLE_RE = re.compile(r"(?<!@)@\w+")
 # idempotent).  Not a line break: it separates the texts of a batch.
 _DIGIT_GAP = r"(?:-|[^\S\n]+)?"
 _PHONE_HINT_RE = re.compile(rf"\d(?:{_DIGIT_GAP}\d){{7}}")
-_PHONE_RE = re.compile(rf"(?<![\w+])\+?\d(?:{_DIGIT_GAP}\d){{7,}}(?!\w)")
+# Not a phone number: an amount in groups of three digits ("150 000 000", as
+# Maghreb and French-style outlets write them) or a date ("2026-03-12").
+_NOT_PHONE = (
+    r"(?:[1-9]\d{0,2}(?:[^\S\n]+\d{3})+|\d{4}-\d\d-\d\d|\d\d-\d\d-\d{4})"
+    rf"(?!\w|{_DIGIT_GAP}\d)"
+)
+_PHONE_RE = re.compile(rf"(?<![\w+])(?!{_NOT_PHONE})\+?\d(?:{_DIGIT_GAP}\d){{7,}}(?!\w)")
 #: The Arabic letters (hamza to ghain, feh to yeh) as a regex range.
 ARABIC_LETTERS = "\u0621-\u063a\u0641-\u064a"
 # Teh marbuta and alef maksura only ever end a word: a letter right after one
@@ -135,6 +146,31 @@ def _replace(pattern: re.Pattern[str], kind: str, text: str) -> str:
         if new == text:
             return text
         text = new
+
+
+def farsi_yeh_to_yeh(text: str) -> str:
+    """Farsi yeh (``ی``, what a Persian keyboard types for yeh) becomes
+    Arabic yeh.  arclean makes it alef maksura, a letter that only ends a
+    word, so a Farsi yeh inside a word split it in two (``الجیش`` became
+    ``الجي ش``); at a word's end both end as yeh."""
+    return text.replace(FARSI_YEH, YEH) if FARSI_YEH in text else text
+
+
+def compose_nfc(text: str) -> str:
+    """Unicode NFC: a letter typed as a base and a combining hamza or madda
+    (decomposed text) becomes the one letter it is (``ي`` + ``ٔ`` is ``ئ``),
+    as arclean expects; it deleted the lone hamza (``طائرات`` read as
+    ``طايرات``)."""
+    if unicodedata.is_normalized("NFC", text):  # nearly always: one quick scan
+        return text
+    # Line by line, only where needed (the batch's other texts are left as
+    # they are): composition never crosses a line break.
+    return "\n".join(
+        [
+            line if unicodedata.is_normalized("NFC", line) else unicodedata.normalize("NFC", line)
+            for line in text.split("\n")
+        ]
+    )
 
 
 def remove_invisible(text: str) -> str:
@@ -171,8 +207,8 @@ def replace_handles(text: str) -> str:
 
 
 def replace_phones(text: str) -> str:
-    """Map phone numbers (8 digits or more, spaces and dashes allowed) to the
-    ``xphonex`` placeholder."""
+    """Map phone numbers (8 digits or more, spaces and dashes allowed; not an
+    amount in groups of three digits or a date) to the ``xphonex`` placeholder."""
     if _PHONE_HINT_RE.search(text) is None:
         return text
     return _replace(_PHONE_RE, "phone", text)
@@ -222,8 +258,11 @@ def collapse_whitespace(text: str) -> str:
 # The rules :func:`normalize` applies, in three stages.  Placeholders come
 # before the letter rules so that glued-word splitting never cuts a URL in
 # two, and glued words are split before teh marbuta and alef maksura lose the
-# shape that reveals them.
-_CLEANING_RULES = (remove_invisible, arclean)
+# shape that reveals them.  The first two rules look at more than one
+# character at a time (the engine applies them to the whole batch's text);
+# every other cleaning rule maps each character on its own.
+STRING_RULES = (farsi_yeh_to_yeh, compose_nfc)
+_CLEANING_RULES = (*STRING_RULES, remove_invisible, arclean)
 _PATTERN_RULES = (replace_emails, replace_urls, replace_handles, replace_phones)
 _LETTER_RULES = (
     dediac_ar,

@@ -13,10 +13,15 @@ __all__ = ["article_context", "article_text", "read_with", "split_paragraphs"]
 # the Unicode line / paragraph separators.
 #: Every character ``str.splitlines`` breaks on, as a regex class body.
 LINE_BREAKS = "\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029"
-#: Zero-width and bidi control characters (and the soft hyphen), as a regex
-#: class body: normalization deletes them inside a word (not turning them
-#: into a space, as arclean would); at a line's ends they are blank.
-INVISIBLE = "\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+#: Zero-width and bidi control characters, the soft hyphen, and characters
+#: that draw nothing (fillers, blank braille, variation selectors, tags), as
+#: a regex class body: normalization deletes them inside a word (not turning
+#: them into a space, as arclean would); at a line's ends they are blank.
+INVISIBLE = (
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180e\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u2069\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0"
+    "\U000e0001\U000e0020-\U000e007f"
+)
 _LINE_BREAK_RE = re.compile(f"\r\n|[{LINE_BREAKS}]")
 # A bullet at the start of a line: a bullet sign, or a dash or asterisk that
 # a space follows (so "-3" keeps its minus sign).

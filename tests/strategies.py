@@ -17,6 +17,7 @@ EXTRAS = (
     "،؛؟«»“”‘’–—…٪"  # Arabic and typographic punctuation
     "\u200b\u200c\u200d\u200e\u200f\u202b\u202c\u2066\u2069\ufeff\u00a0"  # invisible
     "ةىأإآ"  # letters the rules care about
+    "\u06cc\u0653\u0654\u0655"  # Farsi yeh; combining madda and hamzas (decomposed text)
 )
 LATIN = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,:;!?@#/-_'\"()"
 
@@ -41,6 +42,8 @@ specials = st.sampled_from(
         "والجيش",
         "بالصواريخ",
         "للأمم",
+        "الج\u06ccش",  # Farsi yeh inside a word
+        "طاي\u0654رات مو\u0654تمر",  # decomposed: hamza as a combining mark (NFD)
     ]
 )
 separators = st.sampled_from([" ", "  ", "\n", "\t", "\u00a0", "، ", ". ", "\u200c", ""])

@@ -112,6 +112,11 @@ def test_tokenize_equals_camel_tools_on_any_normalized_text(text: str) -> None:
         ("كل\u200cمة \u202bنص\u202c", "كلمة نص".replace("ة", "ه")),  # zero-width, bidi
         ("«قال» “نعم” – حسناً…", '"قال" "نعم" - حسنا...'),  # quotes and punctuation
         ("  سطر \n\t آخر  ", "سطر اخر"),  # white space
+        # Regressions (audit): a Persian keyboard's yeh split a word in two
+        # ("الجي ش"), and decomposed text (NFD) lost its hamzas ("طايرات").
+        ("الج\u06ccش ی", "الجيش ي"),
+        ("طاي\u0654رات المو\u0654تمر", "طائرات المؤتمر"),
+        ("ا\u0654علن", "اعلن"),
     ],
 )
 def test_normalize_examples(raw: str, expected: str) -> None:
@@ -129,6 +134,11 @@ def test_normalize_examples(raw: str, expected: str) -> None:
         ("تابعونا @ExampleNewsAr و@قناة_الخبر", "تابعونا xhandlex و xhandlex"),
         ("اتصل +971 4 555 1234", "اتصل xphonex"),
         ("عام 2026 وقتل 150", "عام 2026 وقتل 150"),  # numbers are not phones
+        # Regression (audit): amounts in groups of three and dates were phone numbers.
+        ("بلغت 150 000 000 دولار", "بلغت 150 000 000 دولار"),
+        ("بلغت 150\u00a0000\u00a0000 دولار", "بلغت 150 000 000 دولار"),
+        ("في 2026-03-12 و12-03-2026", "في 2026-03-12 و12-03-2026"),
+        ("اتصل 0791 234 567 او 06 55 51 23", "اتصل xphonex او xphonex"),
     ],
 )
 def test_placeholders(raw: str, expected: str) -> None:

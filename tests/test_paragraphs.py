@@ -45,6 +45,10 @@ def test_a_line_of_invisible_characters_is_blank() -> None:
     a paragraph on every surface."""
     text = "\ufeffعنوان\n\u200b\u200c\n\u200f• أول\n  ثانٍ \u200b\n"
     assert newsclf.split_paragraphs(text) == ["عنوان", "أول", "ثانٍ"]
+    # Regression (audit): characters that draw nothing but are not zero-width
+    # (Hangul filler, blank braille, a variation selector) made a line a paragraph.
+    for filler in ("\u3164", "\u2800", "\u034f", "\ufe0f", "\uffa0\U000e0067"):
+        assert newsclf.split_paragraphs(f"أول\n{filler}\nثانٍ") == ["أول", "ثانٍ"]
 
 
 @given(any_text)
