@@ -25,6 +25,7 @@ import os
 import stat
 import sys
 import tempfile
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
@@ -650,6 +651,13 @@ def _stdout_failed() -> bool:
         return True
 
 
+def _one_line_warning(
+    message: Warning | str, category: type[Warning], *args: object, **kwargs: object
+) -> None:
+    """Python warnings of the library, as the command's other warnings: one line."""
+    print(f"newsclf: warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``newsclf`` command; returns the exit status (see the module docstring)."""
     if sys.stderr is None:  # started with fd 2 closed: messages go nowhere, never to stdout
@@ -663,7 +671,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 -- the server writes nothing there
     try:
-        status = int(args.func(args))
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning
+            status = int(args.func(args))
         sys.stdout.flush()
         return status
     except (UsageError, NewsclfError) as e:

@@ -33,6 +33,7 @@ import os
 import sys
 import threading
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
@@ -192,8 +193,13 @@ class WorkerPool:
     def _submit(self, executor: Any, fn: Callable[..., R], a: tuple[Any, ...]) -> Future[R] | None:
         """``executor.submit(fn, *a)``, or ``None`` when another thread has
         closed it since this one last looked."""
+        from concurrent.futures.process import BrokenProcessPool  # loky's errors derive from it
+
         try:
             future: Future[R] = executor.submit(fn, *a)
+        except BrokenProcessPool:  # a worker died: the caller goes on without these workers
+            self._lost(executor)
+            return None
         except RuntimeError:  # loky's ShutdownExecutorError: "cannot schedule ... after shutdown"
             if self._executor is executor:
                 raise
@@ -255,6 +261,7 @@ class WorkerPool:
         worker's result for it is dropped when it comes -- so a short call
         on a pool that is still starting never waits for its start-up."""
         from concurrent.futures import Future
+        from concurrent.futures.process import BrokenProcessPool  # loky's errors derive from it
 
         executor = self._get()
         # (future, computed by a worker?, its arguments), in input order.
@@ -307,9 +314,34 @@ class WorkerPool:
                     continue
             pending.popleft()
             remote -= by_worker
-            result = future.result()
-            self._answered |= by_worker
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                if local is None:
+                    raise
+                self._lost(executor)
+                result = local(*first)
+            else:
+                self._answered |= by_worker
             yield result
+
+    def _lost(self, executor: Any) -> None:
+        """A worker of ``executor`` died (the OOM killer, a kill): forget and
+        stop the executor, and warn, once (unless another thread has already).
+        The calls streaming from it compute their tasks in their own process
+        (none is lost); the next call starts new workers."""
+        with self._lock:
+            if self._executor is not executor:
+                return
+            self._executor = None
+            self._shutdown.cancel()
+            executor.shutdown(wait=False)
+        warnings.warn(
+            "a newsclf worker process died (killed, or out of memory); its batches and the "
+            "rest of this call are scored in this process",
+            RuntimeWarning,
+            stacklevel=2,
+        )
 
     def close(self, *, wait: bool = True) -> None:
         """Stop the workers (idempotent; in a forked copy of the process that

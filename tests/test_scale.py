@@ -167,6 +167,34 @@ def test_a_dead_worker_is_replaced_at_the_next_call(clf) -> None:
     clf.close()
 
 
+def test_a_worker_dying_mid_stream_loses_nothing(clf) -> None:
+    """Regression (scale audit): a worker killed while a ``classify_many(n_jobs=2)``
+    stream was read (the OOM killer) ended the stream with joblib's
+    TerminatedWorkerError, not a NewsclfError, and the rest of the input was
+    lost (``newsclf classify --jobs 2`` printed a traceback, exited 1 and
+    wrote a third of the records).  The batches it held, and the rest of the
+    call, are now scored in this process, with a warning; the next call
+    starts new workers."""
+    import signal
+
+    texts = TEXTS * 20
+    expected = clf.predict(texts)
+    stream = clf.classify_many(iter(texts), n_jobs=2, batch_size=8)
+    first = [next(stream).label for _ in range(40)]
+    executor = clf._workers._executor
+    for pid in list(executor._processes):
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while executor._flags.broken is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with pytest.warns(RuntimeWarning, match="worker process died"):
+        rest = [p.label for p in stream]
+    assert first + rest == expected
+    assert clf.predict(texts, n_jobs=2, batch_size=8) == expected
+    assert clf._workers._executor is not executor
+    clf.close()
+
+
 def test_a_stream_goes_on_after_close(clf) -> None:
     """Regression: a ``classify_many(n_jobs=2)`` stream still being read when
     its classifier was closed (or called with another ``n_jobs``) raised
