@@ -13,6 +13,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -669,6 +670,55 @@ def _classify_in_a_new_process(
         capture_output=True,
         timeout=timeout,
     )
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds the worker in /proc")
+def test_a_worker_killed_mid_run_loses_no_record(model_dir: Path) -> None:
+    """Regression (scale audit): killing ``classify --jobs 2``'s worker (the
+    OOM killer) printed loky's traceback, exited 1 (the status of bad
+    records) and had written a third of the records.  Now every record is
+    written, in order, with one warning line, and the status is 0."""
+    import signal
+    import threading
+
+    line = json.dumps({"text": "قصفت المدفعية مواقع المسلحين"}, ensure_ascii=False)
+    block = (line + "\n").encode("utf-8") * 100_000  # several blocks of records
+    run = subprocess.Popen(
+        [EXE, "classify", "--input-format", "jsonl", "--model", str(model_dir), "--jobs", "2"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert run.stdin and run.stdout and run.stderr
+    out: list[bytes] = []
+    reader = threading.Thread(target=lambda: out.extend(run.stdout))  # type: ignore[arg-type]
+    reader.start()
+    try:
+        run.stdin.write(block)
+        run.stdin.flush()
+        deadline = time.monotonic() + 120
+        workers: list[int] = []
+        while not workers and time.monotonic() < deadline:  # once it has written some
+            time.sleep(0.1)
+            children = Path(f"/proc/{run.pid}/task/{run.pid}/children").read_text().split()
+            commands = {int(pid): Path(f"/proc/{pid}/cmdline").read_bytes() for pid in children}
+            workers = [
+                pid
+                for pid, command in commands.items()
+                if len(out) > 1000 and b"classify" in command and b"resource_tracker" not in command
+            ]
+        assert workers, "no worker was started"
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
+        run.stdin.write(block)
+        run.stdin.close()
+        assert run.wait(timeout=300) == 0
+    finally:
+        run.kill()
+        reader.join()
+    err = run.stderr.read().decode()
+    assert err.count("\n") == 1 and "worker process died" in err and "Traceback" not in err
+    assert len(out) == 200_000 and all(b'"label": ' in row for row in out)
 
 
 @pytest.mark.parametrize("stdin", [False, True])
