@@ -80,8 +80,8 @@ def field_names(record: Iterable[object]) -> str:
 
 def describe(value: object) -> str:
     """A short description of ``value`` for error messages: type and a
-    truncated repr."""
-    text = repr(value)
+    truncated repr, on one line (a DataFrame's repr has many)."""
+    text = " ".join(repr(value).split())
     if len(text) > 60:
         text = text[:57] + "..."
     return f"{type(value).__name__} {text}"

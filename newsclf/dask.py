@@ -66,11 +66,16 @@ def _classify_partition(
     context_column: str | None,
     partition_info: dict[str, Any] | None = None,
 ) -> Any:
+    import numpy as np
+
     tune_allocator()
     texts = df[text_column].tolist()
 
     def where(i: int) -> str:
-        return f"row {df.index[i]!r} ({_where(partition_info, i)})"
+        label = df.index[i]
+        if isinstance(label, np.generic):  # np.int64(3): named as the user wrote it, 3
+            label = label.item()
+        return f"row {label!r} ({_where(partition_info, i)})"
 
     bad = first_non_string(texts)
     if bad is not None:
@@ -97,10 +102,13 @@ def classify_dataframe(
     article (a missing value: the text alone).  Raises
     :class:`newsclf.DataError` for a missing text or context column at once,
     and for a text that is not a string when computed, naming its row."""
+    import dask.dataframe as dd
     import pandas as pd
 
-    if not (hasattr(ddf, "map_partitions") and hasattr(ddf, "columns")):
-        raise InputTypeError(f"expected a Dask DataFrame, got {describe(ddf)}")
+    if not isinstance(ddf, dd.DataFrame):
+        # A Series passed the old duck-type check and failed at compute (KeyError).
+        hint = "; pass its DataFrame, or series.to_frame()" if isinstance(ddf, dd.Series) else ""
+        raise InputTypeError(f"expected a Dask DataFrame, got {describe(ddf)}{hint}")
     check_column_options(text_column, prefix, context_column)
     check_columns_present(list(ddf.columns), text_column, context_column)
     names = result_names([str(c) for c in ddf.columns], prefix, what="dataframe")
@@ -133,9 +141,11 @@ def classify_bag(
     """Map a Dask Bag of texts to a Bag of result dicts (``label``, ``score``,
     ``scores``, ``uncertain``), in order.  A text that is not a string is a
     :class:`newsclf.DataError` naming its partition and position."""
-    if not hasattr(bag, "to_delayed"):
-        raise InputTypeError(f"expected a Dask Bag of texts, got {describe(bag)}")
     dask = _dask()
+    if not isinstance(bag, dask.bag.Bag):
+        # A DataFrame passed the old duck-type check: its column names were classified.
+        hint = "; for a DataFrame use classify_dataframe" if hasattr(bag, "columns") else ""
+        raise InputTypeError(f"expected a Dask Bag of texts, got {describe(bag)}{hint}")
     ref = artifact_ref(model)  # the model as it is now: a task never gets another
     # One task per partition, told its partition's number for error messages.
     parts = bag.to_delayed(optimize_graph=False)

@@ -333,6 +333,17 @@ def test_dask_dataframe_errors_name_the_row_and_column(cluster, model_dir: Path)
         newsclf.DataError, match=r"row 1037 \(partition 3, position 7\), text column 'body'"
     ):
         lazy.compute()
+    # Regressions (scale audit): a DataFrame given to classify_bag classified its
+    # column names (one "other" per partition, no error); a Series given to
+    # classify_dataframe failed at compute with a bare KeyError; a NumPy index
+    # label was named "np.int64(3)".
+    with pytest.raises(newsclf.InputTypeError, match=r"Bag of texts, got DataFrame .*classify_d"):
+        newsclf.dask.classify_bag(ddf, model=model_dir)
+    with pytest.raises(newsclf.InputTypeError, match=r"DataFrame, got Series .*to_frame\(\)$"):
+        newsclf.dask.classify_dataframe(ddf["body"], model=model_dir)
+    numpy_index = dd.from_pandas(pdf.set_index(pdf.index.to_numpy()), npartitions=4)
+    with pytest.raises(newsclf.DataError, match=r"^row 1037 \(partition 3"):
+        newsclf.dask.classify_dataframe(numpy_index, text_column="body", model=model_dir).compute()
 
 
 def test_dask_bag_on_local_cluster(cluster, model_dir: Path, clf) -> None:
