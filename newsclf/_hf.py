@@ -168,16 +168,15 @@ class DatasetAnnotator:
     def check_columns(self, columns: Iterable[str]) -> None:
         check_columns_present(list(columns), self.text_column, self.context_column)
 
-    def __call__(
-        self, batch: dict[str, list[Any]], indices: Sequence[int] | None = None
-    ) -> dict[str, list[Any]]:
+    def __call__(self, batch: Any, indices: Sequence[int] | None = None) -> dict[str, list[Any]]:
         # Dataset.map(num_proc=N) pickles this object into each worker, which
         # then loads the model once (load_cached).
         from newsclf._model import load_cached
 
-        self.check_columns(batch)
-        names = self.names(batch)
-        texts = batch[self.text_column]
+        columns = _column_names(batch)
+        self.check_columns(columns)
+        names = self.names(columns)
+        texts = _column(batch, self.text_column)
         bad = first_non_string(texts)
         if bad is not None:
             where = f"row {indices[bad]}" if indices is not None else f"batch position {bad}"
@@ -189,11 +188,30 @@ class DatasetAnnotator:
         if self.context_column is not None:
             contexts = article_texts(
                 texts,
-                batch[self.context_column],
+                _column(batch, self.context_column),
                 self.context_column,
                 lambda i: f"row {indices[i]}" if indices is not None else f"batch position {i}",
             )
         return result_values(clf, texts, self.threshold, names, contexts)
+
+
+def _column_names(batch: Any) -> list[str]:
+    """The columns of a batch in any of ``datasets``' formats: a dict (python,
+    numpy), a pandas DataFrame or a pyarrow Table (``with_format("arrow")``)."""
+    names = getattr(batch, "column_names", None)  # pyarrow
+    if names is None:
+        names = batch.columns if hasattr(batch, "columns") else batch  # pandas, dict
+    return [str(name) for name in names]
+
+
+def _column(batch: Any, name: str) -> list[Any]:
+    """One column of such a batch, as a list of Python values."""
+    values = batch.column(name) if hasattr(batch, "column_names") else batch[name]
+    if isinstance(values, list):
+        return values
+    if hasattr(values, "to_pylist"):  # pyarrow
+        return list(values.to_pylist())
+    return list(values.tolist()) if hasattr(values, "tolist") else list(values)
 
 
 def check_columns_present(columns: list[str], text_column: str, context_column: str | None) -> None:
@@ -261,7 +279,13 @@ def annotate_dataset(
     import datasets  # already imported by whoever made ``ds``
 
     kwargs: dict[str, Any] = {"num_proc": num_proc, "desc": "newsclf"}
+    restore = None
     if isinstance(ds, datasets.IterableDataset):  # its map is lazy and takes neither
+        # Formatted ("arrow", "pandas"), its map wants batches returned in that
+        # format: annotate plain rows, then format the result as the input was.
+        restore = getattr(getattr(ds, "_formatting", None), "format_type", None)
+        if restore not in (None, "python"):
+            ds = cast(_DatasetT, cast(Any, ds).with_format(None))
         kwargs = {}
     elif isinstance(ds, datasets.Dataset) and len(ds) == 0:
         # map() returns an empty dataset as it is: add the columns, as for any other.
@@ -270,4 +294,5 @@ def annotate_dataset(
         for key, dtype in (("label", "string"), ("score", "float64"), ("uncertain", "bool")):
             empty = empty.add_column(names[key], [], feature=datasets.Value(dtype))
         return cast(_DatasetT, empty)
-    return ds.map(annotator, batched=True, batch_size=batch_size, with_indices=True, **kwargs)
+    out: Any = ds.map(annotator, batched=True, batch_size=batch_size, with_indices=True, **kwargs)
+    return cast(_DatasetT, out if restore in (None, "python") else out.with_format(restore))

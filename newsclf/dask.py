@@ -105,7 +105,8 @@ def classify_dataframe(
     import dask.dataframe as dd
     import pandas as pd
 
-    if not isinstance(ddf, dd.DataFrame):
+    frame: Any = dd.DataFrame  # ddf stays untyped, as Dask's own API mostly is
+    if not isinstance(ddf, frame):
         # A Series passed the old duck-type check and failed at compute (KeyError).
         hint = "; pass its DataFrame, or series.to_frame()" if isinstance(ddf, dd.Series) else ""
         raise InputTypeError(f"expected a Dask DataFrame, got {describe(ddf)}{hint}")

@@ -198,6 +198,29 @@ def test_annotate_iterable_dataset(model_dir: Path, clf) -> None:
     assert [r["label"] for r in out] == ["x"] * 20
 
 
+def test_annotate_a_formatted_dataset(model_dir: Path, clf) -> None:
+    """Regression (scale audit): a dataset formatted as Arrow said its text
+    column was missing (listing the column's values as columns), and an
+    IterableDataset formatted as Arrow or pandas failed inside datasets.
+    Each is annotated, and the result keeps its format."""
+    import datasets
+    import pandas as pd
+    import pyarrow as pa
+
+    ds = datasets.Dataset.from_dict({"text": TEXTS[:20]})
+    expected = clf.predict(TEXTS[:20])
+    for fmt, kind in (("arrow", pa.Table), ("pandas", pd.DataFrame), ("numpy", dict)):
+        out = newsclf.annotate_dataset(ds.with_format(fmt), model=model_dir, batch_size=6)
+        assert list(out.with_format(None)["label"]) == expected
+        assert isinstance(out[:2], kind)
+        lazy = newsclf.annotate_dataset(
+            ds.to_iterable_dataset().with_format(fmt), model=model_dir, batch_size=6
+        )
+        rows = list(lazy.with_format(None))
+        assert [r["label"] for r in rows] == expected
+        assert isinstance(next(lazy.iter(batch_size=2)), kind)
+
+
 # --- Dask ---------------------------------------------------------------------
 # These come after the datasets tests, and no datasets test uses the cluster:
 # with a LocalCluster alive, Python 3.12.1 crashed (SIGSEGV, in garbage
