@@ -366,6 +366,15 @@ def cmd_strip(args: argparse.Namespace) -> int:
     dropped = [
         p.label == "boilerplate" and not (args.keep_uncertain and p.uncertain) for p in preds
     ]
+    if dropped and all(dropped):
+        # One paragraph of news followed by its boilerplate tail, scraped onto one
+        # line, can read as boilerplate as a whole: never remove it all in silence.
+        print(
+            f"newsclf: warning: every paragraph of {path} ({len(dropped)}) was boilerplate: "
+            "the output is empty; if news and boilerplate share a line, put each paragraph "
+            "on a line of its own",
+            file=sys.stderr,
+        )
     previous_blank, done = True, 0
     for line, ps in zip(lines, per_line, strict=True):
         kept = [p for p, d in zip(ps, dropped[done : done + len(ps)], strict=True) if not d]

@@ -419,6 +419,20 @@ def test_strip_keeps_the_line_ends_of_a_line_it_rewrites(cli: Run, tmp_path: Pat
     assert got.status == 0 and got.out.endswith(f"\r{news}\r") and "\n" not in got.out
 
 
+def test_strip_warns_when_it_removes_every_paragraph(cli: Run, tmp_path: Path) -> None:
+    """Regression (MT audit): an article scraped onto one line, news and its
+    boilerplate tail, read as boilerplate as a whole, and strip printed
+    nothing, with status 0 and not a word.  It still prints what it keeps
+    (nothing), but says so; an article with news left says nothing."""
+    path = tmp_path / "a.txt"
+    path.write_text("اشترك الآن في نشرتنا البريدية\n© جميع الحقوق محفوظة\n", encoding="utf-8")
+    got = cli("strip", str(path))
+    assert (got.status, got.out) == (0, "")
+    assert got.err.count("\n") == 1 and "every paragraph" in got.err and str(path) in got.err
+    path.write_text(ARTICLE, encoding="utf-8")
+    assert cli("strip", str(path)).err == ""
+
+
 def test_strip_threshold_and_keep_uncertain(cli: Run, tmp_path: Path) -> None:
     """At --threshold 1 every paragraph is uncertain: --keep-uncertain keeps
     the boilerplate, without it the boilerplate still goes."""
