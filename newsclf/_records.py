@@ -218,8 +218,9 @@ def _not_text(name: str, head: bytes, forced: str | None = None) -> UsageError:
         )
     return UsageError(
         f"{name}: not UTF-8 text (a UTF-16 byte-order mark, or NUL bytes in line 1 or "
-        "starting line 2); "
-        "newsclf reads UTF-8: convert it first, e.g. with iconv -f UTF-16 -t UTF-8"
+        "starting line 2, as UTF-16 has); newsclf reads UTF-8: if the file is UTF-16, convert "
+        "it first (iconv -f UTF-16 -t UTF-8); if it is UTF-8 with stray NUL bytes, remove "
+        "them (tr -d '\\000')"
     )
 
 
