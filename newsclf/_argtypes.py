@@ -16,6 +16,9 @@ class Parser(argparse.ArgumentParser):
     whole usage block first."""
 
     def error(self, message: str) -> NoReturn:
+        if message.startswith("unrecognized arguments:") and " -" in message:
+            # A text pasted with its bullet ("-عاجل") reads as an option.
+            message += "; a text or path that begins with '-' goes after '--' (explain -- -text)"
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 

@@ -582,7 +582,7 @@ def test_bad_option_values_are_a_one_line_usage_error(
     assert line.endswith(f"{expected} (see 'newsclf {args[0]} --help')")
 
 
-def test_explain_and_info(cli: Run) -> None:
+def test_explain_and_info(cli: Run, capsys) -> None:
     """``explain --json`` gives the label and at most ``--top`` n-grams pushing towards it,
     ``explain`` reads stdin, ``--top -1`` is a usage error, and ``info`` shows the labels as JSON
     and as text."""
@@ -596,6 +596,13 @@ def test_explain_and_info(cli: Run) -> None:
     with pytest.raises(SystemExit) as e:
         cli("explain", "--top", "-1", "نص")
     assert e.value.code == 2
+    # Regression (MT audit): a pasted bullet line ("-عاجل") read as an unknown
+    # option, and the message did not say how to pass it.
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        cli("explain", "-عاجل")
+    assert "goes after '--'" in capsys.readouterr().err
+    assert cli("explain", "--", "-عاجل").out.startswith("label: ")
     info = json.loads(cli("info", "--json").out)
     assert info["labels"] == sorted(LABELS)
     assert "labels:" in cli("info").out
