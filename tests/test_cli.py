@@ -450,6 +450,8 @@ def test_jobs_keep_the_threshold(cli: Run, tmp_path: Path) -> None:
     one = cli("classify", str(path), "--threshold", "0.99", "--jobs", "1").out
     assert one == cli("classify", str(path), "--threshold", "0.99", "--jobs", "2").out
     assert any(json.loads(line)["uncertain"] for line in one.splitlines())
+    # Regression (scale audit): --jobs -1 was refused, while n_jobs=-1 means every CPU.
+    assert one == cli("classify", str(path), "--threshold", "0.99", "--jobs", "-1").out
 
 
 def test_the_command_line_reads_paragraphs_with_their_article(
@@ -561,7 +563,10 @@ def test_strip_fails_closed_without_a_boilerplate_label(
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["classify", "--jobs", "0"], "argument --jobs: expected an integer >= 1, got '0'"),
+        (
+            ["classify", "--jobs", "0"],
+            "argument --jobs: expected a positive integer, or -1 for every CPU, got '0'",
+        ),
         (["classify", "--threshold", "nan"], "expected a number in [0, 1], got 'nan'"),
         (["classify", "--threshold", "x"], "expected a number in [0, 1], got 'x'"),
         (["evaluate", "--errors", "-1"], "expected an integer >= 0, got '-1'"),
