@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar, cast
 
@@ -281,6 +282,13 @@ def annotate_dataset(
     kwargs: dict[str, Any] = {"num_proc": num_proc, "desc": "newsclf"}
     restore = None
     if isinstance(ds, datasets.IterableDataset):  # its map is lazy and takes neither
+        if num_proc is not None:
+            warnings.warn(
+                f"num_proc={num_proc} is ignored for an IterableDataset: its map runs lazily, "
+                "in the process that iterates it",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         # Formatted ("arrow", "pandas"), its map wants batches returned in that
         # format: annotate plain rows, then format the result as the input was.
         restore = getattr(getattr(ds, "_formatting", None), "format_type", None)

@@ -196,6 +196,9 @@ def test_annotate_iterable_dataset(model_dir: Path, clf) -> None:
     out = list(newsclf.annotate_dataset(ds.to_iterable_dataset(), model=model_dir, batch_size=6))
     assert [r["newsclf_label"] for r in out] == clf.predict(TEXTS[:20])
     assert [r["label"] for r in out] == ["x"] * 20
+    # Regression (scale audit): num_proc was ignored without a word.
+    with pytest.warns(RuntimeWarning, match="num_proc=2 is ignored for an IterableDataset"):
+        newsclf.annotate_dataset(ds.to_iterable_dataset(), model=model_dir, num_proc=2)
 
 
 def test_annotate_a_formatted_dataset(model_dir: Path, clf) -> None:
