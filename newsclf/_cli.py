@@ -44,6 +44,7 @@ from newsclf._records import (
     classify_jsonl_block,
     input_format,
     invalid_utf8,
+    looks_like_records,
     raw_blocks,
     read_lines,
     read_records,
@@ -243,13 +244,17 @@ def _classify_records(
     if cut:
         _warn_long_articles(len(cut), cut[0])
     for suspect in suspects:
-        print(
-            f"newsclf: warning: {suspect} was read as a text article, one paragraph per "
-            "line: for records, add --input-format jsonl (or csv, tsv)",
-            file=sys.stderr,
-        )
+        _warn_read_as_text(suspect, "add --input-format jsonl (or csv, tsv)")
     _raise_refused(refused, total, failed, first_error)
     return total, failed, first_error
+
+
+def _warn_read_as_text(suspect: str, way_out: str) -> None:
+    print(
+        f"newsclf: warning: {suspect} was read as a text article, one paragraph per line: "
+        f"for records, {way_out}",
+        file=sys.stderr,
+    )
 
 
 def _warn_long_articles(count: int, first: str) -> None:
@@ -353,6 +358,12 @@ def cmd_strip(args: argparse.Namespace) -> int:
             "so strip cannot tell which paragraphs to remove"
         )
     lines = read_lines(path)
+    first = next(((n, line) for n, line in enumerate(lines, 1) if line.strip()), None)
+    if first is not None and (what := looks_like_records(first[1])):
+        _warn_read_as_text(
+            f"{path} (line {first[0]} looks like {what})",
+            "classify them: newsclf classify --input-format jsonl (or csv, tsv)",
+        )
     # A line is usually one paragraph; one holding a paragraph separator
     # (U+2029, a form feed ...) is several, each classified.
     per_line = [split_paragraphs(line) for line in lines]

@@ -70,6 +70,7 @@ __all__ = [
     "input_format",
     "invalid_utf8",
     "is_article_id",
+    "looks_like_records",
     "read_lines",
     "read_records",
     "result_row",
@@ -262,7 +263,7 @@ def read_records(
 ) -> Iterator[Record]:
     """Every record of every input, in order (see the module docstring).
     A text input whose first line looks like records (see
-    :func:`_looks_like_records`) is still read as text, and said in
+    :func:`looks_like_records`) is still read as text, and said in
     ``suspects``: ``"NAME (line N looks like WHAT)"``.  The columns of
     every CSV/TSV header go into ``columns`` (a file of no rows has them too)."""
     for number, path in enumerate(paths):
@@ -288,7 +289,7 @@ def _read_text(
     """One record per paragraph: each non-blank line of an article."""
     index = 0
     for n, line in lines:
-        if index == 0 and suspects is not None and (what := _looks_like_records(line)):
+        if index == 0 and suspects is not None and (what := looks_like_records(line)):
             suspects.append(f"{name} (line {n} looks like {what})")
         if invalid_utf8(line):
             yield Record(n, {"file": name, "index": index}, error=INVALID_UTF8, is_text=True)
@@ -300,7 +301,7 @@ def _read_text(
             index += 1
 
 
-def _looks_like_records(line: str) -> str | None:
+def looks_like_records(line: str) -> str | None:
     """What the first line of a text input looks like, if it looks like the
     start of records rather than an article: a JSON object (JSONL named
     ``.json`` or piped in) or a CSV/TSV header with a ``text`` column."""

@@ -851,6 +851,10 @@ def test_a_text_input_that_looks_like_records_is_a_warning(cli: Run, tmp_path: P
         "article, one paragraph per line: for records, add --input-format jsonl (or csv, tsv)\n"
     )
     assert cli("classify", str(path), "--input-format", "jsonl").err == ""
+    # Regression (MT audit): strip read it the same way without a word.
+    got = cli("strip", str(path))
+    assert got.status == 0 and "line 1 looks like a JSON record" in got.err
+    assert "for records, classify them: newsclf classify --input-format jsonl" in got.err
 
 
 def test_a_closed_stderr_neither_stops_the_run_nor_soils_stdout(
