@@ -192,7 +192,8 @@ class WorkerPool:
 
     def _submit(self, executor: Any, fn: Callable[..., R], a: tuple[Any, ...]) -> Future[R] | None:
         """``executor.submit(fn, *a)``, or ``None`` when another thread has
-        closed it since this one last looked."""
+        closed it since this one last looked, or a worker of it died
+        (:meth:`_lost`)."""
         from concurrent.futures.process import BrokenProcessPool  # loky's errors derive from it
 
         try:
