@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from importlib import resources
 
 from newsclf._paragraphs import INVISIBLE, LINE_BREAKS
@@ -111,11 +112,10 @@ _DIGIT_GAP = r"(?:-|[^\S\n]+)?"
 _PHONE_HINT_RE = re.compile(rf"\d(?:{_DIGIT_GAP}\d){{7}}")
 # Not a phone number: an amount in groups of three digits ("150 000 000", as
 # Maghreb and French-style outlets write them) or a date ("2026-03-12").
-_NOT_PHONE = (
-    r"(?:[1-9]\d{0,2}(?:[^\S\n]+\d{3})+|\d{4}-\d\d-\d\d|\d\d-\d\d-\d{4})"
-    rf"(?!\w|{_DIGIT_GAP}\d)"
-)
-_PHONE_RE = re.compile(rf"(?<![\w+])(?!{_NOT_PHONE})\+?\d(?:{_DIGIT_GAP}\d){{7,}}(?!\w)")
+# Checked on a whole match (a lookahead at every start was quadratic in a
+# long run of digit groups).
+_NOT_PHONE_RE = re.compile(r"[1-9]\d{0,2}(?:[^\S\n]+\d{3})+|\d{4}-\d\d-\d\d|\d\d-\d\d-\d{4}")
+_PHONE_RE = re.compile(rf"(?<![\w+])\+?\d(?:{_DIGIT_GAP}\d){{7,}}(?!\w)")
 #: The Arabic letters (hamza to ghain, feh to yeh) as a regex range.
 ARABIC_LETTERS = "\u0621-\u063a\u0641-\u064a"
 # Teh marbuta and alef maksura only ever end a word: a letter right after one
@@ -136,13 +136,22 @@ _GLUED_ALEF_AL_RE = re.compile(
 # --- rules ------------------------------------------------------------------
 
 
-def _replace(pattern: re.Pattern[str], kind: str, text: str) -> str:
-    """Replace every match of ``pattern`` by the placeholder for ``kind``,
-    again until nothing matches: a replacement puts spaces where a
-    neighbouring match's look-behind may have failed."""
+def _replace(
+    pattern: re.Pattern[str], kind: str, text: str, keep: re.Pattern[str] | None = None
+) -> str:
+    """Replace every match of ``pattern`` (but those ``keep`` matches whole)
+    by the placeholder for ``kind``, again until nothing changes: a
+    replacement puts spaces where a neighbouring match's look-behind may have
+    failed."""
     placeholder = f" {PLACEHOLDERS[kind]} "
+    replacement: str | Callable[[re.Match[str]], str] = placeholder
+    if keep is not None:
+
+        def replacement(match: re.Match[str]) -> str:
+            return match.group() if keep.fullmatch(match.group()) else placeholder
+
     while True:
-        new = pattern.sub(placeholder, text)
+        new = pattern.sub(replacement, text)
         if new == text:
             return text
         text = new
@@ -211,7 +220,7 @@ def replace_phones(text: str) -> str:
     amount in groups of three digits or a date) to the ``xphonex`` placeholder."""
     if _PHONE_HINT_RE.search(text) is None:
         return text
-    return _replace(_PHONE_RE, "phone", text)
+    return _replace(_PHONE_RE, "phone", text, keep=_NOT_PHONE_RE)
 
 
 def split_glued_words(text: str) -> str:
