@@ -29,7 +29,7 @@ __all__ = [
     "PLACEHOLDERS",
     "arclean",
     "collapse_whitespace",
-    "compose_nfc",
+    "compose_arabic",
     "dediac_ar",
     "farsi_yeh_to_yeh",
     "lowercase_latin",
@@ -87,6 +87,13 @@ DIACRITICS = "\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652\u0670"
 ALEF_VARIANTS = "\u0625\u0623\u0671\u0622"
 ALEF, ALEF_MAKSURA, YEH, TEH_MARBUTA, HEH = "\u0627", "\u0649", "\u064a", "\u0629", "\u0647"
 FARSI_YEH = "\u06cc"
+#: The canonical compositions of Arabic letters with a combining madda
+#: (U+0653), hamza above (U+0654) or hamza below (U+0655), as Unicode NFC
+#: makes them: base + mark -> letter.
+COMPOSITIONS = {unicodedata.normalize("NFD", letter): letter for letter in "آأؤإئۀۂۓ"}
+# A base of one of them and the run of Arabic combining marks after it.
+_COMPOSING_BASES = "".join(sorted({pair[0] for pair in COMPOSITIONS}))
+_DECOMPOSED_RE = re.compile(f"([{_COMPOSING_BASES}])([\u064b-\u065f\u0670]+)")
 
 _INVISIBLE_RE = re.compile(f"[{INVISIBLE}]")
 _DIACRITICS_RE = re.compile(f"[{DIACRITICS}]")
@@ -165,21 +172,43 @@ def farsi_yeh_to_yeh(text: str) -> str:
     return text.replace(FARSI_YEH, YEH) if FARSI_YEH in text else text
 
 
-def compose_nfc(text: str) -> str:
-    """Unicode NFC: a letter typed as a base and a combining hamza or madda
-    (decomposed text) becomes the one letter it is (``ي`` + ``ٔ`` is ``ئ``),
-    as arclean expects; it deleted the lone hamza (``طائرات`` read as
-    ``طايرات``)."""
-    if unicodedata.is_normalized("NFC", text):  # nearly always: one quick scan
-        return text
-    # Line by line, only where needed (the batch's other texts are left as
-    # they are): composition never crosses a line break.
+def compose_arabic(text: str) -> str:
+    """An Arabic letter typed as a base and a combining hamza or madda
+    (decomposed text, Unicode NFD) becomes the one letter it is (``ي`` +
+    ``ٔ`` is ``ئ``), as Unicode NFC composes it, other marks between them
+    kept; arclean deleted the lone hamza (``طائرات`` read as ``طايرات``).
+    Only these compositions: full NFC sorts runs of combining marks by
+    insertion, minutes on a long run of them, and arclean deletes every
+    other mark anyway."""
+    if not _has_combining_hamza(text):
+        return text  # nearly always: three quick scans
+    # The lines that need it only (the rest of a batch is left as it is).
     return "\n".join(
         [
-            line if unicodedata.is_normalized("NFC", line) else unicodedata.normalize("NFC", line)
+            _DECOMPOSED_RE.sub(_compose, line) if _has_combining_hamza(line) else line
             for line in text.split("\n")
         ]
     )
+
+
+def _has_combining_hamza(text: str) -> bool:
+    return "\u0654" in text or "\u0653" in text or "\u0655" in text
+
+
+def _compose(match: re.Match[str]) -> str:
+    """NFC on a base and its marks: in canonical order (by combining class),
+    each mark that composes with the base and is not blocked (by an earlier
+    mark of its class left in place) is merged into it."""
+    base, kept = match.group(1), ""
+    for mark in sorted(match.group(2), key=unicodedata.combining):
+        composed = COMPOSITIONS.get(base + mark)
+        if composed is None or (
+            kept and unicodedata.combining(kept[-1]) == unicodedata.combining(mark)
+        ):
+            kept += mark
+        else:
+            base = composed
+    return base + kept
 
 
 def remove_invisible(text: str) -> str:
@@ -270,7 +299,7 @@ def collapse_whitespace(text: str) -> str:
 # shape that reveals them.  The first two rules look at more than one
 # character at a time (the engine applies them to the whole batch's text);
 # every other cleaning rule maps each character on its own.
-STRING_RULES = (farsi_yeh_to_yeh, compose_nfc)
+STRING_RULES = (farsi_yeh_to_yeh, compose_arabic)
 _CLEANING_RULES = (*STRING_RULES, remove_invisible, arclean)
 _PATTERN_RULES = (replace_emails, replace_urls, replace_handles, replace_phones)
 _LETTER_RULES = (

@@ -102,6 +102,8 @@ def classify_dataframe(
     article (a missing value: the text alone).  Raises
     :class:`newsclf.DataError` for a missing text or context column at once,
     and for a text that is not a string when computed, naming its row."""
+    if not hasattr(ddf, "map_partitions"):  # not Dask's: refused without importing it
+        raise InputTypeError(f"expected a Dask DataFrame, got {describe(ddf)}")
     import dask.dataframe as dd
     import pandas as pd
 
@@ -142,6 +144,8 @@ def classify_bag(
     """Map a Dask Bag of texts to a Bag of result dicts (``label``, ``score``,
     ``scores``, ``uncertain``), in order.  A text that is not a string is a
     :class:`newsclf.DataError` naming its partition and position."""
+    if not hasattr(bag, "to_delayed"):  # not Dask's: refused without importing it
+        raise InputTypeError(f"expected a Dask Bag of texts, got {describe(bag)}")
     dask = _dask()
     if not isinstance(bag, dask.bag.Bag):
         # A DataFrame passed the old duck-type check: its column names were classified.

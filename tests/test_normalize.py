@@ -147,6 +147,26 @@ def test_placeholders(raw: str, expected: str) -> None:
     assert newsclf.normalize(raw) == expected
 
 
+def test_decomposed_arabic_is_composed_as_nfc_composes_it() -> None:
+    """The composition rule gives what Unicode NFC gives on Arabic letters
+    with harakat and combining hamzas/madda in any order, and stays linear on
+    a long run of marks (full NFC sorts a run by insertion: 85 s for 320,000
+    marks)."""
+    import unicodedata
+
+    from newsclf._normalize import compose_arabic
+
+    marks = "\u064e\u0650\u0651\u0653\u0654\u0655\u0657"
+    for base in "اويبۀ":
+        for a in marks:
+            for b in marks:
+                text = base + a + b
+                assert newsclf.normalize(compose_arabic(text)) == newsclf.normalize(
+                    unicodedata.normalize("NFC", text)
+                )
+    assert newsclf.normalize("ي" + "\u0654\u0650" * 200_000) == "ئ"
+
+
 def test_a_long_run_of_digit_groups_is_one_amount() -> None:
     """A run of 50,000 groups of three digits is one amount, kept whole (the
     first version of the amount rule, a lookahead at every group's start,
