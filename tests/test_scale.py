@@ -149,20 +149,27 @@ def test_few_batches_are_scored_in_this_process(records: list[dict], model_dir: 
         assert clf._workers is not None
 
 
-def test_a_dead_worker_is_replaced_at_the_next_call(clf) -> None:
-    """Regression: once a worker had died (a Ctrl-C in a terminal reaches it
-    too, even while idle; the OOM killer), every later ``n_jobs`` call raised
-    joblib's BrokenProcessPool until ``close()``."""
+def _kill_workers(clf: newsclf.Classifier) -> object:
+    """SIGKILL the classifier's workers (as the OOM killer would) and wait
+    until their executor knows; returns that executor."""
     import signal
 
-    expected = clf.predict(TEXTS)
-    assert clf.predict(TEXTS, n_jobs=2, batch_size=8) == expected
     executor = clf._workers._executor
     for pid in list(executor._processes):
         os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 30
     while executor._flags.broken is None and time.monotonic() < deadline:
         time.sleep(0.05)
+    return executor
+
+
+def test_a_dead_worker_is_replaced_at_the_next_call(clf) -> None:
+    """Regression: once a worker had died (a Ctrl-C in a terminal reaches it
+    too, even while idle; the OOM killer), every later ``n_jobs`` call raised
+    joblib's BrokenProcessPool until ``close()``."""
+    expected = clf.predict(TEXTS)
+    assert clf.predict(TEXTS, n_jobs=2, batch_size=8) == expected
+    _kill_workers(clf)
     assert clf.predict(TEXTS, n_jobs=2, batch_size=8) == expected
     clf.close()
 
@@ -175,18 +182,11 @@ def test_a_worker_dying_mid_stream_loses_nothing(clf) -> None:
     wrote a third of the records).  The batches it held, and the rest of the
     call, are now scored in this process, with a warning; the next call
     starts new workers."""
-    import signal
-
     texts = TEXTS * 20
     expected = clf.predict(texts)
     stream = clf.classify_many(iter(texts), n_jobs=2, batch_size=8)
     first = [next(stream).label for _ in range(40)]
-    executor = clf._workers._executor
-    for pid in list(executor._processes):
-        os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 30
-    while executor._flags.broken is None and time.monotonic() < deadline:
-        time.sleep(0.05)
+    executor = _kill_workers(clf)
     with pytest.warns(RuntimeWarning, match="worker process died"):
         rest = [p.label for p in stream]
     assert first + rest == expected
