@@ -69,3 +69,20 @@ def positive(*, what: str = "a number") -> Callable[[str], float]:
         return x
 
     return parse
+
+
+def jobs(value: str) -> int:
+    """``--jobs``: a positive number of processes, or -1 for every CPU (as ``n_jobs``)."""
+    from newsclf._parallel import available_cpus
+
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n == -1:
+        return available_cpus()
+    if n < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer, or -1 for every CPU, got {value!r}"
+        )
+    return n

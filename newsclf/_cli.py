@@ -30,7 +30,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from newsclf._argtypes import Parser, fraction, integer
+from newsclf._argtypes import Parser, fraction, integer, jobs
 from newsclf._errors import NewsclfError
 from newsclf._records import (
     FORMATS,
@@ -571,7 +571,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=integer(1), default=BATCH, help=argparse.SUPPRESS)
     p.add_argument(
         "--jobs",
-        type=_jobs,
+        type=jobs,
         default=1,
         metavar="N",
         help="processes scoring batches: this one and N-1 workers (default 1; -1: every CPU)",
@@ -669,23 +669,6 @@ def _stdout_failed() -> bool:
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
         return True
-
-
-def _jobs(value: str) -> int:
-    """``--jobs``: a positive number of processes, or -1 for every CPU (as ``n_jobs``)."""
-    from newsclf._parallel import available_cpus
-
-    try:
-        n = int(value)
-    except ValueError:
-        n = 0
-    if n == -1:
-        return available_cpus()
-    if n < 1:
-        raise argparse.ArgumentTypeError(
-            f"expected a positive integer, or -1 for every CPU, got {value!r}"
-        )
-    return n
 
 
 def _one_line_warning(

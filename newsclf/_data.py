@@ -33,7 +33,7 @@ from newsclf._errors import (
     is_missing,
     value_kind,
 )
-from newsclf._paragraphs import INVISIBLE, article_context
+from newsclf._paragraphs import article_context, is_blank
 from newsclf._records import (
     _CONTROL_RE,
     Record,
@@ -97,17 +97,13 @@ def near_labels(names: Iterable[str], labels: Iterable[str]) -> dict[str, str]:
     }
 
 
-#: A character that shows: a label without one is empty (spaces, zero-width marks).
-_VISIBLE_RE = re.compile(f"[^\\s{INVISIBLE}]")
-
-
 def check_label(where: str, label: str, field: str | None = None) -> None:
     """Refuse, with :class:`DataError`, the label of the record at ``where``
     (read from ``field``, if named) when nothing of it shows (spaces,
     zero-width marks) or it holds a control character (a line break, an
     escape: labels are printed in reports and terminals)."""
     named = f" in field {field!r}" if field else ""
-    if not _VISIBLE_RE.search(label):
+    if is_blank(label):
         raise DataError(
             f"{where}: the label{named} is empty; give every record a label, or leave "
             "unlabeled records out of the training data"

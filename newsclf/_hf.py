@@ -211,8 +211,12 @@ def _column(batch: Any, name: str) -> list[Any]:
     if isinstance(values, list):
         return values
     if hasattr(values, "to_pylist"):  # pyarrow
-        return list(values.to_pylist())
-    return list(values.tolist()) if hasattr(values, "tolist") else list(values)
+        column: list[Any] = values.to_pylist()
+    elif hasattr(values, "tolist"):  # numpy, pandas
+        column = values.tolist()
+    else:
+        column = list(values)
+    return column
 
 
 def check_columns_present(columns: list[str], text_column: str, context_column: str | None) -> None:

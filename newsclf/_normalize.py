@@ -169,7 +169,7 @@ def farsi_yeh_to_yeh(text: str) -> str:
     Arabic yeh.  arclean makes it alef maksura, a letter that only ends a
     word, so a Farsi yeh inside a word split it in two (``الجیش`` became
     ``الجي ش``); at a word's end both end as yeh."""
-    return text.replace(FARSI_YEH, YEH) if FARSI_YEH in text else text
+    return text.replace(FARSI_YEH, YEH)
 
 
 def compose_arabic(text: str) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from newsclf._errors import InputTypeError, describe
 
-__all__ = ["article_context", "article_text", "read_with", "split_paragraphs"]
+__all__ = ["article_context", "article_text", "is_blank", "read_with", "split_paragraphs"]
 
 # Line breaks of every kind: CRLF, CR, LF, vertical tab, form feed, NEL and
 # the Unicode line / paragraph separators.
@@ -30,7 +30,12 @@ _BULLET_RE = re.compile(r"^\s*(?:[•◦▪▫●○■□►▶‣⁃∙·]+|[*
 # spaces, bidi marks) at either end of a line: a line of nothing else is blank.
 _EDGES_RE = re.compile(f"^[\\s{INVISIBLE}]+|[\\s{INVISIBLE}]+$")
 _LEADING_RE = re.compile(f"^[\\s{INVISIBLE}]+")
-_BLANK_RE = re.compile(f"[\\s{INVISIBLE}]*")
+_VISIBLE_RE = re.compile(f"[^\\s{INVISIBLE}]")
+
+
+def is_blank(text: str) -> bool:
+    """Whether nothing of ``text`` shows: white space and invisible characters only."""
+    return _VISIBLE_RE.search(text) is None
 
 
 def read_with(text: str, context: object) -> str:
@@ -38,7 +43,7 @@ def read_with(text: str, context: object) -> str:
     (a lone paragraph is its own article) when ``context`` is not a string
     (missing) or is blank -- white space and invisible characters only, as
     an empty cell.  The one rule for training and for every prediction."""
-    if isinstance(context, str) and not _BLANK_RE.fullmatch(context):
+    if isinstance(context, str) and not is_blank(context):
         return context
     return text
 

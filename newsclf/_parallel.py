@@ -212,8 +212,7 @@ class WorkerPool:
             self._executor = None  # this is a forked copy: the workers are the parent's
         if self._executor is not None and getattr(self._executor._flags, "broken", None):
             # A worker died (an interrupt, the OOM killer): start new ones.
-            self._shutdown.cancel()
-            self._executor.shutdown(wait=False)
+            self._stop_now(self._executor)
             self._executor = None
         if self._executor is None:
             import multiprocessing
@@ -335,8 +334,7 @@ class WorkerPool:
             if self._executor is not executor:
                 return
             self._executor = None
-            self._shutdown.cancel()
-            executor.shutdown(wait=False)
+            self._stop_now(executor)
         warnings.warn(
             "a newsclf worker process died (killed, or out of memory); its batches and the "
             "rest of this call are scored in this process",
@@ -355,5 +353,10 @@ class WorkerPool:
                 if wait:
                     self._shutdown()
                 else:
-                    self._shutdown.cancel()
-                    executor.shutdown(wait=False)
+                    self._stop_now(executor)
+
+    def _stop_now(self, executor: Any) -> None:
+        """Stop ``executor`` without waiting for its workers, and drop the
+        exit-time shutdown that would wait for them."""
+        self._shutdown.cancel()
+        executor.shutdown(wait=False)
